@@ -1,0 +1,41 @@
+"""The registry of annotators, in the order they run.
+
+Segmenters come first because every segment-level signal needs spans to score. New
+annotators are added here, once; policies, the pipeline and validation all read this list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from thresher.annotator import Annotator, SignalSpec
+from thresher.segments.lines import LineSegmenter
+from thresher.signals.basic import SizeSignals
+
+AnnotatorFactory = Callable[[], Annotator]
+
+# name -> factory, in run order.
+REGISTRY: dict[str, AnnotatorFactory] = {
+    LineSegmenter.name: LineSegmenter,
+    SizeSignals.name: SizeSignals,
+}
+
+
+def build_annotators(names: list[str] | None = None) -> list[Annotator]:
+    """Instantiate the named annotators (all when `names` is None), in registry order."""
+    wanted = set(REGISTRY) if names is None else set(names)
+    unknown = wanted - set(REGISTRY)
+    if unknown:
+        raise KeyError(f"unknown annotator(s) {sorted(unknown)}; known: {list(REGISTRY)}")
+    return [factory() for name, factory in REGISTRY.items() if name in wanted]
+
+
+def signal_specs(names: list[str] | None = None) -> dict[tuple[str, str], SignalSpec]:
+    """(scope, signal name) -> spec for every signal the named annotators write."""
+    specs: dict[tuple[str, str], SignalSpec] = {}
+    for name, factory in REGISTRY.items():
+        if names is not None and name not in names:
+            continue
+        for spec in factory.signals:  # type: ignore[attr-defined]
+            specs[(spec.scope, spec.name)] = spec
+    return specs

@@ -1,0 +1,166 @@
+"""One raw batch in, its output payloads and tally out: the unit of work of every engine.
+
+Workers return bytes (JSONL) or Arrow tables (Parquet) per destination, so the process
+that writes files does no per-record work and the output depends only on the batch, not
+on which worker or engine handled it.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from thresher.accounting import Tally
+from thresher.document import Decision
+from thresher.pipeline import Pipeline
+from thresher.readers import FieldNames, Parsed, Quarantined, RawBatch, decode
+
+DESTINATIONS = ("kept", "removed", "quarantine")
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Everything a worker needs to process batches the way the run was asked to."""
+
+    policy: str
+    fields: FieldNames = field(default_factory=FieldNames)
+    output_format: str = "jsonl"
+    keep_original: bool = True
+    keep_html: bool = True
+
+
+@dataclass(slots=True)
+class BatchResult:
+    source_index: int
+    batch_index: int
+    tally: Tally
+    payloads: dict[str, Any] = field(default_factory=dict)
+    records: dict[str, int] = field(default_factory=dict)
+
+
+_PIPELINES: dict[Job, Pipeline] = {}
+
+
+def pipeline_for(job: Job) -> Pipeline:
+    """One pipeline per worker process and job, built on first use (models load once)."""
+    pipeline = _PIPELINES.get(job)
+    if pipeline is None:
+        pipeline = Pipeline(
+            Path(job.policy) if job.policy.endswith(".toml") else job.policy,
+            fields=job.fields,
+            keep_original=job.keep_original,
+            keep_html=job.keep_html,
+        )
+        _PIPELINES[job] = pipeline
+    return pipeline
+
+
+def process_batch(batch: RawBatch, job: Job) -> BatchResult:
+    pipeline = pipeline_for(job)
+    tally = Tally()
+    items = list(decode(batch, job.fields))
+    items = _analyze(pipeline, items)
+
+    outputs: dict[str, list[dict[str, Any]]] = {name: [] for name in DESTINATIONS}
+    for item in items:
+        tally.read += 1
+        tally.bytes_in += item.size
+        if isinstance(item, Quarantined):
+            tally.quarantined += 1
+            tally.quarantined_by_error[item.error] += 1
+            outputs["quarantine"].append(item.to_record())
+            continue
+        analysis = item.document.analysis
+        record = pipeline.output_record(item)
+        for segment in analysis.segments:
+            if not segment.kept or analysis.decision is Decision.DROP:
+                tally.chars_removed_by_kind[segment.kind] += segment.end - segment.start
+        if analysis.decision is Decision.DROP:
+            tally.removed += 1
+            tally.removed_by_reason[analysis.reasons[0].rule if analysis.reasons else "unspecified"] += 1
+            outputs["removed"].append(record)
+            continue
+        if analysis.decision is Decision.TRIM:
+            tally.trimmed += 1
+            for reason in analysis.reasons:
+                tally.trimmed_by_reason[reason.rule] += 1
+        else:
+            tally.kept += 1
+        tally.bytes_kept += len(record[job.fields.text].encode("utf-8", errors="surrogatepass"))
+        outputs["kept"].append(record)
+
+    result = BatchResult(batch.source_index, batch.batch_index, tally)
+    for name, records in outputs.items():
+        if not records:
+            continue
+        result.records[name] = len(records)
+        if name != "quarantine" and job.output_format == "parquet":
+            result.payloads[name] = _to_table(records)
+        else:
+            result.payloads[name] = b"".join(_dumps(record) for record in records)
+    return result
+
+
+def _analyze(pipeline: Pipeline, items: list[Parsed | Quarantined]) -> list[Parsed | Quarantined]:
+    """Analyse the batch; if an annotator fails, isolate the documents that make it fail.
+
+    A crash on one odd document must not take its batch-mates (or the run) with it: the
+    batch is retried document by document and only the failing ones are quarantined.
+    """
+    parsed = [item for item in items if isinstance(item, Parsed)]
+    try:
+        pipeline.analyze_documents([item.document for item in parsed])
+        return items
+    except Exception:
+        pass
+    result: list[Parsed | Quarantined] = []
+    for item in items:
+        if isinstance(item, Quarantined):
+            result.append(item)
+            continue
+        document = item.document
+        document.analysis = type(document.analysis)()
+        try:
+            pipeline.analyze_documents([document])
+            result.append(item)
+        except Exception as error:
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            result.append(
+                Quarantined(
+                    source="<pipeline>",
+                    error="annotator_error",
+                    message=f"{type(error).__name__}: {error} (at {where.filename}:{where.lineno}); "
+                    f"please report this document",
+                    record_id=document.id,
+                    raw=document.text[:4096],
+                    size=item.size,
+                )
+            )
+    return result
+
+
+def _dumps(record: dict[str, Any]) -> bytes:
+    return orjson.dumps(record, default=_fallback, option=orjson.OPT_APPEND_NEWLINE)
+
+
+def _fallback(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
+
+
+def _to_table(records: list[dict[str, Any]]) -> pa.Table:
+    """Records as an Arrow table; the analysis is a JSON column so every batch has one schema."""
+    rows = []
+    for record in records:
+        row = dict(record)
+        thresher = row.pop("thresher")
+        row["thresher_decision"] = thresher["decision"]
+        row["thresher"] = orjson.dumps(thresher, default=_fallback).decode()
+        rows.append(row)
+    return pa.Table.from_pylist(rows)

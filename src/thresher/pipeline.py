@@ -1,0 +1,123 @@
+"""The analysis machinery without the CLI: annotate a batch of documents, then decide.
+
+The same `Pipeline` runs in the local engine's workers, in Ray tasks and in user code
+(a `datasets.map`, a datatrove step), so a decision never depends on how it was run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from thresher.annotators import build_annotators
+from thresher.document import Decision, Document
+from thresher.policy import Policy, load_policy
+from thresher.readers.base import FieldNames, Parsed, document_from_record
+
+
+class Pipeline:
+    """Annotators plus a policy: turns records into records with a `thresher` field.
+
+    >>> pipeline = Pipeline(policy="default")
+    >>> out = list(pipeline.process([{"id": "a", "text": "Too short."}]))
+    >>> out[0]["thresher"]["decision"]
+    'drop'
+    """
+
+    def __init__(
+        self,
+        policy: str | Path | Policy = "default",
+        *,
+        fields: FieldNames | None = None,
+        keep_original: bool = True,
+        keep_html: bool = True,
+    ) -> None:
+        self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
+        self.annotators = build_annotators(self.policy.annotators)
+        self.fields = fields or FieldNames()
+        self.keep_original = keep_original
+        self.keep_html = keep_html
+
+    def analyze_documents(self, documents: list[Document]) -> None:
+        """Run every annotator over the batch, then the policy over each document."""
+        if not documents:
+            return
+        for annotator in self.annotators:
+            annotator.annotate(documents)
+        if self.policy.decides:
+            for document in documents:
+                self.policy.decide(document)
+
+    def analyze(self, text: str, url: str | None = None, html: str | None = None) -> dict[str, Any]:
+        """The analysis of one text: decision, reasons, signals and segments, as a dict."""
+        if html is not None and not text:
+            from thresher.readers.html import html_to_text
+
+            text = html_to_text(html)
+        document = Document(id="document", text=text, url=url, html=html)
+        self.analyze_documents([document])
+        return self.thresher_field(document)
+
+    def thresher_field(self, document: Document) -> dict[str, Any]:
+        """The `thresher` object written into each output record."""
+        field = document.analysis.to_dict()
+        if document.analysis.decision is Decision.TRIM and self.keep_original:
+            field["original_text"] = document.text
+        return field
+
+    def output_record(self, parsed: Parsed) -> dict[str, Any]:
+        """The input record with its text as kept and the `thresher` field added."""
+        record = dict(parsed.record)
+        document = parsed.document
+        if document.analysis.decision is Decision.TRIM:
+            record[self.fields.text] = document.kept_text()
+        else:
+            record[self.fields.text] = document.text
+        if not self.keep_html:
+            record.pop(self.fields.html, None)
+        record["thresher"] = self.thresher_field(document)
+        return record
+
+    def process(self, records: Iterable[dict[str, Any]], batch_size: int = 256) -> Iterator[dict[str, Any]]:
+        """Process dicts in batches; every input yields one output record, in order.
+
+        A record that cannot be a document (no text, text not a string) comes back with
+        `thresher.decision == "quarantine"` and the error, rather than vanishing.
+        """
+        batch: list[dict[str, Any]] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                yield from self._process_batch(batch)
+                batch = []
+        if batch:
+            yield from self._process_batch(batch)
+
+    def _process_batch(self, records: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        items = [document_from_record(r, self.fields, "<api>", i, 0, None) for i, r in enumerate(records)]
+        self.analyze_documents([item.document for item in items if isinstance(item, Parsed)])
+        for record, item in zip(records, items, strict=True):
+            if isinstance(item, Parsed):
+                yield self.output_record(item)
+            else:
+                out = dict(record)
+                out["thresher"] = {"decision": "quarantine", "error": item.error, "message": item.message}
+                yield out
+
+    def __call__(self, batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        """Columnar form for `datasets.map(batched=True)` and Ray Data `map_batches`.
+
+        Returns the batch with the text as kept, plus `thresher_decision` and `thresher`
+        (the analysis as a JSON string, so the column has one type for every row).
+        """
+        columns = list(batch)
+        count = len(batch[columns[0]]) if columns else 0
+        records = [{name: batch[name][i] for name in columns} for i in range(count)]
+        out = list(self.process(records))
+        result: dict[str, list[Any]] = {name: [r.get(name) for r in out] for name in columns}
+        result["thresher_decision"] = [r["thresher"]["decision"] for r in out]
+        result["thresher"] = [orjson.dumps(r["thresher"]).decode() for r in out]
+        return result

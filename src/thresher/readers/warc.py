@@ -1,0 +1,96 @@
+"""WARC and WET archives: HTML responses become documents with their visible text, WET
+conversion records are documents as they are. Other record types (request, metadata,
+warcinfo) are not documents and are not counted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from fastwarc import ArchiveIterator, WarcRecordType
+
+from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch, document_from_record, raw_preview
+from thresher.readers.html import decode_html_bytes, html_to_text
+
+KIND = "warc"
+_WANTED = WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource
+
+
+def read_batches(
+    path: Path, display: str, source_index: int, batch_docs: int, batch_bytes: int
+) -> Iterator[RawBatch]:
+    batch_index = 0
+    batch = RawBatch(KIND, display, source_index, batch_index)
+    records = 0
+    position = 0
+    try:
+        for record in ArchiveIterator(str(path), record_types=_WANTED, parse_http=True, fsspec_args=False):
+            position = record.stream_pos
+            records += 1
+            content_type = (record.http_content_type or "") if record.is_http else ""
+            payload = record.reader.read()
+            is_conversion = record.record_type == WarcRecordType.conversion
+            if not is_conversion and "html" not in content_type.lower() and content_type:
+                # A response that is not a page (an image, a PDF): not a document.
+                records -= 1
+                continue
+            unit = {
+                "id": record.record_id,
+                "url": record.headers.get("WARC-Target-URI"),
+                "date": record.headers.get("WARC-Date"),
+                "type": "text" if is_conversion else "html",
+                "charset": record.http_charset if record.is_http else None,
+                "offset": position,
+                "payload": payload,
+            }
+            batch.units.append(unit)
+            batch.nbytes += len(payload)
+            if len(batch.units) >= batch_docs or batch.nbytes >= batch_bytes:
+                yield batch
+                batch_index += 1
+                batch = RawBatch(KIND, display, source_index, batch_index)
+    except (OSError, ValueError) as error:
+        batch.units.append(
+            Quarantined(
+                display,
+                "unreadable_file" if records == 0 else "truncated_or_corrupt_stream",
+                f"cannot read WARC past record {records} (offset {position}): {type(error).__name__}: "
+                f"{error}. The rest of this file is skipped",
+                offset=position,
+            )
+        )
+    if batch.units:
+        yield batch
+
+
+def decode(batch: RawBatch, fields: FieldNames) -> Iterator[Parsed | Quarantined]:
+    for unit in batch.units:
+        if isinstance(unit, Quarantined):
+            yield unit
+            continue
+        payload: bytes = unit["payload"]
+        if unit["type"] == "text":
+            try:
+                text = payload.decode("utf-8")
+            except UnicodeDecodeError as error:
+                yield Quarantined(
+                    batch.source,
+                    "invalid_utf8",
+                    f"conversion record is not UTF-8 at byte {error.start}: {error.reason}",
+                    offset=unit["offset"],
+                    record_id=unit["id"],
+                    raw=raw_preview(payload),
+                    size=len(payload),
+                )
+                continue
+            record = {fields.id: unit["id"], fields.url: unit["url"], "warc_date": unit["date"], fields.text: text}
+        else:
+            html = decode_html_bytes(payload, unit["charset"])
+            record = {
+                fields.id: unit["id"],
+                fields.url: unit["url"],
+                "warc_date": unit["date"],
+                fields.text: html_to_text(html),
+                fields.html: html,
+            }
+        yield document_from_record(record, fields, batch.source, unit["offset"], len(payload), None)

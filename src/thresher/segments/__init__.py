@@ -1,0 +1,1 @@
+"""Segmenters: split a document's text into labelled spans (title, main, comment, ...)."""

@@ -1,0 +1,42 @@
+"""The baseline segmenter: one segment per non-blank line, every one labelled `main`.
+
+Web text as crawlers store it (WET, most published corpora) has one paragraph a line, so
+lines are the natural unit to trim. This segmenter labels nothing; it gives every later
+annotator and the policy spans to work on until a labelling segmenter replaces it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from thresher.annotator import SignalSpec
+from thresher.document import Document, Segment, SegmentKind
+
+_NON_BLANK_LINE = re.compile(r"[^\n]*\S[^\n]*")
+
+
+def line_spans(text: str) -> list[tuple[int, int]]:
+    """Spans of the non-blank lines of `text`, without their line breaks or edge spaces."""
+    spans = []
+    for match in _NON_BLANK_LINE.finditer(text):
+        start, end = match.span()
+        line = match.group()
+        start += len(line) - len(line.lstrip())
+        end -= len(line) - len(line.rstrip())
+        spans.append((start, end))
+    return spans
+
+
+class LineSegmenter:
+    """Gives each document without segments one `main` segment per non-blank line."""
+
+    name = "segments.lines"
+    signals: tuple[SignalSpec, ...] = ()
+
+    def annotate(self, documents: list[Document]) -> None:
+        for document in documents:
+            if document.analysis.segments:
+                continue
+            document.analysis.segments = [
+                Segment(start, end, SegmentKind.MAIN.value) for start, end in line_spans(document.text)
+            ]

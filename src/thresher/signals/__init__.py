@@ -1,0 +1,1 @@
+"""Signal annotators: numbers computed over documents and segments that policies threshold."""

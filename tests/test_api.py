@@ -1,0 +1,50 @@
+"""The Python API: analyze, Pipeline over dicts and columnar batches, run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import thresher
+from conftest import GOOD_TEXT, good_records, write_jsonl
+
+
+def test_analyze_returns_the_thresher_structure():
+    analysis = thresher.analyze("Title\n" + GOOD_TEXT)
+    assert analysis["decision"] == "keep"
+    assert analysis["signals"]["line_count"] == 2
+    assert [s["kind"] for s in analysis["segments"]] == ["main", "main"]
+    short = thresher.analyze("Too short.")
+    assert short["decision"] == "drop"
+    assert short["reasons"][0]["rule"] == "too_few_words"
+    assert short["reasons"][0]["value"] == 2 and short["reasons"][0]["threshold"] == 50
+
+
+def test_analyze_html():
+    analysis = thresher.analyze("", html=f"<html><body><p>{GOOD_TEXT}</p><script>x()</script></body></html>")
+    assert analysis["signals"]["word_count"] == len(GOOD_TEXT.split())
+
+
+def test_pipeline_over_dicts_keeps_order_and_fields():
+    pipeline = thresher.Pipeline(policy="default")
+    records = good_records(3) + [{"id": "bad", "text": 7}, {"id": "short", "text": "hi"}]
+    out = list(pipeline.process(records, batch_size=2))
+    assert [r["id"] for r in out] == ["doc-0", "doc-1", "doc-2", "bad", "short"]
+    assert [r["thresher"]["decision"] for r in out] == ["keep", "keep", "keep", "quarantine", "drop"]
+    assert out[0]["url"] == records[0]["url"]
+    assert out[3]["thresher"]["error"] == "non_string_text"
+
+
+def test_pipeline_columnar_batch_for_datasets_map():
+    pipeline = thresher.Pipeline(policy="annotate")
+    batch = {"id": ["a", "b"], "text": [GOOD_TEXT, "short"]}
+    out = pipeline(batch)
+    assert out["id"] == ["a", "b"]
+    assert out["thresher_decision"] == ["keep", "keep"]
+    assert isinstance(out["thresher"][0], str) and '"signals"' in out["thresher"][0]
+
+
+def test_run_mirrors_the_cli(tmp_path: Path):
+    source = write_jsonl(tmp_path / "in.jsonl", good_records(4))
+    summary = thresher.run([source], tmp_path / "out", policy="default", workers=1)
+    assert summary["read"] == 4 and summary["kept"] == 4
+    assert (tmp_path / "out" / "summary.json").exists()
