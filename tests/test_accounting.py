@@ -97,7 +97,9 @@ def test_unreadable_file_is_quarantined(tmp_path: Path, monkeypatch: pytest.Monk
 def test_unreadable_archive_header_is_one_quarantined_unit(tmp_path: Path):
     (tmp_path / "garbage.jsonl.gz").write_bytes(b"this is not gzip at all")
     summary = run([tmp_path / "garbage.jsonl.gz"], tmp_path / "out", policy="annotate", workers=1)
-    assert summary["read"] == 1 and summary["quarantined_by_error"] == {"unreadable_file": 1}
+    assert summary["read"] == 1 and summary["quarantined_by_error"] == {"truncated_or_corrupt_stream": 1}
+    [entry] = read_jsonl_dir(tmp_path / "out" / "quarantine")
+    assert "Not a gzipped file" in entry["message"] and entry["line"] == 1
 
 
 def test_empty_text_is_a_document_not_an_error(tmp_path: Path):

@@ -56,7 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="do not store the original text of trimmed records in thresher.original_text")
     run.add_argument("--no-html", action="store_true", help="do not keep the HTML source in output records")
     run.add_argument("--batch-size", type=int, default=256, help="records per batch sent to a worker (default: 256)")
+    run.add_argument("--resume", action="store_true",
+                     help="continue a killed run of the same command in OUT: finished sources are kept, the rest "
+                     "redone; the result equals an uninterrupted run")
+    run.add_argument("--engine", choices=["local", "ray"], default="local",
+                     help="local: a process pool on this machine (default); ray: a Ray cluster (pip install "
+                     "'thresher[ray]')")
+    run.add_argument("--ray-address", default=None,
+                     help="address of a running Ray cluster (default: start a local Ray instance)")
+    run.add_argument("--max-record-bytes", type=int, default=64 << 20,
+                     help="records larger than this are quarantined as record_too_large (default: 64 MiB)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
+    run.add_argument("--no-report", action="store_true", help="do not write OUT/report.html after the run")
     _add_field_options(run)
 
     explain = commands.add_parser(
@@ -80,8 +91,60 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
     demo.add_argument("--policy", default="default", help="policy to apply (default: default)")
 
+    report = commands.add_parser(
+        "report",
+        help="write OUT/report.html: funnel, signal histograms with thresholds, samples per reason",
+        description="Read a Thresher output folder in one streaming pass and write one self-contained HTML "
+        "file (no network needed): the funnel, histograms of signals for kept vs removed records with the "
+        "policy's thresholds, languages, characters removed by segment kind, dedup clusters and sample "
+        "documents for each removal reason with the removed spans highlighted.",
+    )
+    report.add_argument("out", metavar="OUT", help="output folder of a finished `thresher run`")
+    report.add_argument("-o", "--output", default=None, metavar="FILE",
+                        help="where to write (default: OUT/report.html)")
+    report.add_argument("--policy", default=None, help="policy whose thresholds to draw (default: the one named in "
+                        "OUT/summary.json)")
+    report.add_argument("--samples", type=int, default=3, help="sample documents per reason (default: 3)")
+    report.add_argument("--max-records", type=int, default=None,
+                        help="read at most N records of each of kept/, removed/ and quarantine/ (default: all)")
+    report.add_argument("--text-field", default="text", help="field holding the text (default: text)")
+
     commands.add_parser("signals", help="list every signal a policy can use, with its scope and type")
+    _add_dedup_parser(commands)
     return parser
+
+
+def _add_dedup_parser(commands: argparse._SubParsersAction) -> None:
+    dedup = commands.add_parser(
+        "dedup",
+        help="remove exact and near-duplicate records (MinHash-LSH) and repeated boilerplate lines",
+        description="Two passes over INPUTs: hash every record (normalised text, MinHash signatures, line "
+        "hashes), cluster duplicates, then write OUT/kept, OUT/removed (reason exact_duplicate or "
+        "near_duplicate with cluster_id and kept_id), OUT/quarantine and OUT/summary.json. The first record "
+        "of each cluster in input order is kept.",
+    )
+    dedup.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders to read")
+    dedup.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
+    dedup.add_argument("--exact", action=argparse.BooleanOptionalAction, default=True,
+                       help="remove exact duplicates of normalised text (default: on)")
+    dedup.add_argument("--near", action=argparse.BooleanOptionalAction, default=True,
+                       help="remove MinHash-LSH near duplicates (default: on)")
+    dedup.add_argument("--lines", type=int, default=0, metavar="N",
+                       help="trim lines found in more than N documents, and repeated or quoted-back lines "
+                       "within a document (default: off)")
+    dedup.add_argument("--no-within-document", action="store_true",
+                       help="with --lines: do not trim repeated/quoted lines inside a document")
+    dedup.add_argument("--threshold", type=float, default=None,
+                       help="target Jaccard similarity; picks the band shape (default: 14 x 8 bands, ~0.72)")
+    dedup.add_argument("--ngram", type=int, default=5, help="words per shingle (default: 5)")
+    dedup.add_argument("--buckets", type=int, default=None, help="LSH bands (default: 14)")
+    dedup.add_argument("--hashes-per-bucket", type=int, default=None, help="hashes per band (default: 8)")
+    dedup.add_argument("--seed", type=int, default=1, help="MinHash seed (default: 1)")
+    dedup.add_argument("--memory-mb", type=int, default=256, help="spill buffer before shards go to disk (MB)")
+    dedup.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    dedup.add_argument("--output-format", choices=["jsonl", "parquet"], default=None)
+    dedup.add_argument("--batch-size", type=int, default=256, help="records per batch (default: 256)")
+    _add_field_options(dedup)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -96,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
             return _demo(args)
         if args.command == "signals":
             return _signals()
+        if args.command == "dedup":
+            return _dedup(args)
+        if args.command == "report":
+            return _report(args)
     except KeyboardInterrupt:
         print("thresher: interrupted", file=sys.stderr)
         return EXIT_FAILED
@@ -110,11 +177,12 @@ def _fields(args: argparse.Namespace):
 
 
 def _usage_errors() -> tuple[type[Exception], ...]:
+    from thresher.engines.checkpoint import ResumeError
     from thresher.policy import PolicyError
     from thresher.readers import InputError
     from thresher.runner import OutputDirError
 
-    return (PolicyError, InputError, OutputDirError)
+    return (PolicyError, InputError, OutputDirError, ResumeError)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -137,15 +205,50 @@ def _run(args: argparse.Namespace) -> int:
             keep_original=not args.no_original,
             keep_html=not args.no_html,
             batch_docs=max(1, args.batch_size),
+            max_record_bytes=args.max_record_bytes,
+            resume=args.resume,
+            engine=args.engine,
+            ray_address=args.ray_address,
             progress=not args.quiet,
         )
     except _usage_errors() as error:
         return _fail(str(error), EXIT_USAGE)
     except AccountingError as error:
         return _fail(str(error), EXIT_FAILED)
-    except OSError as error:
-        return _fail(f"run failed: {error}", EXIT_FAILED)
+    except ImportError as error:
+        return _fail(f"{error}; for --engine ray install the extra: pip install 'thresher[ray]'", EXIT_FAILED)
+    except Exception as error:  # a failed run reports why, not a traceback
+        return _fail(f"run failed: {type(error).__name__}: {error}", EXIT_FAILED)
     _print_summary(summary, Path(args.output))
+    if not args.no_report:
+        _write_report_after_run(Path(args.output), args.policy)
+    return EXIT_OK
+
+
+def _write_report_after_run(out: Path, policy: str) -> None:
+    """Write OUT/report.html; a failure here is a warning, because the run's output is complete."""
+    from thresher.report import write_report
+
+    try:
+        print(f"report: {write_report(out, policy=policy)}")
+    except Exception as error:
+        print(f"thresher: warning: report not written ({type(error).__name__}: {error}); "
+              f"retry with `thresher report {out}`", file=sys.stderr)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from thresher.report import ReportError, write_report
+
+    if args.samples < 0:
+        return _fail("--samples must be 0 or more", EXIT_USAGE)
+    if args.max_records is not None and args.max_records < 1:
+        return _fail("--max-records must be at least 1", EXIT_USAGE)
+    try:
+        path = write_report(args.out, policy=args.policy, output=args.output, samples=args.samples,
+                            max_records=args.max_records, text_field=args.text_field)
+    except ReportError as error:
+        return _fail(str(error), EXIT_USAGE if not Path(args.out, "summary.json").exists() else EXIT_FAILED)
+    print(f"report: {path}")
     return EXIT_OK
 
 
@@ -198,6 +301,7 @@ def _demo(args: argparse.Namespace) -> int:
     _print_summary(summary, Path(args.output))
     balanced = summary["read"] == summary["kept"] + summary["trimmed"] + summary["removed"] + summary["quarantined"]
     print(f"accounting: read {summary['read']} = kept + trimmed + removed + quarantined: {balanced}")
+    _write_report_after_run(Path(args.output), args.policy)
     print(f"try: thresher explain {args.output}/kept/00000-0000.jsonl")
     return EXIT_OK
 
@@ -208,6 +312,39 @@ def _signals() -> int:
     for name, factory in REGISTRY.items():
         for spec in factory.signals:  # type: ignore[attr-defined]
             print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {name:22} {spec.description}")
+    return EXIT_OK
+
+
+def _dedup(args: argparse.Namespace) -> int:
+    """`thresher dedup`: options become a `[dedup]` table, validated like a policy section."""
+    from thresher.accounting import AccountingError
+    from thresher.dedup import parse_dedup_settings, run_dedup
+
+    if args.workers is not None and args.workers < 1:
+        return _fail("--workers must be at least 1", EXIT_USAGE)
+    table: dict = {"exact": args.exact, "near": args.near, "ngram": args.ngram, "seed": args.seed,
+                   "memory_mb": args.memory_mb, "boilerplate_min_docs": max(0, args.lines),
+                   "within_document": args.lines > 0 and not args.no_within_document}
+    if args.threshold is not None:
+        table["threshold"] = args.threshold
+    if args.buckets is not None:
+        table["num_buckets"] = args.buckets
+    if args.hashes_per_bucket is not None:
+        table["hashes_per_bucket"] = args.hashes_per_bucket
+    try:
+        settings = parse_dedup_settings(table, "command line")
+        summary = run_dedup(args.inputs, args.output, settings, workers=args.workers, fields=_fields(args),
+                            output_format=args.output_format, batch_docs=max(1, args.batch_size))
+    except _usage_errors() as error:
+        return _fail(str(error), EXIT_USAGE)
+    except AccountingError as error:
+        return _fail(str(error), EXIT_FAILED)
+    except OSError as error:
+        return _fail(f"dedup failed: {error}", EXIT_FAILED)
+    _print_summary(summary, Path(args.output))
+    dedup = summary["dedup"]
+    print(f"  dedup: exact {dedup['exact_duplicate']}, near {dedup['near_duplicate']}, "
+          f"clusters {dedup['clusters_with_duplicates']}, boilerplate lines {dedup['boilerplate_line_hashes']}")
     return EXIT_OK
 
 

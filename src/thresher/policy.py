@@ -186,6 +186,15 @@ def builtin_policy_names() -> list[str]:
 def load_policy(name_or_path: str | Path) -> Policy:
     """Load a built-in policy by name (`default`, `annotate`, ...) or a TOML file by path."""
     text, source = _policy_source(str(name_or_path))
+    return _parse_text(text, source)
+
+
+def policy_text(name_or_path: str | Path) -> str:
+    """The TOML text of a policy, e.g. to fingerprint a run."""
+    return _policy_source(str(name_or_path))[0]
+
+
+def _parse_text(text: str, source: str) -> Policy:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

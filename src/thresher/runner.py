@@ -2,27 +2,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from thresher import __version__
-from thresher.accounting import Tally
 from thresher.engines.batch import Job
-from thresher.engines.local import process_batches
+from thresher.engines.checkpoint import PROGRESS_DIR, Checkpoint
+from thresher.engines.local import RunOptions, run_sources
 from thresher.engines.progress import Progress
-from thresher.policy import load_policy
-from thresher.readers import FieldNames, RawBatch, Source, discover_sources, parquet
-from thresher.writers import DEFAULT_RECORDS_PER_SHARD, OutputWriter
+from thresher.policy import load_policy, policy_text
+from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, parquet
+from thresher.readers.base import DEFAULT_MAX_RECORD_BYTES
+from thresher.writers import DEFAULT_RECORDS_PER_SHARD
 
-OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json")
+OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json", PROGRESS_DIR, "report.html")
 DEFAULT_BATCH_DOCS = 256
 DEFAULT_BATCH_BYTES = 8 << 20
+ENGINES = ("local", "ray")
 
 
 class OutputDirError(ValueError):
@@ -43,45 +46,65 @@ def run(
     batch_docs: int = DEFAULT_BATCH_DOCS,
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
+    max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    resume: bool = False,
+    engine: str = "local",
+    ray_address: str | None = None,
     progress: bool = False,
 ) -> dict[str, Any]:
     """Process `inputs` into `output` (kept/, removed/, quarantine/, summary.json).
 
-    Returns the summary. Raises `PolicyError`, `InputError` or `OutputDirError` before any
-    work for a bad policy, input or output folder, and `AccountingError` if the counts of
-    the run do not add up.
+    With `resume=True`, sources that a previous run of the same command finished are
+    skipped and the rest redone, so the result equals an uninterrupted run's. Returns the
+    summary. Raises `PolicyError`, `InputError`, `OutputDirError` or `ResumeError` before
+    any work, and `AccountingError` if the counts of the run do not add up.
     """
     started = time.perf_counter()
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     loaded_policy = load_policy(policy)  # validate before any work
     sources, skipped = discover_sources(list(inputs))
     out = Path(output)
-    _prepare_output(out)
     fmt = output_format or _default_format(sources)
     if fmt not in ("jsonl", "parquet"):
         raise ValueError(f"output format {fmt!r}: use jsonl or parquet")
     workers = workers or os.cpu_count() or 1
+    fields = fields or FieldNames()
     job = Job(
-        policy=str(policy),
-        fields=fields or FieldNames(),
-        output_format=fmt,
-        keep_original=keep_original,
-        keep_html=keep_html,
+        policy=str(policy), fields=fields, output_format=fmt, keep_original=keep_original, keep_html=keep_html
     )
+    settings = {
+        "inputs": [source.display for source in sources],
+        "policy": loaded_policy.source,
+        "policy_sha256": hashlib.sha256(policy_text(policy).encode()).hexdigest(),
+        "fields": [fields.text, fields.id, fields.url, fields.html],
+        "output_format": fmt,
+        "keep_original": keep_original,
+        "keep_html": keep_html,
+        "limit": limit,
+        "batch_docs": batch_docs,
+        "batch_bytes": batch_bytes,
+        "records_per_shard": records_per_shard,
+        "max_record_bytes": max_record_bytes,
+        "thresher_version": __version__,
+    }
+    checkpoint = Checkpoint(out)
+    if resume:
+        checkpoint.check_resumable(settings)
+    else:
+        _prepare_output(out)
+        checkpoint.start(settings)
 
-    tally = Tally()
     meter = Progress(enabled=progress)
-    writer = OutputWriter(out, fmt, records_per_shard)
-    try:
-        batches = _limited(_all_batches(sources, batch_docs, batch_bytes), limit)
-        for result in process_batches(batches, job, workers):
-            for destination, payload in result.payloads.items():
-                writer.write(destination, result.source_index, payload, result.records[destination])
-            tally.add(result.tally)
-            meter.update(tally)
-    except BaseException:
-        writer.abort()
-        raise
-    writer.close()
+    options = RunOptions(
+        workers, limit, batch_docs, batch_bytes, records_per_shard, ReadLimits(max_record_bytes=max_record_bytes)
+    )
+    if engine == "ray":
+        from thresher.engines.ray import run_sources as run_on_ray
+
+        tally = run_on_ray(sources, job, out, options, checkpoint, meter.update, address=ray_address)
+    else:
+        tally = run_sources(sources, job, out, options, checkpoint, meter.update)
     meter.update(tally, final=True)
 
     summary = tally.summary(
@@ -90,46 +113,14 @@ def run(
         inputs=[source.display for source in sources],
         skipped_files=len(skipped),
         output_format=fmt,
+        engine=engine,
         workers=workers,
+        resumed=resume,
         thresher_version=__version__,
     )
     _write_json_atomically(out / "summary.json", summary)
     tally.check()
     return summary
-
-
-def _all_batches(sources: list[Source], batch_docs: int, batch_bytes: int) -> Iterator[RawBatch]:
-    for source in sources:
-        yield from source.batches(batch_docs, batch_bytes)
-
-
-def _limited(batches: Iterator[RawBatch], limit: int | None) -> Iterator[RawBatch]:
-    """Stop after `limit` input units (records, files, or rows)."""
-    if limit is None:
-        yield from batches
-        return
-    remaining = limit
-    for batch in batches:
-        if remaining <= 0:
-            return
-        if batch.kind == parquet.KIND:
-            units = []
-            for unit in batch.units:
-                if remaining <= 0:
-                    break
-                if isinstance(unit, tuple):
-                    first_row, record_batch = unit
-                    taken = record_batch.slice(0, remaining)
-                    units.append((first_row, taken))
-                    remaining -= taken.num_rows
-                else:
-                    units.append(unit)
-                    remaining -= 1
-            batch.units = units
-        else:
-            batch.units = batch.units[:remaining]
-            remaining -= len(batch.units)
-        yield batch
 
 
 def _default_format(sources: list[Source]) -> str:
@@ -145,7 +136,7 @@ def _prepare_output(out: Path) -> None:
         raise OutputDirError(f"output {str(out)!r} is a file; give a folder path with -o")
     if out.exists():
         entries = {entry.name for entry in out.iterdir()}
-        foreign = entries - set(OUTPUT_PARTS) - {"report.html"}
+        foreign = entries - set(OUTPUT_PARTS)
         if foreign and not entries & {"summary.json", "kept"}:
             raise OutputDirError(
                 f"output folder {str(out)!r} is not empty and is not a Thresher output "

@@ -65,25 +65,31 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
     tally = Tally()
     items = list(decode(batch, job.fields))
     items = _analyze(pipeline, items)
+    jsonl_output = job.output_format != "parquet"
 
-    outputs: dict[str, list[dict[str, Any]]] = {name: [] for name in DESTINATIONS}
+    outputs: dict[str, list[Any]] = {name: [] for name in DESTINATIONS}
     for item in items:
         tally.read += 1
         tally.bytes_in += item.size
+        if isinstance(item, Parsed):
+            record = pipeline.output_record(item)
+            encoded = _encode(record) if jsonl_output else record
+            if isinstance(encoded, Quarantined):
+                encoded.source, encoded.record_id, encoded.size = batch.source, item.document.id, item.size
+                item = encoded
         if isinstance(item, Quarantined):
             tally.quarantined += 1
             tally.quarantined_by_error[item.error] += 1
-            outputs["quarantine"].append(item.to_record())
+            outputs["quarantine"].append(_dumps(item.to_record()))
             continue
         analysis = item.document.analysis
-        record = pipeline.output_record(item)
         for segment in analysis.segments:
             if not segment.kept or analysis.decision is Decision.DROP:
                 tally.chars_removed_by_kind[segment.kind] += segment.end - segment.start
         if analysis.decision is Decision.DROP:
             tally.removed += 1
             tally.removed_by_reason[analysis.reasons[0].rule if analysis.reasons else "unspecified"] += 1
-            outputs["removed"].append(record)
+            outputs["removed"].append(encoded)
             continue
         if analysis.decision is Decision.TRIM:
             tally.trimmed += 1
@@ -92,18 +98,28 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
         else:
             tally.kept += 1
         tally.bytes_kept += len(record[job.fields.text].encode("utf-8", errors="surrogatepass"))
-        outputs["kept"].append(record)
+        outputs["kept"].append(encoded)
 
     result = BatchResult(batch.source_index, batch.batch_index, tally)
     for name, records in outputs.items():
         if not records:
             continue
         result.records[name] = len(records)
-        if name != "quarantine" and job.output_format == "parquet":
+        if name != "quarantine" and not jsonl_output:
             result.payloads[name] = _to_table(records)
         else:
-            result.payloads[name] = b"".join(_dumps(record) for record in records)
+            result.payloads[name] = b"".join(records)
     return result
+
+
+def _encode(record: dict[str, Any]) -> bytes | Quarantined:
+    """One output line, or a quarantine entry for a record JSON cannot hold (e.g. nested 255 deep)."""
+    try:
+        return _dumps(record)
+    except (TypeError, orjson.JSONEncodeError) as error:
+        return Quarantined(
+            "", "unserializable_record", f"record cannot be written as JSON: {error}", raw=repr(record)[:4096]
+        )
 
 
 def _analyze(pipeline: Pipeline, items: list[Parsed | Quarantined]) -> list[Parsed | Quarantined]:
@@ -155,7 +171,12 @@ def _fallback(value: Any) -> Any:
 
 
 def _to_table(records: list[dict[str, Any]]) -> pa.Table:
-    """Records as an Arrow table; the analysis is a JSON column so every batch has one schema."""
+    """Records as an Arrow table; the analysis is a JSON column so every batch has one schema.
+
+    JSON input often mixes types in one field (a number here, a string there), which
+    Arrow cannot store in one column; such a batch is retried with every input field
+    other than text, id and url stored as a JSON string.
+    """
     rows = []
     for record in records:
         row = dict(record)
@@ -163,4 +184,12 @@ def _to_table(records: list[dict[str, Any]]) -> pa.Table:
         row["thresher_decision"] = thresher["decision"]
         row["thresher"] = orjson.dumps(thresher, default=_fallback).decode()
         rows.append(row)
-    return pa.Table.from_pylist(rows)
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        plain = {"id", "text", "url", "thresher", "thresher_decision"}
+        for row in rows:
+            for key, value in row.items():
+                if key not in plain:
+                    row[key] = orjson.dumps(value, default=_fallback).decode()
+        return pa.Table.from_pylist(rows)

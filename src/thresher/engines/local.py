@@ -10,31 +10,142 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
 
+from thresher.accounting import Tally
 from thresher.engines.batch import BatchResult, Job, process_batch
-from thresher.readers import RawBatch
+from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards
+from thresher.readers import RawBatch, ReadLimits, Source, parquet
+from thresher.writers import OutputWriter
 
 
-def process_batches(batches: Iterable[RawBatch], job: Job, workers: int) -> Iterator[BatchResult]:
-    """Process `batches` with `workers` processes, yielding results in input order."""
+@dataclass(frozen=True, slots=True)
+class SourceEnd:
+    """Travels through the ordered pipeline after a source's last batch."""
+
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    workers: int = 1
+    limit: int | None = None
+    batch_docs: int = 256
+    batch_bytes: int = 8 << 20
+    records_per_shard: int = 100_000
+    limits: ReadLimits = field(default_factory=ReadLimits)
+
+
+def process_batches(
+    items: Iterable[RawBatch | SourceEnd], job: Job, workers: int
+) -> Iterator[BatchResult | SourceEnd]:
+    """Process batches with `workers` processes, yielding results (and source ends) in input order."""
     if workers <= 1:
-        for batch in batches:
-            yield process_batch(batch, job)
+        for item in items:
+            yield item if isinstance(item, SourceEnd) else process_batch(item, job)
         return
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["thresher.engines.batch"])
     window = 2 * workers
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[Future[BatchResult]] = deque()
+        pending: deque[Future[BatchResult] | SourceEnd] = deque()
         try:
-            for batch in batches:
-                pending.append(pool.submit(process_batch, batch, job))
+            for item in items:
+                pending.append(item if isinstance(item, SourceEnd) else pool.submit(process_batch, item, job))
                 if len(pending) >= window:
-                    yield pending.popleft().result()
+                    yield _resolve(pending.popleft())
             while pending:
-                yield pending.popleft().result()
+                yield _resolve(pending.popleft())
         finally:
             for future in pending:
-                future.cancel()
+                if isinstance(future, Future):
+                    future.cancel()
+
+
+def _resolve(item: Future[BatchResult] | SourceEnd) -> BatchResult | SourceEnd:
+    return item if isinstance(item, SourceEnd) else item.result()
+
+
+def run_sources(
+    sources: list[Source],
+    job: Job,
+    out: Path,
+    options: RunOptions,
+    checkpoint: Checkpoint,
+    on_progress: Callable[[Tally], None] = lambda tally: None,
+) -> Tally:
+    """Process every unfinished source into OUT, marking each finished; return the run's tally."""
+    total = Tally()
+    todo: list[Source] = []
+    for source in sources:
+        done = checkpoint.finished(source.index)
+        if done is not None:
+            total.add(done)
+        else:
+            remove_unfinished_shards(out, source.index)
+            todo.append(source)
+    remaining = None if options.limit is None else max(0, options.limit - total.read)
+
+    writer = OutputWriter(out, job.output_format, options.records_per_shard)
+    source_tally = Tally()
+    try:
+        items = _with_source_ends(todo, options, remaining)
+        for item in process_batches(items, job, options.workers):
+            if isinstance(item, SourceEnd):
+                writer.close()
+                checkpoint.mark_finished(item.source.index, item.source.display, source_tally)
+                total.add(source_tally)
+                source_tally = Tally()
+                on_progress(total)
+                continue
+            for destination, payload in item.payloads.items():
+                writer.write(destination, item.source_index, payload, item.records[destination])
+            source_tally.add(item.tally)
+            running = Tally()
+            running.add(total)
+            running.add(source_tally)
+            on_progress(running)
+    except BaseException:
+        writer.abort()
+        raise
+    writer.close()
+    return total
+
+
+def _with_source_ends(
+    sources: list[Source], options: RunOptions, limit: int | None
+) -> Iterator[RawBatch | SourceEnd]:
+    remaining = limit
+    for source in sources:
+        for batch in source.batches(options.batch_docs, options.batch_bytes, options.limits):
+            if remaining is not None:
+                if remaining <= 0:
+                    break
+                remaining -= _take(batch, remaining)
+            yield batch
+        yield SourceEnd(source)
+
+
+def _take(batch: RawBatch, limit: int) -> int:
+    """Cut `batch` to at most `limit` input units; return how many it keeps."""
+    if batch.kind != parquet.KIND:
+        batch.units = batch.units[:limit]
+        return len(batch.units)
+    taken = 0
+    units = []
+    for unit in batch.units:
+        if taken >= limit:
+            break
+        if isinstance(unit, tuple):
+            first_row, record_batch = unit
+            piece = record_batch.slice(0, limit - taken)
+            units.append((first_row, piece))
+            taken += piece.num_rows
+        else:
+            units.append(unit)
+            taken += 1
+    batch.units = units
+    return taken

@@ -15,9 +15,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from thresher.readers import files, jsonl, parquet, warc
-from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch
+from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch, ReadLimits
 
-__all__ = ["FieldNames", "Parsed", "Quarantined", "RawBatch", "Source", "decode", "discover_sources"]
+__all__ = [
+    "FieldNames",
+    "InputError",
+    "Parsed",
+    "Quarantined",
+    "RawBatch",
+    "ReadLimits",
+    "Source",
+    "decode",
+    "discover_sources",
+]
 
 _JSONL_SUFFIXES = (".jsonl", ".ndjson")
 _COMPRESSION_SUFFIXES = ("", ".gz", ".zst", ".zstd")
@@ -42,12 +52,13 @@ class Source:
     path: Path | None = None
     files: list[tuple[Path, str]] = field(default_factory=list)
 
-    def batches(self, batch_docs: int, batch_bytes: int) -> Iterator[RawBatch]:
+    def batches(self, batch_docs: int, batch_bytes: int, limits: ReadLimits | None = None) -> Iterator[RawBatch]:
+        limits = limits or ReadLimits()
         if self.kind == files.KIND:
-            return files.read_batches(self.files, self.display, self.index, batch_docs, batch_bytes)
+            return files.read_batches(self.files, self.display, self.index, batch_docs, batch_bytes, limits)
         assert self.path is not None
         reader = {jsonl.KIND: jsonl, parquet.KIND: parquet, warc.KIND: warc}[self.kind]
-        return reader.read_batches(self.path, self.display, self.index, batch_docs, batch_bytes)
+        return reader.read_batches(self.path, self.display, self.index, batch_docs, batch_bytes, limits)
 
 
 def kind_of(path: Path) -> str | None:

@@ -24,6 +24,36 @@ QUARANTINE_RAW_CHARS = 4096
 
 
 @dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Bounds that keep hostile input from costing unbounded memory or time.
+
+    `max_record_bytes`: a record (JSONL line, file, WARC payload, Parquet text) larger than
+    this is quarantined as `record_too_large` without being held in memory whole.
+    `max_decompression_ratio` applies once a compressed file has expanded past
+    `ratio_check_after` bytes: real text compresses 3-20x, so 1000x is a bomb, not a corpus.
+    """
+
+    max_record_bytes: int = 64 << 20
+    max_decompression_ratio: float = 1000.0
+    ratio_check_after: int = 1 << 30
+
+
+DEFAULT_LIMITS = ReadLimits()
+DEFAULT_MAX_RECORD_BYTES = DEFAULT_LIMITS.max_record_bytes
+
+
+def too_large(source: str, size: int, limits: ReadLimits, **where: Any) -> Quarantined:
+    return Quarantined(
+        source,
+        "record_too_large",
+        f"record of {size:,} bytes exceeds the limit of {limits.max_record_bytes:,} bytes; "
+        f"raise it with --max-record-bytes if such records are wanted",
+        size=size,
+        **where,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class FieldNames:
     """Which input fields hold the text, id, url and html of a record."""
 

@@ -9,7 +9,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch, document_from_record, raw_preview
+from thresher.readers.base import (
+    DEFAULT_LIMITS,
+    FieldNames,
+    Parsed,
+    Quarantined,
+    RawBatch,
+    ReadLimits,
+    document_from_record,
+    raw_preview,
+    too_large,
+)
 from thresher.readers.html import decode_html_bytes, html_to_text
 
 KIND = "files"
@@ -18,13 +28,22 @@ HTML_SUFFIXES = (".html", ".htm")
 
 
 def read_batches(
-    files: list[tuple[Path, str]], display: str, source_index: int, batch_docs: int, batch_bytes: int
+    files: list[tuple[Path, str]],
+    display: str,
+    source_index: int,
+    batch_docs: int,
+    batch_bytes: int,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawBatch]:
     """Read the given (path, relative id) files in order; an unreadable one is quarantined."""
     batch_index = 0
     batch = RawBatch(KIND, display, source_index, batch_index)
     for path, relative in files:
         try:
+            size = path.stat().st_size
+            if size > limits.max_record_bytes:
+                batch.units.append(too_large(str(path), size, limits, record_id=relative))
+                continue
             data = path.read_bytes()
         except OSError as error:
             batch.units.append(

@@ -13,16 +13,71 @@ import orjson
 import zstandard
 
 from thresher.readers.base import (
+    DEFAULT_LIMITS,
     FieldNames,
     Parsed,
     Quarantined,
     RawBatch,
+    ReadLimits,
     document_from_record,
     raw_preview,
+    too_large,
 )
 
 KIND = "jsonl"
 _STREAM_ERRORS = (OSError, EOFError, zlib.error, zstandard.ZstdError)
+
+
+class ZstdStream(io.RawIOBase):
+    """Zstandard frames, one after another, as a raw stream that notices truncation.
+
+    python-zstandard's own stream reader ends quietly when a frame is cut short, which
+    would lose the tail of a file without a word. This one raises `ZstdError` instead.
+    Compressed input is fed in small chunks, so even a crafted frame of run-length
+    blocks expands to a bounded amount (about 32x the chunk per block) per step.
+    """
+
+    CHUNK = 4096
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self._raw = raw
+        self._context = zstandard.ZstdDecompressor()
+        self._frame = self._context.decompressobj()
+        self._in_frame = False
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        while not self._pending:
+            chunk = self._raw.read(self.CHUNK)
+            if not chunk:
+                if self._in_frame:
+                    raise zstandard.ZstdError("zstd stream ends inside a frame: the file is truncated")
+                return 0
+            self._pending = self._feed(chunk)
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def _feed(self, chunk: bytes) -> bytes:
+        output = []
+        while chunk:
+            if self._frame.eof:
+                self._frame = self._context.decompressobj()
+            self._in_frame = True
+            output.append(self._frame.decompress(chunk))
+            if not self._frame.eof:
+                break
+            self._in_frame = False
+            chunk = self._frame.unused_data
+        return b"".join(output)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 def open_decompressed(path: Path) -> IO[bytes]:
@@ -31,31 +86,87 @@ def open_decompressed(path: Path) -> IO[bytes]:
     if name.endswith(".gz"):
         return gzip.open(path, "rb")
     if name.endswith(".zst") or name.endswith(".zstd"):
-        raw = path.open("rb")
-        reader = zstandard.ZstdDecompressor().stream_reader(raw, closefd=True)
-        return io.BufferedReader(reader, buffer_size=1 << 20)  # type: ignore[arg-type]
+        return io.BufferedReader(ZstdStream(path.open("rb")), buffer_size=1 << 20)
     return path.open("rb", buffering=1 << 20)
 
 
+class DecompressionBomb(Exception):
+    pass
+
+
+def _lines(stream: IO[bytes], max_bytes: int) -> Iterator[bytes | int]:
+    """Lines of `stream`; a line longer than `max_bytes` is skipped and yields its size instead.
+
+    Reading with a length bound means a 100 MB line (or a decompression bomb of one line)
+    never sits in memory whole.
+    """
+    while True:
+        line = stream.readline(max_bytes + 1)
+        if not line:
+            return
+        if len(line) <= max_bytes or line.endswith(b"\n"):
+            yield line
+            continue
+        skipped = len(line)
+        while True:
+            chunk = stream.readline(1 << 20)
+            skipped += len(chunk)
+            if not chunk or chunk.endswith(b"\n"):
+                break
+        yield skipped
+
+
 def read_batches(
-    path: Path, display: str, source_index: int, batch_docs: int, batch_bytes: int
+    path: Path,
+    display: str,
+    source_index: int,
+    batch_docs: int,
+    batch_bytes: int,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawBatch]:
     """Frame the file into batches of (line number, byte offset, line bytes).
 
-    A stream that fails part-way (truncated gzip, corrupt zstd frame, I/O error) ends
-    the source with one quarantine unit naming the line and offset where it broke; the
-    lines before it are processed normally.
+    A stream that fails part-way (truncated gzip, corrupt zstd frame, I/O error, a
+    decompression bomb) ends the source with one quarantine unit naming the line and
+    offset where it broke; the lines before it are processed normally.
     """
     batch_index = 0
     batch = RawBatch(KIND, display, source_index, batch_index)
     line_no = 0
     offset = 0
     try:
-        with open_decompressed(path) as stream:
-            for line in stream:
+        compressed_size = max(1, path.stat().st_size)
+    except OSError:
+        compressed_size = 1
+    is_compressed = path.name.lower().endswith((".gz", ".zst", ".zstd"))
+    try:
+        stream = open_decompressed(path)
+    except OSError as error:
+        yield RawBatch(KIND, display, source_index, 0, [Quarantined(
+            display,
+            "unreadable_file",
+            f"cannot open: {error.strerror or error}; check the path and its permissions",
+        )])
+        return
+    try:
+        with stream:
+            for line in _lines(stream, limits.max_record_bytes):
                 line_no += 1
                 start = offset
+                if isinstance(line, int):
+                    offset += line
+                    batch.units.append(too_large(display, line, limits, line=line_no, offset=start))
+                    continue
                 offset += len(line)
+                if (
+                    is_compressed
+                    and offset > limits.ratio_check_after
+                    and offset > limits.max_decompression_ratio * compressed_size
+                ):
+                    raise DecompressionBomb(
+                        f"{compressed_size:,} compressed bytes expanded past {offset:,} "
+                        f"(over {limits.max_decompression_ratio:.0f}x)"
+                    )
                 if not line.strip():
                     continue
                 batch.units.append((line_no, start, line))
@@ -64,12 +175,22 @@ def read_batches(
                     yield batch
                     batch_index += 1
                     batch = RawBatch(KIND, display, source_index, batch_index)
-    except _STREAM_ERRORS as error:
-        error_kind = "unreadable_file" if line_no == 0 and offset == 0 else "truncated_or_corrupt_stream"
+    except DecompressionBomb as error:
         batch.units.append(
             Quarantined(
                 display,
-                error_kind,
+                "decompression_bomb",
+                f"stopped reading at line {line_no}: {error}. The rest of this file is skipped; "
+                f"check where it came from",
+                line=line_no,
+                offset=offset,
+            )
+        )
+    except _STREAM_ERRORS as error:
+        batch.units.append(
+            Quarantined(
+                display,
+                "truncated_or_corrupt_stream",
                 f"cannot read past line {line_no} (decompressed byte {offset}): "
                 f"{type(error).__name__}: {error}. The rest of this file is skipped; "
                 f"re-fetch or repair the file",
@@ -117,6 +238,17 @@ def _bad_line(source: str, line_no: int, offset: int, line: bytes, error: Except
             line=line_no,
             offset=offset,
             raw=raw_preview(line),
+            size=len(line),
+        )
+    nul = line.find(b"\x00")
+    if nul >= 0:
+        return Quarantined(
+            source,
+            "nul_byte",
+            f"raw NUL byte at byte {nul} of the line (JSON needs it escaped as \\u0000)",
+            line=line_no,
+            offset=offset,
+            raw=raw_preview(line.replace(b"\x00", b"\\0")),
             size=len(line),
         )
     return Quarantined(

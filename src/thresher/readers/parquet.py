@@ -8,13 +8,26 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch, document_from_record
+from thresher.readers.base import (
+    DEFAULT_LIMITS,
+    FieldNames,
+    Parsed,
+    Quarantined,
+    RawBatch,
+    ReadLimits,
+    document_from_record,
+)
 
 KIND = "parquet"
 
 
 def read_batches(
-    path: Path, display: str, source_index: int, batch_docs: int, batch_bytes: int
+    path: Path,
+    display: str,
+    source_index: int,
+    batch_docs: int,
+    batch_bytes: int,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawBatch]:
     """Yield (first row number, Arrow record batch) units; a broken file is quarantined."""
     row = 0
@@ -45,7 +58,8 @@ def decode(batch: RawBatch, fields: FieldNames) -> Iterator[Parsed | Quarantined
             continue
         first_row, record_batch = unit
         for position, record in enumerate(record_batch.to_pylist(), start=first_row):
-            size = len(record.get(fields.text) or "") if isinstance(record.get(fields.text), str) else 0
+            text = record.get(fields.text)
+            size = len(text.encode("utf-8")) if isinstance(text, str) else 0
             parsed = document_from_record(record, fields, batch.source, position, size, None)
             if isinstance(parsed, Quarantined):
                 parsed.offset = position

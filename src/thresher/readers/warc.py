@@ -9,7 +9,17 @@ from pathlib import Path
 
 from fastwarc import ArchiveIterator, WarcRecordType
 
-from thresher.readers.base import FieldNames, Parsed, Quarantined, RawBatch, document_from_record, raw_preview
+from thresher.readers.base import (
+    DEFAULT_LIMITS,
+    FieldNames,
+    Parsed,
+    Quarantined,
+    RawBatch,
+    ReadLimits,
+    document_from_record,
+    raw_preview,
+    too_large,
+)
 from thresher.readers.html import decode_html_bytes, html_to_text
 
 KIND = "warc"
@@ -17,7 +27,12 @@ _WANTED = WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.r
 
 
 def read_batches(
-    path: Path, display: str, source_index: int, batch_docs: int, batch_bytes: int
+    path: Path,
+    display: str,
+    source_index: int,
+    batch_docs: int,
+    batch_bytes: int,
+    limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawBatch]:
     batch_index = 0
     batch = RawBatch(KIND, display, source_index, batch_index)
@@ -28,6 +43,11 @@ def read_batches(
             position = record.stream_pos
             records += 1
             content_type = (record.http_content_type or "") if record.is_http else ""
+            if record.content_length > limits.max_record_bytes:
+                batch.units.append(
+                    too_large(display, record.content_length, limits, offset=position, record_id=record.record_id)
+                )
+                continue
             payload = record.reader.read()
             is_conversion = record.record_type == WarcRecordType.conversion
             if not is_conversion and "html" not in content_type.lower() and content_type:

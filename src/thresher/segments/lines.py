@@ -12,19 +12,15 @@ import re
 from thresher.annotator import SignalSpec
 from thresher.document import Document, Segment, SegmentKind
 
-_NON_BLANK_LINE = re.compile(r"[^\n]*\S[^\n]*")
+# From the first to the last non-space character of a line: `\S` never matches a line
+# break and `[^\n]` never crosses one, so each match is one stripped, non-blank line.
+_STRIPPED_LINE = re.compile(r"\S(?:[^\n]*\S)?")
+_MAIN = SegmentKind.MAIN.value
 
 
 def line_spans(text: str) -> list[tuple[int, int]]:
     """Spans of the non-blank lines of `text`, without their line breaks or edge spaces."""
-    spans = []
-    for match in _NON_BLANK_LINE.finditer(text):
-        start, end = match.span()
-        line = match.group()
-        start += len(line) - len(line.lstrip())
-        end -= len(line) - len(line.rstrip())
-        spans.append((start, end))
-    return spans
+    return [match.span() for match in _STRIPPED_LINE.finditer(text)]
 
 
 class LineSegmenter:
@@ -38,5 +34,5 @@ class LineSegmenter:
             if document.analysis.segments:
                 continue
             document.analysis.segments = [
-                Segment(start, end, SegmentKind.MAIN.value) for start, end in line_spans(document.text)
+                Segment(start, end, _MAIN) for start, end in line_spans(document.text)
             ]
