@@ -10,7 +10,7 @@ import pytest
 import zstandard
 
 from conftest import GOOD_TEXT, good_records, read_jsonl_dir, warc_record, write_jsonl
-from thresher.readers import ReadLimits, decode, discover_sources
+from thresher.readers import FieldNames, ReadLimits, decode, discover_sources
 from thresher.readers.jsonl import read_batches
 from thresher.runner import run
 
@@ -169,5 +169,5 @@ def test_reader_decode_never_raises_on_any_batch(tmp_path: Path):
     source = tmp_path / "odd.jsonl"
     source.write_bytes(b"\n".join([b"null", b"1", b'"s"', b"{}", b"[]", b"{", b"\xff", b"true"]) + b"\n")
     [src], _ = discover_sources([source])
-    items = [item for batch in src.batches(3, 1 << 20) for item in decode(batch, __import__("thresher").readers.FieldNames())]
+    items = [item for batch in src.batches(3, 1 << 20) for item in decode(batch, FieldNames())]
     assert len(items) == 8

@@ -65,7 +65,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, workers: i
     assert not (tmp_path / "out" / "summary.json").exists()
 
     resumed = start_run(inputs, tmp_path / "out", workers, "--resume")
-    stdout, stderr = resumed.communicate(timeout=300)
+    _, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, stderr.decode()
     summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
     for key in ("read", "kept", "trimmed", "removed", "quarantined", "removed_by_reason", "quarantined_by_error",
@@ -97,7 +97,7 @@ def test_resume_removes_partial_shards_of_unfinished_sources(tmp_path: Path):
 def test_resume_refuses_a_different_command(tmp_path: Path):
     inputs = build_shards(tmp_path / "in", shards=2, per_shard=5)
     run(inputs, tmp_path / "out", policy="default", workers=1)
-    with pytest.raises(ResumeError, match="changed: .*policy"):
+    with pytest.raises(ResumeError, match=r"changed: .*policy"):
         run(inputs, tmp_path / "out", policy="annotate", workers=1, resume=True)
     with pytest.raises(ResumeError, match="nothing to resume"):
         run(inputs, tmp_path / "fresh", policy="default", workers=1, resume=True)
