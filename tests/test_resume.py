@@ -31,6 +31,16 @@ def build_shards(root: Path, shards: int, per_shard: int) -> list[Path]:
     return paths
 
 
+def light_policy(root: Path) -> Path:
+    """Size rules only: this file tests the engine's bookkeeping, not the annotators' cost."""
+    path = root / "light.toml"
+    path.write_text(
+        'name = "light"\nannotators = ["segments.lines", "signals.size"]\n'
+        '[[document_rules]]\nname = "too_few_words"\nsignal = "word_count"\nop = "<"\nvalue = 5\n'
+    )
+    return path
+
+
 def outputs(out: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(out)): p.read_bytes()
@@ -41,14 +51,15 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 def start_run(inputs: list[Path], out: Path, workers: int, *extra: str) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "thresher.cli", "run", *map(str, inputs), "-o", str(out),
-               "--workers", str(workers), "--batch-size", "50", "--quiet", *extra]
+               "--workers", str(workers), "--batch-size", "50", "--quiet", "--no-report",
+               "--policy", str(light_policy(out.parent)), *extra]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, workers: int):
     inputs = build_shards(tmp_path / "in", shards=12, per_shard=2500)
-    reference = run(inputs, tmp_path / "reference", policy="default", workers=1, batch_docs=50)
+    reference = run(inputs, tmp_path / "reference", policy=light_policy(tmp_path), workers=1, batch_docs=50)
 
     process = start_run(inputs, tmp_path / "out", workers)
     progress = tmp_path / "out" / "_progress"
@@ -79,16 +90,16 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, workers: i
 
 def test_resume_removes_partial_shards_of_unfinished_sources(tmp_path: Path):
     inputs = build_shards(tmp_path / "in", shards=3, per_shard=30)
-    run(inputs, tmp_path / "reference", policy="default", workers=1)
+    run(inputs, tmp_path / "reference", policy=light_policy(tmp_path), workers=1)
     out = tmp_path / "out"
-    run(inputs, out, policy="default", workers=1)
+    run(inputs, out, policy=light_policy(tmp_path), workers=1)
     # Simulate a crash during source 1: its marker is gone, a partial shard and a temp file remain.
     (out / "_progress" / "00001.done").unlink()
     (out / "_progress" / "00002.done").unlink()
     (out / "kept" / "00001-0000.jsonl").write_bytes(b'{"id": "half a shard"}\n')
     (out / "kept" / ".00002-0000.jsonl.tmp-999").write_bytes(b"partial")
     (out / "summary.json").unlink()
-    summary = run(inputs, out, policy="default", workers=1, resume=True)
+    summary = run(inputs, out, policy=light_policy(tmp_path), workers=1, resume=True)
     assert summary["resumed"] is True
     assert outputs(out) == outputs(tmp_path / "reference")
     assert not list(out.rglob(".*.tmp-*"))
@@ -96,13 +107,13 @@ def test_resume_removes_partial_shards_of_unfinished_sources(tmp_path: Path):
 
 def test_resume_refuses_a_different_command(tmp_path: Path):
     inputs = build_shards(tmp_path / "in", shards=2, per_shard=5)
-    run(inputs, tmp_path / "out", policy="default", workers=1)
+    run(inputs, tmp_path / "out", policy=light_policy(tmp_path), workers=1)
     with pytest.raises(ResumeError, match=r"changed: .*policy"):
         run(inputs, tmp_path / "out", policy="annotate", workers=1, resume=True)
     with pytest.raises(ResumeError, match="nothing to resume"):
-        run(inputs, tmp_path / "fresh", policy="default", workers=1, resume=True)
+        run(inputs, tmp_path / "fresh", policy=light_policy(tmp_path), workers=1, resume=True)
     # The worker count is not part of the command's identity: output is the same for any.
-    run(inputs, tmp_path / "out", policy="default", workers=2, resume=True)
+    run(inputs, tmp_path / "out", policy=light_policy(tmp_path), workers=2, resume=True)
 
 
 def test_checkpoint_round_trips_tallies(tmp_path: Path):

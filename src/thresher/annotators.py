@@ -9,15 +9,35 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from thresher.annotator import Annotator, SignalSpec
+from thresher.safety.adult import AdultAnnotator
+from thresher.safety.spam import SpamAnnotator
+from thresher.safety.toxicity import ToxicityAnnotator
 from thresher.segments.lines import LineSegmenter
+from thresher.segments.segmenter import HtmlSegmenter, TextSegmenter
 from thresher.signals.basic import SizeSignals
+from thresher.signals.c4 import C4Signals
+from thresher.signals.gopher import GopherSignals
+from thresher.signals.language import LanguageSignals, SegmentLanguageSignals
+from thresher.signals.rpv2 import RedPajamaSignals
+from thresher.signals.typo import TypoSignals
 
 AnnotatorFactory = Callable[[], Annotator]
 
 # name -> factory, in run order.
 REGISTRY: dict[str, AnnotatorFactory] = {
+    HtmlSegmenter.name: HtmlSegmenter,
+    TextSegmenter.name: TextSegmenter,
     LineSegmenter.name: LineSegmenter,
     SizeSignals.name: SizeSignals,
+    LanguageSignals.name: LanguageSignals,
+    SegmentLanguageSignals.name: SegmentLanguageSignals,
+    GopherSignals.name: GopherSignals,
+    C4Signals.name: C4Signals,
+    RedPajamaSignals.name: RedPajamaSignals,
+    TypoSignals.name: TypoSignals,
+    ToxicityAnnotator.name: ToxicityAnnotator,
+    AdultAnnotator.name: AdultAnnotator,
+    SpamAnnotator.name: SpamAnnotator,
 }
 
 

@@ -6,7 +6,7 @@ The same `Pipeline` runs in the local engine's workers, in Ray tasks and in user
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -41,12 +41,20 @@ class Pipeline:
         self.keep_original = keep_original
         self.keep_html = keep_html
 
-    def analyze_documents(self, documents: list[Document]) -> None:
-        """Run every annotator over the batch, then the policy over each document."""
+    def analyze_documents(
+        self, documents: list[Document], before_decide: Callable[[list[Document]], None] | None = None
+    ) -> None:
+        """Run every annotator over the batch, then the policy over each document.
+
+        `before_decide` may mark segments (e.g. lines repeated across the corpus) after the
+        annotators and before the policy, so the policy's decision counts them.
+        """
         if not documents:
             return
         for annotator in self.annotators:
             annotator.annotate(documents)
+        if before_decide is not None:
+            before_decide(documents)
         if self.policy.decides:
             for document in documents:
                 self.policy.decide(document)

@@ -28,6 +28,7 @@ from typing import Any
 
 from thresher.annotator import SignalSpec
 from thresher.annotators import REGISTRY, signal_specs
+from thresher.dedup.settings import DedupSettings, parse_dedup_settings
 from thresher.document import SEGMENT_KINDS, Decision, Document, Reason
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
@@ -42,7 +43,7 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _ORDERING_OPERATORS = {"<", "<=", ">", ">="}
 _MEMBERSHIP_OPERATORS = {"in", "not in"}
-_TOP_LEVEL_KEYS = {"name", "description", "annotators", "segments", "segment_rules", "document_rules"}
+_TOP_LEVEL_KEYS = {"name", "description", "annotators", "segments", "segment_rules", "document_rules", "dedup"}
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
 
 
@@ -88,11 +89,14 @@ class Policy:
     segment_rules: list[Rule] = field(default_factory=list)
     document_rules: list[Rule] = field(default_factory=list)
     source: str = "<memory>"
+    # Corpus-level deduplication ([dedup] table): a first pass over the inputs finds
+    # duplicates; the run then drops them with their reason before any other rule.
+    dedup: DedupSettings | None = None
 
     @property
     def decides(self) -> bool:
         """False for an annotate-only policy, which keeps every readable record."""
-        return bool(self.keep_kinds is not None or self.segment_rules or self.document_rules)
+        return bool(self.keep_kinds is not None or self.segment_rules or self.document_rules or self.dedup)
 
     def decide(self, document: Document) -> None:
         """Set `document.analysis.decision`, its reasons and each segment's `kept` flag."""
@@ -261,6 +265,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise PolicyError(f"{source}: rule names must be unique; repeated: {duplicates}.")
+    dedup = parse_dedup_settings(data["dedup"], source) if "dedup" in data else None
     return Policy(
         name=name,
         description=str(data.get("description", "")),
@@ -269,6 +274,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         segment_rules=segment_rules,
         document_rules=document_rules,
         source=source,
+        dedup=dedup,
     )
 
 

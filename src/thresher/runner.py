@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import shutil
@@ -22,7 +23,8 @@ from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, p
 from thresher.readers.base import DEFAULT_MAX_RECORD_BYTES
 from thresher.writers import DEFAULT_RECORDS_PER_SHARD
 
-OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json", PROGRESS_DIR, "report.html")
+DEDUP_WORKDIR = ".dedup-work"
+OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json", PROGRESS_DIR, "report.html", DEDUP_WORKDIR)
 DEFAULT_BATCH_DOCS = 256
 DEFAULT_BATCH_BYTES = 8 << 20
 ENGINES = ("local", "ray")
@@ -47,6 +49,7 @@ def run(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    dedup: Any = None,
     resume: bool = False,
     engine: str = "local",
     ray_address: str | None = None,
@@ -63,6 +66,8 @@ def run(
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}; use one of {ENGINES}")
     loaded_policy = load_policy(policy)  # validate before any work
+    if dedup is not None:  # `thresher dedup`'s options override the policy's [dedup] table
+        loaded_policy.dedup = dedup
     sources, skipped = discover_sources(list(inputs))
     out = Path(output)
     fmt = output_format or _default_format(sources)
@@ -86,6 +91,7 @@ def run(
         "batch_bytes": batch_bytes,
         "records_per_shard": records_per_shard,
         "max_record_bytes": max_record_bytes,
+        "dedup": loaded_policy.dedup.to_dict() if loaded_policy.dedup is not None else None,
         "thresher_version": __version__,
     }
     checkpoint = Checkpoint(out)
@@ -99,11 +105,27 @@ def run(
     options = RunOptions(
         workers, limit, batch_docs, batch_bytes, records_per_shard, ReadLimits(max_record_bytes=max_record_bytes)
     )
+    dedup_stats: dict[str, Any] | None = None
     if engine == "ray":
-        from thresher.engines.ray import run_sources as run_on_ray
+        from thresher.engines import ray as ray_engine
 
-        tally = run_on_ray(sources, job, out, options, checkpoint, meter.update, address=ray_address)
+        started_ray = ray_engine.connect(ray_address, workers)  # once, for the dedup pass and the main pass
+        try:
+            if loaded_policy.dedup is not None:
+                plan_path, dedup_stats = _dedup_plan(
+                    sources, loaded_policy.dedup, out, fields, workers, batch_docs, batch_bytes, resume, on_ray=True
+                )
+                job = dataclasses.replace(job, dedup_plan=str(plan_path))
+            tally = ray_engine.run_sources(sources, job, out, options, checkpoint, meter.update, address=ray_address)
+        finally:
+            if started_ray:
+                ray_engine.ray.shutdown()
     else:
+        if loaded_policy.dedup is not None:
+            plan_path, dedup_stats = _dedup_plan(
+                sources, loaded_policy.dedup, out, fields, workers, batch_docs, batch_bytes, resume
+            )
+            job = dataclasses.replace(job, dedup_plan=str(plan_path))
         tally = run_sources(sources, job, out, options, checkpoint, meter.update)
     meter.update(tally, final=True)
 
@@ -118,9 +140,56 @@ def run(
         resumed=resume,
         thresher_version=__version__,
     )
+    if dedup_stats is not None:
+        assert loaded_policy.dedup is not None
+        counted = ("exact_duplicate", "near_duplicate", "nothing_kept")
+        summary["dedup"] = {
+            **{rule: tally.removed_by_reason.get(rule, 0) for rule in counted},
+            **{rule: tally.trimmed_by_reason.get(rule, 0) for rule in ("boilerplate_line", "repeated_line",
+                                                                       "quoted_text")},
+            "settings": loaded_policy.dedup.to_dict(),
+            **dedup_stats,
+        }
+        shutil.rmtree(out / DEDUP_WORKDIR, ignore_errors=True)
     _write_json_atomically(out / "summary.json", summary)
     tally.check()
     return summary
+
+
+def _dedup_plan(
+    sources: list[Source],
+    settings: Any,
+    out: Path,
+    fields: FieldNames,
+    workers: int,
+    batch_docs: int,
+    batch_bytes: int,
+    reuse: bool,
+    on_ray: bool = False,
+) -> tuple[Path, dict[str, Any]]:
+    """Pass 1 of deduplication: find the corpus's duplicates before the main pass.
+
+    The plan is kept in OUT until the run ends, so a resumed run reuses it (it depends
+    only on the inputs and settings, which the run's fingerprint pins).
+    """
+    from thresher.dedup import DuplicatePlan, plan
+
+    workdir = out / DEDUP_WORKDIR
+    plan_path = workdir / "plan.npz"
+    if reuse and plan_path.exists():
+        return plan_path, dict(DuplicatePlan.load(plan_path).stats)
+    if on_ray:
+        from thresher.engines.ray import plan_on_ray
+
+        duplicate_plan = plan_on_ray(sources, fields, settings, batch_docs=batch_docs, batch_bytes=batch_bytes)
+    else:
+        duplicate_plan = plan(
+            sources, fields, settings, workdir / "pass1", workers=workers, batch_docs=batch_docs,
+            batch_bytes=batch_bytes,
+        )
+    workdir.mkdir(parents=True, exist_ok=True)
+    duplicate_plan.save(plan_path)
+    return plan_path, dict(duplicate_plan.stats)
 
 
 def _default_format(sources: list[Source]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import fcntl
 import os
 import select
 import shutil
@@ -48,6 +49,13 @@ class BrowserError(RuntimeError):
     pass
 
 
+def _high_fd(fd: int) -> int:
+    """A duplicate of `fd` numbered 10 or more (the original is closed)."""
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD, 10)
+    os.close(fd)
+    return high
+
+
 class Browser:
     """One Chromium process with one page, spoken to over the DevTools pipe."""
 
@@ -56,13 +64,15 @@ class Browser:
         self.log_path = Path(self.profile) / "stderr.log"
         to_browser_read, self._to_browser = os.pipe()
         self._from_browser, from_browser_write = os.pipe()
+        # Move the child's ends above 9 so the shell's `3<&N 4>&M` cannot clobber one with the other.
+        to_browser_read, from_browser_write = (_high_fd(to_browser_read), _high_fd(from_browser_write))
         command = [executable, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
                    "about:blank"]
-        # The shell puts the pipe ends on fds 3 and 4, where Chromium expects them.
+        # bash (dash cannot name fds above 9) puts the pipe ends on fds 3 and 4, where Chromium expects them.
         script = f'exec "$0" "$@" 3<&{to_browser_read} 4>&{from_browser_write}'
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
-                ["/bin/sh", "-c", script, *command],
+                ["/bin/bash", "-c", script, *command],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                 pass_fds=(to_browser_read, from_browser_write),
             )
@@ -80,7 +90,10 @@ class Browser:
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session and self.session is not None:
             message["sessionId"] = self.session
-        os.write(self._to_browser, orjson.dumps(message) + b"\0")
+        try:
+            os.write(self._to_browser, orjson.dumps(message) + b"\0")
+        except BrokenPipeError as error:
+            raise BrowserError(f"Chromium is gone (exit {self.process.poll()}); its log: {self.log_tail()}") from error
         deadline = time.monotonic() + timeout
         while True:
             reply = self._read(deadline)

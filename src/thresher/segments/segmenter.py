@@ -1,0 +1,178 @@
+"""The labelling segmenters: HTML pages from their DOM, plain text from what the lines show.
+
+`HtmlSegmenter` runs first: for a document that carries its HTML source it rebuilds the
+text as the page's whole visible text, one block a line, from one DOM pass, and labels every
+block (so comments and navigation stay in `text` as labelled segments instead of being
+dropped). `TextSegmenter` labels the lines of every other document from text features
+alone, the case of WET files and published corpora. Both score lines with the two-stage
+linear model in `models/segmenter.json` (trained by `training/segmenter.py`), decode the
+article as one contiguous run, then name the rest with the structural rules of
+`thresher.segments.labelling`. Each segment gets `segment_score` (confidence in its kind) and
+`main_probability`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from thresher.annotator import SignalSpec
+from thresher.document import Document, Segment
+from thresher.segments.dom import CUE_NAMES, html_blocks
+from thresher.segments.features import (
+    TEXT_FEATURE_NAMES,
+    LineBatch,
+    batch_text_features,
+    html_feature_names,
+    html_features_batch,
+)
+from thresher.segments.labelling import BOILERPLATE, MAIN, TITLE, LineLabels, batch_repeats, label_lines, title_line
+from thresher.segments.lines import line_spans
+from thresher.segments.model import MODEL_PATH, TwoStageModel, load_models
+
+SEGMENT_SIGNALS: tuple[SignalSpec, ...] = (
+    SignalSpec("segment_score", "float", "segment", "segmenter's confidence (0..1) in the segment's kind"),
+    SignalSpec("main_probability", "float", "segment", "segmenter's P(the line is article text)"),
+)
+
+_WORDS_COLUMN = TEXT_FEATURE_NAMES.index("log_words")
+_MODELS: dict[str, TwoStageModel] = {}
+
+
+def _model(mode: str) -> TwoStageModel:
+    """The shipped model for `mode`, loaded once per process."""
+    if not _MODELS:
+        _MODELS.update(load_models())
+    if mode not in _MODELS:
+        raise RuntimeError(f"segmenter model {mode!r} missing from {MODEL_PATH}; run training/segmenter.py")
+    return _MODELS[mode]
+
+
+def _segments(
+    spans: Sequence[tuple[int, int]], text: str, labels: LineLabels, probabilities: np.ndarray
+) -> list[Segment]:
+    """One segment per line; a glued prefix becomes its own boilerplate segment before the line's main text."""
+    segments: list[Segment] = []
+    main_p = np.round(probabilities, 4).tolist()
+    scores = np.round(labels.scores, 4).tolist()
+    for i, (start, end) in enumerate(spans):
+        kind = labels.kinds[i]
+        p = main_p[i]
+        signals = {"segment_score": scores[i], "main_probability": p}
+        glued = labels.glued[i]
+        if glued:
+            rest = start + glued
+            while rest < end and text[rest] == " ":
+                rest += 1
+            segments.append(Segment(start, start + glued, BOILERPLATE, {"segment_score": 0.9, "main_probability": p}))
+            segments.append(Segment(rest, end, kind, signals))
+        else:
+            segments.append(Segment(start, end, kind, signals))
+    return segments
+
+
+def _apply_repeats(labels: LineLabels, repeated: np.ndarray) -> None:
+    for i in np.flatnonzero(repeated):
+        if labels.kinds[i] in (MAIN, TITLE):
+            labels.kinds[i] = BOILERPLATE
+            labels.glued[i] = 0
+
+
+_HEADING_COLUMN = TEXT_FEATURE_NAMES.index("heading_like")
+
+
+class TextSegmenter:
+    """Labels the lines of plain-text documents (no HTML source) title/main/comment/boilerplate/link_spam."""
+
+    name = "segments.text"
+    signals: tuple[SignalSpec, ...] = SEGMENT_SIGNALS
+
+    def __init__(self) -> None:
+        self.model = _model("text")
+
+    def annotate(self, documents: list[Document]) -> None:
+        todo = [d for d in documents if not d.analysis.segments and d.html is None]
+        spans_of = [line_spans(d.text) for d in todo]
+        lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
+        batch = LineBatch(lines_of)
+        features = batch_text_features(batch)
+        first = self.model.stage1.probabilities(features) if len(batch) else np.zeros(0)
+        words, separators = batch.words, batch.separators
+        repeats = batch_repeats(lines_of)
+        offset = 0
+        for document, spans, lines, repeated in zip(todo, spans_of, lines_of, repeats, strict=True):
+            part = slice(offset, offset + len(lines))
+            offset += len(lines)
+            if not lines:
+                continue
+            probabilities = self.model.rescore(first[part], words[part], None)
+            main = self.model.decode(probabilities, words[part])
+            title = title_line(features[part, _HEADING_COLUMN] > 0, main)
+            labels = label_lines(lines, features[part], probabilities, main, title, "", separators=separators[part])
+            _apply_repeats(labels, repeated)
+            document.analysis.segments = _segments(spans, document.text, labels, probabilities)
+
+
+_HTML_NAMES = html_feature_names(CUE_NAMES, 0)
+_TITLE_OVERLAP = _HTML_NAMES.index("title_overlap")
+_CUE_HEADING = _HTML_NAMES.index("cue_heading")
+_CUE_COMMENT = _HTML_NAMES.index("cue_comment")
+
+
+def html_title_line(features: np.ndarray, main: np.ndarray, heading: np.ndarray) -> int | None:
+    """The headline block: a heading (h1-h6) that echoes the page's <title>, at or before the article.
+
+    Among headings up to one block into the article with at least half their words in the
+    <title>, the best match wins (ties: the one nearest the article). Without one, fall back to
+    the plain-text rule (a heading-like line just above the first main line).
+    """
+    main_positions = np.flatnonzero(main)
+    limit = int(main_positions[0]) + 2 if len(main_positions) else len(main)
+    overlap = features[:limit, _TITLE_OVERLAP]
+    candidates = np.flatnonzero((features[:limit, _CUE_HEADING] > 0) & (overlap >= 0.5))
+    if len(candidates):
+        best = candidates[overlap[candidates] == overlap[candidates].max()]
+        return int(best[-1])
+    return title_line(heading, main)
+
+
+class HtmlSegmenter:
+    """For documents with an HTML source: text := the page's visible text by blocks, every block labelled."""
+
+    name = "segments.html"
+    signals: tuple[SignalSpec, ...] = SEGMENT_SIGNALS
+
+    def __init__(self) -> None:
+        self.model = _model("html")
+
+    def annotate(self, documents: list[Document]) -> None:
+        todo = [d for d in documents if not d.analysis.segments and d.html is not None]
+        pages = [html_blocks(d.html or "") for d in todo]
+        features, batch = html_features_batch(pages)
+        first = self.model.stage1.probabilities(features) if len(batch) else np.zeros(0)
+        words, separators = batch.words, batch.separators
+        repeats = batch_repeats([blocks.lines for blocks in pages])
+        offset = 0
+        for document, blocks, repeated in zip(todo, pages, repeats, strict=True):
+            lines = blocks.lines
+            part = slice(offset, offset + len(lines))
+            offset += len(lines)
+            document.text = blocks.text
+            if not lines:
+                continue
+            spans: list[tuple[int, int]] = []
+            start = 0
+            for line in lines:
+                spans.append((start, start + len(line)))
+                start += len(line) + 1
+            containers = np.asarray(blocks.containers, dtype=np.int64).reshape(len(lines), -1)
+            probabilities = self.model.rescore(first[part], words[part], containers)
+            main = self.model.decode(probabilities, words[part])
+            title = html_title_line(features[part], main, features[part, _HEADING_COLUMN] > 0)
+            labels = label_lines(
+                lines, features[part], probabilities, main, title, blocks.title,
+                comment_mask=features[part, _CUE_COMMENT] > 0, find_comments=False, separators=separators[part],
+            )  # fmt: skip
+            _apply_repeats(labels, repeated)
+            document.analysis.segments = _segments(spans, document.text, labels, probabilities)

@@ -1,0 +1,370 @@
+"""Batch (NumPy) versions of the word-level Gopher statistics.
+
+The per-document functions in `gopher.py` are the readable reference; these compute the
+same numbers for a whole batch at once: every word of the batch becomes an integer id
+(one dict lookup per word, in C through `map`), per-word facts are looked up in arrays,
+and n-gram statistics become sorts and group-bys over 64-bit keys. Tests check that both
+give identical values.
+
+N-gram keys are 64-bit hashes: of the word-id tuple for the top n-grams (datatrove joins
+words with spaces, and words hold no spaces, so tuple equality is string equality), and
+of the *characters* of the concatenated words for the duplicate n-grams (datatrove joins
+them without a separator, so "ab"+"c" equals "a"+"bc"). A false match needs a 64-bit
+collision within one document.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+
+import numpy as np
+
+from thresher.signals._common import token_facts
+from thresher.signals.words import english_splitter
+
+_B = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
+_B_INV = np.uint64(pow(int(_B), -1, 1 << 64))
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+_MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+
+
+class WordTable:
+    """Word -> id, with per-word arrays: length, symbol flag, alpha flag, stop-word index, char hash."""
+
+    def __init__(self) -> None:
+        self.ids: dict[str, int] = {}
+        self.chunk_ids: dict[str, tuple[int, ...]] = {}
+        self._length: list[int] = []
+        self._symbol: list[bool] = []
+        self._alpha: list[bool] = []
+        self._stop: list[int] = []
+        self._hash: list[int] = []
+        self._arrays: tuple[np.ndarray, ...] | None = None
+        self._pow = np.ones(1, dtype=np.uint64)
+        self._pow_inv = np.ones(1, dtype=np.uint64)
+
+    def _add(self, word: str) -> int:
+        index = len(self._length)
+        self.ids[word] = index
+        is_symbol, has_alpha = token_facts(word)
+        self._length.append(len(word))
+        self._symbol.append(is_symbol)
+        self._alpha.append(has_alpha)
+        self._stop.append(STOP_WORDS.index(word) if word in STOP_WORDS else -1)
+        value = 0
+        factor = 1
+        for char in word:
+            value = (value + ord(char) * factor) & 0xFFFFFFFFFFFFFFFF
+            factor = (factor * int(_B)) & 0xFFFFFFFFFFFFFFFF
+        self._hash.append(value)
+        self._arrays = None
+        return index
+
+    def encode(self, words: list[str]) -> list[int]:
+        """Word ids of `words` (new words are added)."""
+        found = list(map(self.ids.get, words))
+        if None in found:
+            found = [self.ids[w] if w in self.ids else self._add(w) for w in words]
+        return found  # type: ignore[return-value]
+
+    def encode_text(self, text: str) -> list[int]:
+        """Word ids of the spaCy-compatible words of `text`, cached per white-space chunk."""
+        chunks = text.split()
+        found = list(map(self.chunk_ids.get, chunks))
+        if None in found:
+            splitter = english_splitter()
+            for chunk, ids in zip(chunks, found, strict=True):
+                if ids is None and chunk not in self.chunk_ids:
+                    self.chunk_ids[chunk] = tuple(self.encode(list(splitter.chunk_tokens(chunk))))
+            found = list(map(self.chunk_ids.__getitem__, chunks))
+        return list(chain.from_iterable(found))  # type: ignore[arg-type]
+
+    def arrays(self) -> tuple[np.ndarray, ...]:
+        """(length, symbol, alpha, stop index, char hash) arrays indexed by word id."""
+        if self._arrays is None:
+            self._arrays = (
+                np.array(self._length, dtype=np.int64),
+                np.array(self._symbol, dtype=bool),
+                np.array(self._alpha, dtype=bool),
+                np.array(self._stop, dtype=np.int64),
+                np.array(self._hash, dtype=np.uint64),
+            )
+        return self._arrays
+
+    def powers(self, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """B**k and B**-k modulo 2**64 for k < size."""
+        if len(self._pow) < size:
+            size = max(size, 2 * len(self._pow))
+            base = np.full(size, _B, dtype=np.uint64)
+            base[0] = 1
+            self._pow = np.cumprod(base, dtype=np.uint64)
+            inverse = np.full(size, _B_INV, dtype=np.uint64)
+            inverse[0] = 1
+            self._pow_inv = np.cumprod(inverse, dtype=np.uint64)
+        return self._pow, self._pow_inv
+
+    def clear_if_larger(self, limit: int) -> None:
+        if len(self._length) > limit or len(self.chunk_ids) > limit:
+            self.__init__()  # type: ignore[misc]
+
+
+_TABLE = WordTable()
+
+
+def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
+    """Gopher's word-level quality counts and repetition fractions for a batch of documents."""
+    _TABLE.clear_if_larger(5_000_000)
+    encoded = [_TABLE.encode_text(text) for text in texts]
+    counts = np.array([len(ids) for ids in encoded], dtype=np.int64)
+    docs = len(texts)
+    ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(counts.sum()))
+    text_lengths = [len(text) for text in texts]
+    length, symbol, alpha, stop, char_hash = _TABLE.arrays()
+    doc_of = np.repeat(np.arange(docs), counts)
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    position = np.arange(len(ids)) - starts[doc_of]
+    word_length = length[ids]
+    non_symbol = ~symbol[ids]
+    n_non_symbol = np.bincount(doc_of, weights=non_symbol, minlength=docs)
+    non_symbol_chars = np.bincount(doc_of, weights=word_length * non_symbol, minlength=docs)
+    n_alpha = np.bincount(doc_of, weights=alpha[ids], minlength=docs)
+    stop_index = stop[ids]
+    has_stop = stop_index >= 0
+    stop_pairs = np.unique(doc_of[has_stop] * 8 + stop_index[has_stop])
+    n_stop = np.bincount(stop_pairs // 8, minlength=docs)
+
+    sizes = text_lengths
+    results: list[dict[str, float | int | None]] = [
+        {
+            "words": int(counts[d]),
+            "non_symbol": int(n_non_symbol[d]),
+            "non_symbol_chars": int(non_symbol_chars[d]),
+            "alpha": int(n_alpha[d]),
+            "stop": int(n_stop[d]),
+        }
+        for d in range(docs)
+    ]
+    # cumulative characters of the concatenated words (global; differences are per n-gram)
+    char_end = np.cumsum(word_length)
+    char_start = char_end - word_length
+    ids_u = ids.astype(np.uint64)
+    repeated_at = None
+    for n in (2, 3, 4):
+        repeated_at = _top_ngrams(
+            n, ids_u, doc_of, position, counts, starts, word_length, sizes, results, repeated_at
+        )
+    total_chars = int(char_end[-1]) if len(char_end) else 0
+    powers, inverse_powers = _TABLE.powers(total_chars + 1)
+    weighted = char_hash[ids] * powers[char_start]
+    prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
+    char_prefix = np.concatenate(([0], char_end))
+    window_repeats = _window_repeats(texts, doc_of, starts, char_start, char_end, powers, inverse_powers)
+    for n in (5, 6, 7, 8, 9, 10):
+        _duplicate_ngrams(
+            n,
+            doc_of,
+            position,
+            counts,
+            starts,
+            prefix,
+            char_prefix,
+            inverse_powers,
+            sizes,
+            results,
+            window_repeats,
+        )
+    return results
+
+
+WINDOW = 16
+
+
+def _window_repeats(
+    texts: list[str],
+    doc_of: np.ndarray,
+    doc_starts: np.ndarray,
+    char_start: np.ndarray,
+    char_end: np.ndarray,
+    powers: np.ndarray,
+    inverse_powers: np.ndarray,
+) -> np.ndarray | None:
+    """Per word position: do the WINDOW characters from its start repeat at another word start
+    of the same document? (Words concatenated without spaces, as datatrove's n-gram keys.)
+
+    The words of a text, concatenated, are the text without its white space, so the character
+    codes come from `"".join(text.split())`. Returns None if that does not line up.
+    """
+    joined = "".join("".join(text.split()) for text in texts)
+    if len(joined) != (int(char_end[-1]) if len(char_end) else 0) or len(powers) <= len(joined):
+        return None
+    codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    weighted = codes.astype(np.uint64) * powers[: len(codes)]
+    prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
+    last_word = np.maximum(doc_starts[1:] - 1, 0)
+    doc_char_end = char_end[last_word][doc_of] if len(char_end) else char_end
+    fits = np.flatnonzero(char_start + WINDOW <= doc_char_end)
+    repeats = np.zeros(len(doc_of), dtype=bool)
+    if len(fits) == 0:
+        return repeats
+    begin = char_start[fits]
+    key = (prefix[begin + WINDOW] - prefix[begin]) * inverse_powers[begin]
+    key = (key ^ doc_of[fits].astype(np.uint64)) * _MIX2
+    members, _, _, _ = _repeated_groups(key)
+    repeats[fits[members]] = True
+    return repeats
+
+
+def _valid(n: int, position: np.ndarray, counts: np.ndarray, doc_of: np.ndarray) -> np.ndarray:
+    """Indices of word positions that start an n-gram inside their document."""
+    return np.flatnonzero(position <= counts[doc_of] - n)
+
+
+def _repeated_groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The elements of `key` whose value occurs more than once, grouped by value.
+
+    Returns (members: their indices in increasing order, group of each member, first
+    (smallest) index of each group, size of each group). One argsort of the keys; the
+    rest works on the repeated elements only.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    same = ordered[1:] == ordered[:-1]
+    if not same.any():
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    member = np.zeros(len(key), dtype=bool)
+    member[1:] = same
+    member[:-1] |= same
+    selected = np.flatnonzero(member)
+    index = order[selected]
+    values = ordered[selected]
+    new = np.concatenate(([True], values[1:] != values[:-1]))
+    heads = np.flatnonzero(new)
+    group_of = np.cumsum(new) - 1
+    first = np.minimum.reduceat(index, heads)
+    count = np.diff(np.concatenate((heads, [len(index)])))
+    group_at = np.empty(len(key), dtype=np.int64)
+    group_at[index] = group_of
+    is_member = np.zeros(len(key), dtype=bool)
+    is_member[index] = True
+    members = np.flatnonzero(is_member)
+    return members, group_at[members], first, count
+
+
+def _top_ngrams(
+    n: int,
+    ids: np.ndarray,
+    doc_of: np.ndarray,
+    position: np.ndarray,
+    counts: np.ndarray,
+    doc_starts: np.ndarray,
+    word_length: np.ndarray,
+    sizes: list[int],
+    results: list[dict[str, float | int | None]],
+    previous: np.ndarray | None,
+) -> np.ndarray | None:
+    """Characters of each document's most frequent n-gram (ties: the first seen) / text length.
+
+    Returns, per word position, whether the n-gram starting there repeats (for pruning n+1).
+    """
+    name = f"gopher_top_{n}_gram_char_frac"
+    starts = _valid(n, position, counts, doc_of)
+    cumulative = np.concatenate(([0], np.cumsum(word_length)))
+    # Documents whose n-grams are all distinct: the top n-gram is their first, seen once.
+    for doc, (result, start, count) in enumerate(
+        zip(results, doc_starts.tolist(), counts.tolist(), strict=False)
+    ):
+        if count < n:
+            result[name] = None
+        else:
+            chars = int(cumulative[start + n] - cumulative[start]) + n - 1
+            result[name] = chars / sizes[doc]
+    if len(starts) == 0:
+        return None
+    if previous is not None:
+        # An n-gram can only repeat where the (n-1)-grams at i and i+1 both repeat.
+        keep = previous[starts] & previous[np.minimum(starts + 1, len(previous) - 1)]
+        starts = starts[keep]
+        if len(starts) == 0:
+            return np.zeros(len(ids), dtype=bool)
+    key = doc_of[starts].astype(np.uint64) * _MIX2
+    for k in range(n):
+        key = (key ^ ids[starts + k]) * _MIX
+        key ^= key >> np.uint64(29)
+    members, _, first, count = _repeated_groups(key)
+    repeated_at = np.zeros(len(ids), dtype=bool)
+    if len(members) == 0:
+        return repeated_at
+    repeated_at[starts[members]] = True
+    group_doc = doc_of[starts[first]]
+    order = np.lexsort((first, -count, group_doc))
+    best = order[np.concatenate(([True], group_doc[order][1:] != group_doc[order][:-1]))]
+    for index in best.tolist():
+        start = int(starts[first[index]])
+        chars = int(cumulative[start + n] - cumulative[start]) + n - 1
+        doc = int(group_doc[index])
+        results[doc][name] = chars * int(count[index]) / sizes[doc]
+    return repeated_at
+
+
+def _duplicate_ngrams(
+    n: int,
+    doc_of: np.ndarray,
+    position: np.ndarray,
+    counts: np.ndarray,
+    doc_starts: np.ndarray,
+    prefix: np.ndarray,
+    char_prefix: np.ndarray,
+    inverse_powers: np.ndarray,
+    sizes: list[int],
+    results: list[dict[str, float | int | None]],
+    window_repeats: np.ndarray | None,
+) -> None:
+    """datatrove's greedy duplicate n-gram scan, run only over the n-grams that repeat."""
+    name = f"gopher_dup_{n}_gram_char_frac"
+    for doc, result in enumerate(results):
+        result[name] = 0 / sizes[doc] if sizes[doc] else None
+    starts = _valid(n, position, counts, doc_of)
+    if len(starts) == 0:
+        return
+    if window_repeats is not None:
+        # Two equal n-grams of >= WINDOW characters start with equal WINDOW-character windows;
+        # shorter n-grams are kept as candidates. Every occurrence of a repeated n-gram survives.
+        length = char_prefix[starts + n] - char_prefix[starts]
+        starts = starts[window_repeats[starts] | (length < WINDOW)]
+        if len(starts) == 0:
+            return
+    begin = char_prefix[starts]
+    chars = char_prefix[starts + n] - begin
+    key = (prefix[starts + n] - prefix[starts]) * inverse_powers[begin]
+    key = (key ^ chars.astype(np.uint64)) * _MIX
+    key = (key ^ doc_of[starts].astype(np.uint64)) * _MIX2
+    members, group, first, _ = _repeated_groups(key)
+    if len(members) == 0:
+        return
+    # members are in position order; a member is a candidate unless it is its group's first.
+    candidate = members != first[group]
+    member_docs = doc_of[starts[members]]
+    split = np.flatnonzero(np.diff(member_docs)) + 1
+    for part in np.split(np.arange(len(members)), split):
+        doc = int(member_docs[part[0]])
+        base = int(doc_starts[doc])
+        skipped = np.zeros(int(counts[doc]), dtype=bool)
+        added: set[int] = set()
+        index = 0
+        repeated = 0
+        for m in part[candidate[part]].tolist():
+            at = int(starts[members[m]]) - base
+            if at < index:
+                continue
+            group_id = int(group[m])
+            first_at = int(starts[first[group_id]]) - base
+            if group_id in added or not skipped[first_at]:
+                repeated += int(chars[members[m]])
+                skipped[at + 1 : at + n] = True
+                index = at + n
+            else:
+                added.add(group_id)
+                index = at + 1
+        results[doc][name] = repeated / sizes[doc]

@@ -1,0 +1,335 @@
+"""English word and sentence splitting that agrees with spaCy's tokenizer, without spaCy.
+
+datatrove's English filters (Gopher, FineWeb, C4) count words with `spacy.blank("en")`
+and sentences with spaCy's rule-based sentencizer. spaCy costs most of datatrove's time,
+so this module re-implements the *algorithm* of spaCy's tokenizer (`Tokenizer.__call__`:
+white-space runs, special cases, prefix / suffix / infix / URL rules, the special-case
+matcher pass) over the *rules* exported from spaCy 3.8 by
+`training/export_spacy_en_tokenizer.py` (MIT licensed, see the data file's `source`).
+
+Speed comes from the same trick spaCy uses: the text is cut on white space by `str.split`
+(C speed), and each distinct chunk is tokenized once and cached; on web text most chunks
+are cache hits, so a document costs one dict lookup per white-space chunk.
+
+Known, measured differences from spaCy (see benchmarks/parity_fineweb.py): spaCy's
+special-case matcher also runs over token sequences that span white space; such matches
+never change tokens (their text contains a space, which no special case has) but can
+block an overlapping in-chunk match. That case is not reproduced.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import unicodedata
+from functools import cache
+from importlib import resources
+from itertools import chain
+from typing import Any
+
+_CACHE_LIMIT = 2_000_000
+
+
+class SpacyEnglishSplitter:
+    """spaCy's English tokenizer algorithm over its exported rules, with a chunk cache."""
+
+    def __init__(self, rules: dict[str, Any]) -> None:
+        self._prefix = re.compile(rules["prefix"]).search
+        self._suffix = re.compile(rules["suffix"]).search
+        self._infix = re.compile(rules["infix"]).finditer
+        self._url = re.compile(rules["url"]).match if rules.get("url") else None
+        self._token_match = re.compile(rules["token_match"]).match if rules.get("token_match") else None
+        self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
+        self.punct_chars: frozenset[str] = frozenset(rules["sentencizer_punct_chars"])
+        # Special cases whose text holds affix characters are re-found after affix
+        # splitting (spaCy's `_special_matcher`): pattern (token tuple) -> special text.
+        self._matcher: dict[tuple[str, ...], str] = {}
+        for text in self.specials:
+            if self._find_prefix(text) or self._infix_matches(text) or self._find_suffix(text) or " " in text:
+                self._matcher[tuple(self._tokenize_chunk(text, with_specials=False))] = text
+        self._matcher_max = max((len(p) for p in self._matcher), default=0)
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._transitions: dict[str, tuple[bool, int, bool, int, int]] = {}
+        self._final_char = re.compile("[" + re.escape("".join(sorted(self.punct_chars))) + "]")
+
+    # -- spaCy's helpers -------------------------------------------------------------
+    def _find_prefix(self, text: str) -> int:
+        match = self._prefix(text)
+        return match.end() - match.start() if match is not None else 0
+
+    def _find_suffix(self, text: str) -> int:
+        match = self._suffix(text)
+        return match.end() - match.start() if match is not None else 0
+
+    def _infix_matches(self, text: str) -> list[re.Match[str]]:
+        return list(self._infix(text))
+
+    def _split_affixes(self, string: str, with_specials: bool) -> tuple[str, list[str], list[str]]:
+        """spaCy's `Tokenizer._split_affixes`, line for line."""
+        prefixes: list[str] = []
+        suffixes: list[str] = []
+        specials = self.specials
+        last_size = 0
+        while string and len(string) != last_size:
+            if self._token_match and self._token_match(string):
+                break
+            if with_specials and string in specials:
+                break
+            last_size = len(string)
+            pre_len = self._find_prefix(string)
+            prefix = minus_pre = suffix = minus_suf = ""
+            if pre_len != 0:
+                prefix = string[:pre_len]
+                minus_pre = string[pre_len:]
+                if minus_pre and with_specials and minus_pre in specials:
+                    string = minus_pre
+                    prefixes.append(prefix)
+                    break
+            suf_len = self._find_suffix(string[pre_len:])
+            if suf_len != 0:
+                suffix = string[-suf_len:]
+                minus_suf = string[:-suf_len]
+                if minus_suf and with_specials and minus_suf in specials:
+                    string = minus_suf
+                    suffixes.append(suffix)
+                    break
+            if pre_len and suf_len and (pre_len + suf_len) <= len(string):
+                string = string[pre_len:-suf_len]
+                prefixes.append(prefix)
+                suffixes.append(suffix)
+            elif pre_len:
+                string = minus_pre
+                prefixes.append(prefix)
+            elif suf_len:
+                string = minus_suf
+                suffixes.append(suffix)
+        return string, prefixes, suffixes
+
+    def _tokenize_chunk(self, chunk: str, with_specials: bool = True) -> list[str]:
+        """Tokens of one white-space-free chunk (spaCy's `_tokenize` + `_attach_tokens`)."""
+        if with_specials and chunk in self.specials:
+            return list(self.specials[chunk])
+        string, prefixes, suffixes = self._split_affixes(chunk, with_specials)
+        tokens = prefixes
+        if string:
+            if with_specials and string in self.specials:
+                tokens.extend(self.specials[string])
+            elif (self._token_match and self._token_match(string)) or (self._url and self._url(string)):
+                tokens.append(string)
+            else:
+                matches = self._infix_matches(string)
+                if not matches:
+                    tokens.append(string)
+                else:
+                    start = 0
+                    for match in matches:
+                        infix_start, infix_end = match.start(), match.end()
+                        if infix_start == 0:
+                            continue
+                        if infix_start != start:
+                            tokens.append(string[start:infix_start])
+                        if infix_start != infix_end:
+                            tokens.append(string[infix_start:infix_end])
+                        start = infix_end
+                    if string[start:]:
+                        tokens.append(string[start:])
+        tokens.extend(reversed(suffixes))
+        return tokens
+
+    def _apply_matcher(self, tokens: list[str]) -> list[str]:
+        """spaCy's `_apply_special_cases` within one chunk: longest, then leftmost, wins."""
+        found: list[tuple[int, int]] = []
+        count = len(tokens)
+        for start in range(count):
+            for end in range(start + 1, min(count, start + self._matcher_max) + 1):
+                if tuple(tokens[start:end]) in self._matcher:
+                    found.append((start, end))
+        if not found:
+            return tokens
+        found.sort(key=lambda span: (span[1] - span[0], -span[0]))
+        seen: set[int] = set()
+        kept: list[tuple[int, int]] = []
+        for start, end in reversed(found):
+            if start not in seen and end - 1 not in seen:
+                kept.append((start, end))
+            seen.update(range(start, end))
+        kept.sort()
+        out: list[str] = []
+        position = 0
+        for start, end in kept:
+            out.extend(tokens[position:start])
+            text = "".join(tokens[start:end])
+            out.extend(self.specials.get(text, tokens[start:end]))
+            position = end
+        out.extend(tokens[position:])
+        return out
+
+    def chunk_tokens(self, chunk: str) -> tuple[str, ...]:
+        """Tokens of a white-space-free chunk, cached."""
+        cached = self._cache.get(chunk)
+        if cached is None:
+            special = self.specials.get(chunk)
+            simple = None if special is not None else _WORD_PUNCT.fullmatch(chunk)
+            if special is not None and _LETTERS.fullmatch(chunk):
+                cached = special
+            elif simple is not None and simple.group(2) is None:
+                cached = (chunk,)  # letters only: no affix, infix or special case applies
+            elif simple is not None and simple.group(1) not in self.specials and len(simple.group(1)) > 1:
+                cached = (simple.group(1), simple.group(2))  # "word," "word." and the like
+            else:
+                tokens = self._tokenize_chunk(chunk)
+                if len(tokens) > 1 or chunk not in self.specials:
+                    tokens = self._apply_matcher(tokens)
+                cached = tuple(tokens)
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()
+            self._cache[chunk] = cached
+        return cached
+
+    # -- public API ------------------------------------------------------------------
+    def words(self, text: str) -> list[str]:
+        """datatrove's `split_into_words(text, "en")`: spaCy tokens, white space dropped."""
+        chunks = text.split()
+        found = list(map(self._cache.get, chunks))
+        if None in found:
+            found = [self.chunk_tokens(chunk) for chunk in chunks]
+        return list(chain.from_iterable(found))  # type: ignore[arg-type]
+
+    def sentences_and_words(self, text: str) -> tuple[int, int]:
+        """(sentence count, word count) of `text` in one pass over its chunks."""
+        if not text:
+            return 0, 0
+        if _OTHER_SPACE.search(text) is not None:
+            return self._sentence_count_slow(text), len(self.words(text))
+        transitions = self._transitions
+        seen = False
+        count = 1
+        words = 0
+        for chunk in text.split(" "):
+            effect = transitions.get(chunk)
+            if effect is None:
+                effect = self._transition(chunk)
+            if seen:
+                seen = effect[2]
+                count += effect[3]
+            else:
+                seen = effect[0]
+                count += effect[1]
+            words += effect[4]
+        return count, words
+
+    def sentence_count(self, text: str) -> int:
+        """Sentences spaCy's sentencizer finds in `text` (datatrove's `split_into_sentences`).
+
+        A sentence starts at the first token, and at each token after a sentence-final
+        punctuation token (`.`, `!`, `?`, ...) that is itself neither punctuation nor
+        sentence-final. White-space tokens count as tokens there, as in spaCy: spaCy makes
+        a token of every white-space run other than a single space.
+
+        Fast paths: a text without any sentence-final character is one sentence; a text
+        whose only white space is single spaces has no white-space tokens, so the state
+        machine is folded over its chunks with each chunk's effect cached.
+        """
+        if not text:
+            return 0
+        if self._final_char.search(text) is None:
+            return 1
+        if _OTHER_SPACE.search(text) is None:
+            transitions = self._transitions
+            seen = False
+            count = 1
+            for chunk in text.split(" "):
+                effect = transitions.get(chunk)
+                if effect is None:
+                    effect = self._transition(chunk)
+                if seen:
+                    seen = effect[2]
+                    count += effect[3]
+                else:
+                    seen = effect[0]
+                    count += effect[1]
+            return count
+        return self._sentence_count_slow(text)
+
+    def _transition(self, chunk: str) -> tuple[bool, int, bool, int, int]:
+        """A chunk's effect on the sentencizer: (seen after, new sentences) from seen=False and from
+        seen=True, then its number of tokens."""
+        effect: list[bool | int] = []
+        tokens = self.chunk_tokens(chunk)
+        for seen in (False, True):
+            count = 0
+            for token in tokens:
+                in_punct = token in self.punct_chars
+                if seen and not in_punct and not _is_punct(token):
+                    count += 1
+                    seen = False
+                elif in_punct:
+                    seen = True
+            effect += [seen, count]
+        result = (bool(effect[0]), int(effect[1]), bool(effect[2]), int(effect[3]), len(tokens))
+        if len(self._transitions) >= _CACHE_LIMIT:
+            self._transitions.clear()
+        self._transitions[chunk] = result
+        return result
+
+    def _sentence_count_slow(self, text: str) -> int:
+        """The sentencizer over every token, white-space tokens included."""
+        punct_chars = self.punct_chars
+        count = 1
+        seen_period = False
+        for token in self._tokens_with_space(text):
+            in_punct = token in punct_chars
+            if seen_period and not in_punct and not _is_punct(token):
+                count += 1
+                seen_period = False
+            elif in_punct:
+                seen_period = True
+        return count if text else 0
+
+    def _tokens_with_space(self, text: str) -> list[str]:
+        """All spaCy tokens of `text`, including its white-space tokens."""
+        out: list[str] = []
+        for match in _RUNS.finditer(text):
+            run = match.group()
+            if run[0].isspace():
+                # spaCy folds one leading ' ' of a white-space run into the token before it.
+                rest = run[1:] if run[0] == " " and match.start() > 0 else run
+                if rest:
+                    out.append(rest)
+            else:
+                out.extend(self.chunk_tokens(run))
+        return out
+
+
+_RUNS = re.compile(r"\s+|\S+")
+# Fast paths, checked against the full algorithm on >1M distinct chunks (0 differences):
+# a run of letters is one token; letters then one of , . ; : ! ? " ' ) split in two.
+_LETTERS = re.compile(r"[^\W\d_]+")
+_WORD_PUNCT = re.compile(r"([^\W\d_]+)([,.;:!?\"')])?")
+# White space other than single spaces between chunks: such runs are spaCy tokens.
+_OTHER_SPACE = re.compile(r"[^\S ]|  |^ | $")
+
+
+@cache
+def _is_punct(token: str) -> bool:
+    """spaCy's `is_punct`: every character is Unicode punctuation (category P*)."""
+    return all(unicodedata.category(char).startswith("P") for char in token)
+
+
+@cache
+def english_splitter() -> SpacyEnglishSplitter:
+    """The shared splitter, loaded once per process from the packaged rules."""
+    path = resources.files("thresher") / "models" / "spacy_en_tokenizer.json.gz"
+    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
+        return SpacyEnglishSplitter(json.load(handle))
+
+
+def split_into_words(text: str) -> list[str]:
+    """English words as datatrove counts them (spaCy tokens, white space dropped)."""
+    return english_splitter().words(text)
+
+
+def count_sentences(text: str) -> int:
+    """English sentences as datatrove counts them (spaCy's sentencizer)."""
+    return english_splitter().sentence_count(text)

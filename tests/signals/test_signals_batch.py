@@ -1,0 +1,41 @@
+"""The batch (NumPy) Gopher statistics equal the per-document reference functions."""
+
+from __future__ import annotations
+
+import random
+
+from thresher.document import Document
+from thresher.signals.gopher import (
+    GopherSignals,
+    document_words,
+    gopher_quality_signals,
+    gopher_repetition_signals,
+)
+
+VOCABULARY = ["the", "cat", "sat", "ab", "c", "a", "bc", ".", "-", "#", "on", "mat", "...", "with", "x"]
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    texts = []
+    for _ in range(count):
+        lines = []
+        for _ in range(rng.randint(0, 6)):
+            lines.append(" ".join(rng.choice(VOCABULARY) for _ in range(rng.randint(0, 25))))
+        texts.append(rng.choice(["\n", "\n\n"]).join(lines))
+    return texts
+
+
+def test_batch_matches_reference() -> None:
+    texts = _texts(300, seed=3) + ["", "one", "a b a b a b a b a b a b a b", "ab c x a bc ab c x a bc"]
+    long_words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
+    rng = random.Random(5)
+    texts += [" ".join(rng.choice(long_words) for _ in range(rng.randint(5, 80))) for _ in range(100)]
+    texts += ["alphabet agamma delta epsilon zeta alpha betagamma delta epsilon zeta"]  # concatenations match
+    documents = [Document(id=str(i), text=text) for i, text in enumerate(texts)]
+    GopherSignals().annotate(documents)
+    for document in documents:
+        words = document_words(document.text)
+        expected = gopher_repetition_signals(document.text, words)
+        expected.update(gopher_quality_signals(document.text, words))
+        assert document.analysis.signals == expected, document.text

@@ -1,0 +1,45 @@
+"""The spaCy-compatible splitter: expected tokens and sentence counts are spaCy 3.8's own output
+(`spacy.blank("en")` + sentencizer, recorded from the benchmark environment)."""
+
+from __future__ import annotations
+
+import pytest
+
+from thresher.signals.words import count_sentences, split_into_words
+
+CASES = [
+    (
+        "Don't stop-believing, Mr. Smith!",
+        ["Do", "n't", "stop", "-", "believing", ",", "Mr.", "Smith", "!"],
+        1,
+    ),
+    (
+        "U.S. troops (about 1,200) arrived... at 5:30p.m.",
+        ["U.S.", "troops", "(", "about", "1,200", ")", "arrived", "...", "at", "5:30p.m", "."],
+        1,
+    ),
+    ("Visit https://example.com/a?b=1 now.", ["Visit", "https://example.com/a?b=1", "now", "."], 1),
+    ('He said "hi".She left.', ["He", "said", '"', 'hi"', ".", "She", "left", "."], 2),
+    ("e.g. this isn't it:)", ["e.g.", "this", "is", "n't", "it", ":)"], 1),
+    ("gonna wanna", ["gon", "na", "wanna"], 1),
+    ("I'm   here\n\nok", ["I", "'m", "here", "ok"], 1),
+    ("It cost $5.99 -- cheap!!", ["It", "cost", "$", "5.99", "--", "cheap", "!", "!"], 1),
+    ("end.Next one", ["end", ".", "Next", "one"], 2),
+    (
+        "Hello world. How are you? Fine... thanks! Bye.",
+        ["Hello", "world", ".", "How", "are", "you", "?", "Fine", "...", "thanks", "!", "Bye", "."],
+        4,
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "words", "sentences"), CASES)
+def test_words_and_sentences_match_spacy(text: str, words: list[str], sentences: int) -> None:
+    assert split_into_words(text) == words
+    assert count_sentences(text) == sentences
+
+
+def test_empty_text() -> None:
+    assert split_into_words("") == []
+    assert split_into_words(" \n\t ") == []
+    assert count_sentences("") == 0

@@ -1,0 +1,364 @@
+"""Train the shipped toxicity model and compare it, on one held-out split, with the alternatives.
+
+Run in the training environment (scikit-learn, alt-profanity-check and, optionally,
+fasttext-numpy2-wheel; kept apart from the run-time environment because
+alt-profanity-check pins scikit-learn/joblib and fastText's module clashes with
+fasttext-predict):
+
+    /work/venvs/train/bin/python training/toxicity.py            # train, compare, write the model
+    /work/venvs/train/bin/python training/toxicity.py --no-save  # compare only
+
+Setting up that environment:
+
+    python3 -m venv /work/venvs/train
+    /work/venvs/train/bin/pip install alt-profanity-check==1.9.1 fasttext-numpy2-wheel numpy
+
+Data: ../shared/data/offensive-tweets/labeled_data.csv (Davidson et al. 2017; class 0 hate,
+1 offensive, 2 neither). One stratified 80/20 split with a fixed seed; the regularisation
+strength is chosen on a validation split carved out of the training part, never on the
+test part. Every tweet figure printed is on the same 20% test part.
+
+Web adaptation (the tweets are not web text): the article bodies of
+../shared/data/article-extraction are cut into three disjoint thirds of pages. The first
+third's paragraphs join the training data as "neither"; the second third calibrates the
+prior weight of "none" (smallest k with <= 1% of paragraphs flagged); the third third
+only reports. The fastText comparison is trained on the tweets alone.
+
+Caveat printed with the figures: alt-profanity-check was itself trained on these tweets
+(among others), so its test figures are optimistic - it has seen the test rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, precision_recall_fscore_support, roc_auc_score
+from sklearn.model_selection import train_test_split
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from thresher.safety.features import FeatureConfig, hashed_features, normalize  # noqa: E402
+from thresher.safety.toxicity import model_scores  # noqa: E402
+from thresher.safety.toxicity_model import CLASSES, MODEL_PATH, ToxicityModel  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data" / "offensive-tweets" / "labeled_data.csv"
+NEWS = REPO.parent / "shared" / "data" / "article-extraction" / "ground-truth.json"
+SEED = 13
+# The tweets are 6% hate, 77% offensive, 17% neither. The classifier is fitted and compared
+# with a uniform target prior (its best 3-class macro-F1); the shipped prior then gives
+# "none" k times the weight of each toxic class, k calibrated on news paragraphs below.
+TARGET_PRIOR = np.array([1 / 3, 1 / 3, 1 / 3])
+NONE_WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+MAX_NEWS_FALSE_ALARMS = 0.01
+
+
+def load() -> tuple[list[str], np.ndarray]:
+    """Tweets and their class (0 hate, 1 offensive, 2 neither), in file order."""
+    if not DATA.exists():
+        sys.exit(f"training needs {DATA} (the project's shared data); not found")
+    with DATA.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    return [row["tweet"] for row in rows], np.array([int(row["class"]) for row in rows])
+
+
+def matrix(texts: list[str], config: FeatureConfig) -> csr_matrix:
+    rows, cols, vals = hashed_features(texts, config, normalized=True)
+    return csr_matrix((vals, (rows, cols)), shape=(len(texts), config.buckets))
+
+
+def report(
+    name: str, y_true: np.ndarray, proba: np.ndarray | None, toxic_score: np.ndarray
+) -> dict[str, float]:
+    """Per-class P/R/F1, 3-class macro-F1 (when the model has 3 classes), binary macro-F1 and ROC-AUC."""
+    print(f"\n== {name}")
+    result: dict[str, float] = {}
+    if proba is not None:
+        pred = proba.argmax(axis=1)
+        p, r, f, s = precision_recall_fscore_support(y_true, pred, labels=[0, 1, 2], zero_division=0)
+        for k, label in enumerate(CLASSES):
+            print(f"  {label:<10} P={p[k]:.3f} R={r[k]:.3f} F1={f[k]:.3f} n={s[k]}")
+        result["macro_f1_3class"] = float(f1_score(y_true, pred, average="macro"))
+        print(f"  macro-F1 (3 classes): {result['macro_f1_3class']:.4f}")
+    binary_true = (y_true != 2).astype(int)
+    binary_pred = (toxic_score >= 0.5).astype(int)
+    p, r, f, s = precision_recall_fscore_support(binary_true, binary_pred, labels=[1, 0], zero_division=0)
+    print(f"  toxic(hate|offensive) P={p[0]:.3f} R={r[0]:.3f} F1={f[0]:.3f} n={s[0]}   (score >= 0.5)")
+    print(f"  neither               P={p[1]:.3f} R={r[1]:.3f} F1={f[1]:.3f} n={s[1]}")
+    result["macro_f1_binary"] = float(f1_score(binary_true, binary_pred, average="macro"))
+    result["roc_auc"] = float(roc_auc_score(binary_true, toxic_score))
+    print(f"  macro-F1 (toxic vs neither): {result['macro_f1_binary']:.4f}")
+    print(f"  ROC-AUC  (toxic vs neither): {result['roc_auc']:.4f}")
+    return result
+
+
+def fit_linear(x: csr_matrix, y: np.ndarray, c: float) -> LogisticRegression:
+    model = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
+    return model.fit(x, y)
+
+
+def hashed_linear(
+    train_texts: list[str],
+    y_train: np.ndarray,
+    test_texts: list[str],
+    y_test: np.ndarray,
+    buckets: int,
+    extra_negatives: list[str],
+) -> tuple[ToxicityModel, dict[str, float]]:
+    """Choose C on a validation split of the training tweets, refit, score the test part.
+
+    The refit adds `extra_negatives` (news paragraphs, class "neither"): every tweet was
+    sampled because it holds a word from a hate lexicon, so the tweets never show the
+    model ordinary prose; a few hundred web paragraphs teach it that "kitchen" or "that
+    gets better" are not evidence. The training prior used for the correction counts them.
+    """
+    config = FeatureConfig(buckets=buckets)
+    fit_texts, val_texts, y_fit, y_val = train_test_split(
+        train_texts, y_train, test_size=0.15, random_state=SEED, stratify=y_train
+    )
+    x_fit, x_val = matrix(fit_texts, config), matrix(val_texts, config)
+    prior = np.bincount(y_fit, minlength=3) / len(y_fit)
+    best_c, best_f1 = 0.0, -1.0
+    for c in (4.0, 16.0, 64.0):
+        lr = fit_linear(x_fit, y_fit, c)
+        logits = lr.decision_function(x_val) + np.log(TARGET_PRIOR) - np.log(prior)
+        f1 = f1_score(y_val, logits.argmax(axis=1), average="macro")
+        print(
+            f"  buckets=2^{buckets.bit_length() - 1} C={c:<5} validation macro-F1 (prior-corrected) {f1:.4f}"
+        )
+        if f1 > best_f1:
+            best_c, best_f1 = c, f1
+    started = time.perf_counter()
+    y_all = np.concatenate([y_train, np.full(len(extra_negatives), 2)])
+    x_train = matrix(train_texts + [normalize(text) for text in extra_negatives], config)
+    lr = fit_linear(x_train, y_all, best_c)
+    print(
+        f"  refit on the {len(train_texts)} training tweets + {len(extra_negatives)} news paragraphs "
+        f"(neither) with C={best_c} in {time.perf_counter() - started:.1f}s"
+    )
+    model = ToxicityModel(
+        weights=lr.coef_.T.astype(np.float32),
+        bias=lr.intercept_.astype(np.float64),
+        config=config,
+        train_prior=np.bincount(y_all, minlength=3) / len(y_all),
+        target_prior=TARGET_PRIOR,
+    )
+    raw = model.predict_proba(test_texts, prior_corrected=False)
+    report(
+        f"hashed n-grams + logistic regression, 2^{buckets.bit_length() - 1} buckets, training prior",
+        y_test,
+        raw,
+        1 - raw[:, 2],
+    )
+    corrected = model_scores(model, test_texts)  # the run-time path: uniform prior, short-text blending
+    result = report(
+        f"hashed n-grams + logistic regression, 2^{buckets.bit_length() - 1} buckets, uniform prior",
+        y_test,
+        corrected,
+        1 - corrected[:, 2],
+    )
+    result["C"] = best_c
+    return model, result
+
+
+def fasttext_supervised(
+    train_texts: list[str], y_train: np.ndarray, test_texts: list[str], y_test: np.ndarray
+) -> None:
+    """fastText supervised with word bigrams and subwords, prior-corrected the same way."""
+    try:
+        import fasttext  # type: ignore[import-not-found]
+    except ImportError:
+        print("\n== fastText: not installed in this environment (pip install fasttext-numpy2-wheel); skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "train.txt")
+        with open(path, "w", encoding="utf-8") as handle:
+            for text, label in zip(train_texts, y_train, strict=True):
+                handle.write(f"__label__{label} {text}\n")
+        started = time.perf_counter()
+        model = fasttext.train_supervised(
+            path,
+            epoch=25,
+            lr=0.5,
+            wordNgrams=2,
+            minn=2,
+            maxn=5,
+            dim=50,
+            bucket=200_000,
+            seed=SEED,
+            thread=1,
+            verbose=0,
+        )
+        print(f"\n  fastText trained in {time.perf_counter() - started:.1f}s")
+        full = os.path.join(tmp, "model.bin")
+        model.save_model(full)
+        model.quantize(input=path, retrain=True, cutoff=100_000, qnorm=True)
+        small = os.path.join(tmp, "model.ftz")
+        model.save_model(small)
+        print(
+            f"  fastText size: {os.path.getsize(full) / 1e6:.1f} MB full, "
+            f"{os.path.getsize(small) / 1e6:.2f} MB quantized"
+        )
+        for variant in (full, small):
+            loaded = fasttext.load_model(variant)
+            labels, probs = loaded.predict(test_texts, k=3)
+            proba = np.zeros((len(test_texts), 3))
+            for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
+                for label, p in zip(ls, ps, strict=True):
+                    proba[i, int(label.removeprefix("__label__"))] = p
+            prior = np.bincount(y_train, minlength=3) / len(y_train)
+            adjusted = proba * TARGET_PRIOR / prior
+            adjusted /= adjusted.sum(axis=1, keepdims=True)
+            report(
+                f"fastText supervised ({Path(variant).suffix}), uniform prior",
+                y_test,
+                adjusted,
+                1 - adjusted[:, 2],
+            )
+
+
+def profanity_check(raw_test: list[str], y_test: np.ndarray) -> None:
+    """alt-profanity-check on the raw test tweets (its own preprocessing), binary only."""
+    try:
+        from profanity_check import predict_prob  # type: ignore[import-not-found]
+    except ImportError:
+        print("\n== alt-profanity-check: not installed; skipped")
+        return
+    started = time.perf_counter()
+    score = np.asarray(predict_prob(raw_test), dtype=np.float64)
+    elapsed = time.perf_counter() - started
+    report("alt-profanity-check 1.9.1 (SEEN THESE TWEETS IN ITS TRAINING: optimistic)", y_test, None, score)
+    print(f"  speed: {len(raw_test) / elapsed:,.0f} texts/s (one batch call)")
+
+
+def news_thirds() -> tuple[list[str], list[str], list[str]]:
+    """Paragraphs of the article-extraction bodies in three disjoint sets of pages.
+
+    Pages at sorted positions 0, 3, 6... train (as "neither"), 1, 4, 7... calibrate, and
+    2, 5, 8... only report; `benchmarks/safety.py` reports the same third separately.
+    """
+    if not NEWS.exists():
+        return [], [], []
+    truth = json.loads(NEWS.read_text(encoding="utf-8"))
+    ids = sorted(truth)
+    parts = [
+        [
+            p.strip()
+            for page in ids[k::3]
+            for p in (truth[page].get("articleBody") or "").split("\n")
+            if p.strip()
+        ]
+        for k in range(3)
+    ]
+    return parts[0], parts[1], parts[2]
+
+
+def calibrate(
+    model: ToxicityModel,
+    test_texts: list[str],
+    y_test: np.ndarray,
+    calibration: list[str],
+    report_half: list[str],
+) -> None:
+    """Choose the web prior: the smallest weight k of "none" whose news false alarms are <= 1%.
+
+    News paragraphs are (nearly) never toxic, so the share flagged there is a false-alarm
+    rate. Calibrating on one third of the pages and reporting another (neither used in
+    training) keeps the figure honest; the tweets' held-out figures under the chosen prior
+    are printed too.
+    """
+    if not calibration:
+        print(f"\n{NEWS} absent: shipping the uniform prior uncalibrated")
+        return
+    print(
+        f"\n== web calibration on news paragraphs ({len(calibration)} calibrate, {len(report_half)} report)"
+    )
+    chosen = NONE_WEIGHTS[-1]
+    for k in NONE_WEIGHTS:
+        model.target_prior = np.array([1.0, 1.0, k]) / (2.0 + k)
+        rates = [
+            float((1 - model_scores(model, half)[:, 2] >= 0.5).mean()) for half in (calibration, report_half)
+        ]
+        print(
+            f"  none weight k={k:<4} false alarms: calibration third {rates[0]:.4f}, "
+            f"report third {rates[1]:.4f}"
+        )
+        if rates[0] <= MAX_NEWS_FALSE_ALARMS:
+            chosen = k
+            break
+    model.target_prior = np.array([1.0, 1.0, chosen]) / (2.0 + chosen)
+    print(f"  chosen k={chosen}: target prior {np.round(model.target_prior, 4).tolist()}")
+    proba = model_scores(model, test_texts)
+    report(
+        f"shipped model on the tweets' test part with the web prior (k={chosen})",
+        y_test,
+        proba,
+        1 - proba[:, 2],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--no-save", action="store_true", help="compare only; do not write the model file")
+    parser.add_argument("--buckets", type=int, nargs="+", default=[1 << 18], help="hash sizes to compare")
+    parser.add_argument("--no-fasttext", action="store_true")
+    parser.add_argument(
+        "--no-news-negatives", action="store_true", help="train on the tweets only (no news paragraphs)"
+    )
+    args = parser.parse_args()
+    negatives, calibration, report_third = news_thirds()
+    if args.no_news_negatives:
+        negatives = []
+
+    raw, y = load()
+    indices = np.arange(len(raw))
+    train_idx, test_idx = train_test_split(indices, test_size=0.2, random_state=SEED, stratify=y)
+    texts = [normalize(text) for text in raw]
+    train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
+    y_train, y_test = y[train_idx], y[test_idx]
+    print(
+        f"{len(raw)} tweets; train {len(train_idx)}, test {len(test_idx)} (stratified, seed {SEED}); "
+        f"class counts test {np.bincount(y_test).tolist()} (hate, offensive, neither)"
+    )
+
+    chosen: tuple[ToxicityModel, dict[str, float]] | None = None
+    for buckets in args.buckets:
+        model, result = hashed_linear(train_texts, y_train, test_texts, y_test, buckets, negatives)
+        if chosen is None or result["macro_f1_3class"] > chosen[1]["macro_f1_3class"] + 0.002:
+            chosen = (model, result)
+    if not args.no_fasttext:
+        fasttext_supervised(train_texts, y_train, test_texts, y_test)
+    profanity_check([raw[i] for i in test_idx], y_test)
+
+    assert chosen is not None
+    model, result = chosen
+    calibrate(model, test_texts, y_test, calibration, report_third)
+    if not args.no_save:
+        model.save(
+            MODEL_PATH,
+            extra={
+                "trained_on": "Davidson et al. 2017 offensive tweets, 80% stratified split",
+                "seed": SEED,
+                "held_out": result,
+            },
+        )
+        print(
+            f"\nwrote {MODEL_PATH} ({MODEL_PATH.stat().st_size / 1e6:.2f} MB), "
+            f"2^{model.config.buckets.bit_length() - 1} buckets, C={result['C']}"
+        )
+
+
+if __name__ == "__main__":
+    main()
