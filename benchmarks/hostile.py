@@ -20,7 +20,7 @@ import orjson
 import zstandard
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _measure import run_measured  # noqa: E402
+from _measure import run_measured
 
 WORDS = b"the river rose through the night and the old bridge was closed to traffic "
 

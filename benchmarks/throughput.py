@@ -18,36 +18,16 @@ document, from the difference between the 1x and 2x corpora: per-document time =
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import orjson
-import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _corpus import build_corpus
-
-
-def run_measured(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) summed over the process and its children."""
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    parent = psutil.Process(process.pid)
-    peak = 0
-    while process.poll() is None:
-        try:
-            tree = [parent, *parent.children(recursive=True)]
-            peak = max(peak, sum(p.memory_info().rss for p in tree if p.is_running()))
-        except psutil.Error:
-            pass
-        time.sleep(0.02)
-    seconds = time.perf_counter() - started
-    if process.returncode != 0:
-        sys.exit(f"command failed ({process.returncode}): {' '.join(command)}\n{process.stderr.read().decode()}")
-    return seconds, peak
+from _measure import run_measured
 
 
 def io_floor(corpus: Path, out: Path) -> float:

@@ -11,75 +11,23 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from thresher.dedup.lines import LineMark, mark_lines
 from thresher.dedup.plan import DuplicatePlan
 from thresher.dedup.settings import DedupSettings
-from thresher.document import Decision, Document, Reason, Segment, SegmentKind
+from thresher.document import Decision, Document, Reason
 from thresher.readers import FieldNames
 from thresher.writers import DEFAULT_RECORDS_PER_SHARD
 
 WORKDIR_NAME = ".dedup-work"
 
 
-def mark_document(document: Document, reason: Reason | None, plan: DuplicatePlan) -> None:
-    """Set the document's decision from the plan: drop a duplicate, trim marked lines, else keep.
+def mark_document(document: Document, reason: Reason, plan: DuplicatePlan) -> None:
+    """Drop a duplicate with its reason (the plan's `DuplicateReason`: rule, cluster and kept id).
 
-    This is the hook `thresher run` can call per document (before or instead of its policy)
-    to apply deduplication with the same reasons and segments as `thresher dedup`.
+    Lines the plan marks (corpus boilerplate, repeats, quotes) are not handled here: the
+    engine marks them on the document's segments after annotation, for the policy to trim.
     """
-    analysis = document.analysis
-    if reason is not None:
-        analysis.decision = Decision.DROP
-        analysis.reasons = [reason]
-        return
-    settings = plan.settings
-    if not settings.lines:
-        return
-    lines, marks = mark_lines(
-        document.text,
-        plan.boilerplate if settings.boilerplate_min_docs > 0 else None,
-        settings.boilerplate_min_docs,
-        settings.within_document,
-        settings.repeated_min_words,
-        settings.quote_min_words,
-    )
-    if not any(marks):
-        return
-    segments: list[Segment] = []
-    by_rule: dict[str, list[int]] = {}
-    for line, mark in zip(lines, marks, strict=True):
-        if mark is None:
-            segments.append(Segment(line.start, line.end, SegmentKind.MAIN.value))
-            continue
-        segment = Segment(line.start, line.end, SegmentKind.BOILERPLATE.value, kept=False)
-        segment.reasons.append(_line_reason(mark))
-        segments.append(segment)
-        count_chars = by_rule.setdefault(mark.rule, [0, 0])
-        count_chars[0] += 1
-        count_chars[1] += line.end - line.start
-    analysis.segments = segments
-    if all(not segment.kept for segment in segments):
-        analysis.decision = Decision.DROP
-        analysis.reasons = [
-            Reason(
-                rule="nothing_kept",
-                signal="kept_segments",
-                value=0,
-                op="==",
-                threshold=0,
-                message=f"every line was trimmed (by {', '.join(sorted(by_rule))})",
-            )
-        ]
-        return
-    analysis.decision = Decision.TRIM
-    analysis.reasons = [
-        Reason(rule=rule, signal="line", message=f"trimmed {count} line(s), {chars} characters")
-        for rule, (count, chars) in by_rule.items()
-    ]
-
-
-def _line_reason(mark: LineMark) -> Reason:
-    return Reason(rule=mark.rule, signal="line", message=mark.message)
+    document.analysis.decision = Decision.DROP
+    document.analysis.reasons = [reason]
 
 
 def run_dedup(

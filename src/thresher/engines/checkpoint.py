@@ -100,6 +100,19 @@ def tally_from_dict(data: dict[str, Any]) -> Tally:
     return tally
 
 
+def split_finished(sources: list[Any], checkpoint: Checkpoint) -> tuple[Tally, list[Any]]:
+    """The summed tally of the sources a previous run finished, and the sources still to do."""
+    total = Tally()
+    todo = []
+    for source in sources:
+        done = checkpoint.finished(source.index)
+        if done is None:
+            todo.append(source)
+        else:
+            total.add(done)
+    return total, todo
+
+
 def remove_unfinished_shards(out: Path, source_index: int) -> None:
     """Delete what a killed run left of a source: partial shards and temporary files."""
     prefix = f"{source_index:05d}-"

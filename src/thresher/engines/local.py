@@ -17,7 +17,7 @@ from pathlib import Path
 
 from thresher.accounting import Tally
 from thresher.engines.batch import BatchResult, Job, process_batch
-from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards
+from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards, split_finished
 from thresher.readers import RawBatch, ReadLimits, Source, parquet
 from thresher.writers import OutputWriter
 
@@ -78,15 +78,9 @@ def run_sources(
     on_progress: Callable[[Tally], None] = lambda tally: None,
 ) -> Tally:
     """Process every unfinished source into OUT, marking each finished; return the run's tally."""
-    total = Tally()
-    todo: list[Source] = []
-    for source in sources:
-        done = checkpoint.finished(source.index)
-        if done is not None:
-            total.add(done)
-        else:
-            remove_unfinished_shards(out, source.index)
-            todo.append(source)
+    total, todo = split_finished(sources, checkpoint)
+    for source in todo:
+        remove_unfinished_shards(out, source.index)
     remaining = None if options.limit is None else max(0, options.limit - total.read)
 
     writer = OutputWriter(out, job.output_format, options.records_per_shard)

@@ -34,7 +34,7 @@ import ray
 
 from thresher.accounting import Tally
 from thresher.engines.batch import Job, process_batch
-from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards
+from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards, split_finished
 from thresher.engines.local import RunOptions, _take
 from thresher.readers import Source
 from thresher.writers import OutputWriter
@@ -167,14 +167,7 @@ def run_sources(
     The same contract as `thresher.engines.local.run_sources`: finished sources (by their
     markers) are skipped and their tallies reused; the output equals the local engine's.
     """
-    total = Tally()
-    todo: list[Source] = []
-    for source in sources:
-        done = checkpoint.finished(source.index)
-        if done is not None:
-            total.add(done)
-        else:
-            todo.append(source)
+    total, todo = split_finished(sources, checkpoint)
     remaining = None if options.limit is None else max(0, options.limit - total.read)
     out = Path(out).resolve()
     cwd = os.getcwd()
