@@ -1,15 +1,18 @@
 """Time and peak RSS of `thresher run` on the large hostile inputs.
 
-Each case runs the real command (1 worker, annotate policy) in a subprocess and prints
-wall seconds, peak RSS of the process tree, and what became of the input. The peer is
-the same command on a small well-formed corpus, so the cost of each hostile case reads
-as a difference from a baseline measured in the same run.
+Each case runs the real command (1 worker) in a subprocess and prints wall seconds, peak
+RSS of the process tree, and what became of the input. The peer is the same command on a
+small well-formed corpus, so the cost of each hostile case reads as a difference from a
+baseline measured in the same run. By default the policy computes sizes only (the cost
+measured is reading, framing, quarantining and writing; annotator speed is the subject of
+throughput.py); `--policy annotate` runs every annotator.
 
-    python benchmarks/hostile.py
+    python benchmarks/hostile.py [--policy NAME|FILE] [--skip-million]
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import sys
 import tempfile
@@ -101,18 +104,32 @@ CASES: list[tuple[str, Callable[[Path], Path], list[str]]] = [
 ]
 
 
+SIZE_ONLY_POLICY = 'name = "sizes"\nannotators = ["segments.lines", "signals.size"]\n'
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--policy", default=None, help="policy (default: sizes only)")
+    parser.add_argument("--skip-million", action="store_true", help="skip the million-document case")
+    args = parser.parse_args()
     print(f"{'case':48} {'input MB':>9} {'seconds':>8} {'peak RSS MiB':>13}  outcome")
     with tempfile.TemporaryDirectory(prefix="thresher-hostile-") as tmp:
         root = Path(tmp)
+        policy = args.policy
+        if policy is None:
+            (root / "sizes.toml").write_text(SIZE_ONLY_POLICY)
+            policy = str(root / "sizes.toml")
+        print(f"policy: {args.policy or 'sizes only (segments.lines, signals.size)'}")
         for index, (label, build, extra) in enumerate(CASES):
+            if args.skip_million and build is million_tiny_documents:
+                continue
             case_dir = root / f"case{index}"
             case_dir.mkdir()
             path = build(case_dir)
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
             out = case_dir / "out"
             command = [sys.executable, "-m", "thresher.cli", "run", str(path), "-o", str(out),
-                       "--policy", "annotate", "--workers", "1", "--quiet", *extra]
+                       "--policy", policy, "--workers", "1", "--quiet", "--no-report", *extra]
             seconds, peak = run_measured(command)
             summary = orjson.loads((out / "summary.json").read_bytes())
             outcome = (f"read {summary['read']:,} kept {summary['kept']:,} quarantined {summary['quarantined']:,} "

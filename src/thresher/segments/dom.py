@@ -65,6 +65,13 @@ _ATTR_CUES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
         ("hidden_class", r"\bhidden|sr-only|visually-hidden|screen-reader|offscreen|\bhide\b|d-none"),
     )
 )
+# Pages with this many "<" get a depth probe; deeper than MAX_WALK_DEPTH they skip the DOM walk.
+SUSPICIOUS_TAGS = 20_000
+MAX_WALK_DEPTH = 2_000
+# Deeper pages skip resiliparse's main-content pass (see `html_blocks`); real pages nest < 100 deep.
+MAX_MAIN_CONTENT_DEPTH = 400
+# Above this many block-characters x extract-characters, `_in_main_content` stops substring search.
+SUBSTRING_BUDGET = 50_000_000
 # How many enclosing block elements (above the block's own element) a block records.
 CONTAINER_LEVELS = 4
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden")
@@ -102,7 +109,7 @@ class Blocks:
 class _Walker:
     """One depth-first pass that accumulates inline text and flushes it at block boundaries."""
 
-    __slots__ = ("block_cue", "block_depth", "blocks", "buffer", "link_chars", "path")
+    __slots__ = ("block_cue", "block_depth", "blocks", "buffer", "link_chars", "max_depth", "path")
 
     def __init__(self) -> None:
         self.blocks = Blocks()
@@ -110,6 +117,7 @@ class _Walker:
         self.link_chars = 0
         self.block_cue = 0
         self.block_depth = 0
+        self.max_depth = 0
         # Ids of the open block elements, outermost first: blocks that share an ancestor share
         # a container, and the article is the container that holds most of the page's prose.
         self.path: list[int] = [-1] * CONTAINER_LEVELS
@@ -151,6 +159,8 @@ class _Walker:
                 continue
             if tag is None or tag.startswith("-"):
                 continue
+            if depth > self.max_depth:
+                self.max_depth = depth
             attributes = node.attributes
             if attributes:
                 if "hidden" in attributes:
@@ -181,8 +191,51 @@ class _Walker:
         self.flush()
 
 
+def _too_deep(html: str) -> bool:
+    """True for pathologically nested pages, which selectolax parses in quadratic time.
+
+    selectolax's parse takes ~4 s at 50,000 nested divs where resiliparse's lexbor takes 12 ms,
+    so pages with very many tags get a cheap resiliparse depth probe first.
+    """
+    if html.count("<") < SUSPICIOUS_TAGS:
+        return False
+    from resiliparse.parse.html import HTMLTree
+
+    tree = HTMLTree.parse(html)
+    stack = [(tree.body, 0)] if tree.body is not None else []
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_WALK_DEPTH:
+            return True
+        child = node.first_element_child
+        while child is not None:
+            stack.append((child, depth + 1))
+            child = child.next_element
+    return False
+
+
+def _in_main_content(lines: list[str], extract: str) -> list[float]:
+    """1.0 for each block whose text appears in resiliparse's main-content `extract`.
+
+    Substring search is what the model was trained on, but it costs lines x extract length,
+    quadratic on a huge page; past SUBSTRING_BUDGET characters a block must equal one of the
+    extract's lines instead (a hash lookup), which is how the two agree on almost every block.
+    """
+    main_text = " ".join(extract.split())
+    if len(lines) * len(main_text) <= SUBSTRING_BUDGET:
+        return [1.0 if line in main_text else 0.0 for line in lines]
+    extract_lines = {" ".join(line.split()) for line in extract.split("\n")}
+    return [1.0 if line in extract_lines else 0.0 for line in lines]
+
+
 def html_blocks(html: str) -> Blocks:
     """The visible text of `html` as blocks in reading order, with their DOM cues."""
+    if _too_deep(html):
+        # No DOM cues for such a page: resiliparse's visible text, one line a block, cues 0.
+        lines = [line.strip() for line in extract_plain_text(html, main_content=False).split("\n") if line.strip()]
+        count = len(lines)
+        return Blocks(lines, [0] * count, [0] * count, [0] * count, [(-1,) * CONTAINER_LEVELS] * count, "",
+                      [0.0] * count)  # fmt: skip
     tree = LexborHTMLParser(html)
     title_node = tree.css_first("title")
     title = _SPACES.sub(" ", title_node.text()).strip() if title_node is not None else ""
@@ -195,6 +248,11 @@ def html_blocks(html: str) -> Blocks:
     # A second opinion on where the article is: resiliparse's own main-content extractor
     # (a different heuristic, ~10% of this function's time). Each block records whether its
     # text appears in that extract; the model weighs it with the DOM cues.
-    main_text = " ".join(extract_plain_text(html, main_content=True).split())
-    walker.blocks.in_main_content = [1.0 if line in main_text else 0.0 for line in walker.blocks.lines]
+    # Its main-content pass is quadratic in nesting depth (2 s at 10,000 nested divs), so a
+    # pathologically deep page goes without it (every block 0.0: no second opinion).
+    if walker.max_depth <= MAX_MAIN_CONTENT_DEPTH:
+        extract = extract_plain_text(html, main_content=True)
+        walker.blocks.in_main_content = _in_main_content(walker.blocks.lines, extract)
+    else:
+        walker.blocks.in_main_content = [0.0] * len(walker.blocks.lines)
     return walker.blocks
