@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import random
 from pathlib import Path
 
 import orjson
@@ -171,3 +172,21 @@ def test_reader_decode_never_raises_on_any_batch(tmp_path: Path):
     [src], _ = discover_sources([source])
     items = [item for batch in src.batches(3, 1 << 20) for item in decode(batch, FieldNames())]
     assert len(items) == 8
+
+
+def test_default_limits_stop_a_gzip_bomb_after_16_mib_and_spare_real_text(tmp_path: Path):
+    """The default check (200x the compressed bytes read so far, past 16 MiB) stops a bomb early."""
+    bomb = tmp_path / "bomb.jsonl.gz"
+    bomb.write_bytes(gzip.compress(b"{}\n" * 12_000_000, 9))  # 36 MB expanded, ~1000x
+    units = [u for batch in read_batches(bomb, str(bomb), 0, 1 << 20, 1 << 30) for u in batch.units]
+    stopped = [u for u in units if not isinstance(u, tuple)]
+    assert [u.error for u in stopped] == ["decompression_bomb"]
+    framed = len(units) - 1
+    assert (16 << 20) // 3 <= framed < (18 << 20) // 3  # stopped within ~1 MiB after the first check
+    rng = random.Random(3)
+    words = [f"w{rng.randrange(50_000)}" for _ in range(4_000_000)]  # ~24 MB of JSONL, compresses ~3x
+    lines = [orjson.dumps({"text": " ".join(words[i : i + 100])}) for i in range(0, len(words), 100)]
+    real = tmp_path / "real.jsonl.gz"
+    real.write_bytes(gzip.compress(b"\n".join(lines) + b"\n", 6))
+    units = [u for batch in read_batches(real, str(real), 0, 1 << 20, 1 << 30) for u in batch.units]
+    assert all(isinstance(u, tuple) for u in units) and len(units) == len(lines)

@@ -66,6 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="address of a running Ray cluster (default: start a local Ray instance)")
     run.add_argument("--max-record-bytes", type=int, default=64 << 20,
                      help="records larger than this are quarantined as record_too_large (default: 64 MiB)")
+    run.add_argument("--max-decompression-ratio", type=float, default=200.0,
+                     help="a compressed input that expands more than this many times (checked past 16 MiB "
+                     "of output) is stopped as a decompression_bomb (default: 200)")
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--no-report", action="store_true", help="do not write OUT/report.html after the run")
     _add_field_options(run)
@@ -206,6 +209,7 @@ def _run(args: argparse.Namespace) -> int:
             keep_html=not args.no_html,
             batch_docs=max(1, args.batch_size),
             max_record_bytes=args.max_record_bytes,
+            max_decompression_ratio=args.max_decompression_ratio,
             resume=args.resume,
             engine=args.engine,
             ray_address=args.ray_address,

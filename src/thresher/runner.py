@@ -20,7 +20,7 @@ from thresher.engines.local import RunOptions, run_sources
 from thresher.engines.progress import Progress
 from thresher.policy import load_policy, policy_text
 from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, parquet
-from thresher.readers.base import DEFAULT_MAX_RECORD_BYTES
+from thresher.readers.base import DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_MAX_RECORD_BYTES
 from thresher.writers import DEFAULT_RECORDS_PER_SHARD
 
 DEDUP_WORKDIR = ".dedup-work"
@@ -49,6 +49,7 @@ def run(
     batch_bytes: int = DEFAULT_BATCH_BYTES,
     records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
     max_record_bytes: int = DEFAULT_MAX_RECORD_BYTES,
+    max_decompression_ratio: float = DEFAULT_MAX_DECOMPRESSION_RATIO,
     dedup: Any = None,
     resume: bool = False,
     engine: str = "local",
@@ -91,6 +92,7 @@ def run(
         "batch_bytes": batch_bytes,
         "records_per_shard": records_per_shard,
         "max_record_bytes": max_record_bytes,
+        "max_decompression_ratio": max_decompression_ratio,
         "dedup": loaded_policy.dedup.to_dict() if loaded_policy.dedup is not None else None,
         "thresher_version": __version__,
     }
@@ -102,9 +104,8 @@ def run(
         checkpoint.start(settings)
 
     meter = Progress(enabled=progress)
-    options = RunOptions(
-        workers, limit, batch_docs, batch_bytes, records_per_shard, ReadLimits(max_record_bytes=max_record_bytes)
-    )
+    limits = ReadLimits(max_record_bytes=max_record_bytes, max_decompression_ratio=max_decompression_ratio)
+    options = RunOptions(workers, limit, batch_docs, batch_bytes, records_per_shard, limits)
     dedup_stats: dict[str, Any] | None = None
     if engine == "ray":
         from thresher.engines import ray as ray_engine

@@ -80,14 +80,24 @@ class ZstdStream(io.RawIOBase):
         super().close()
 
 
-def open_decompressed(path: Path) -> IO[bytes]:
-    """A binary stream of the file's decompressed bytes, chosen by extension."""
+def open_decompressed(path: Path) -> tuple[IO[bytes], IO[bytes] | None]:
+    """A binary stream of the file's decompressed bytes, chosen by extension.
+
+    Also returns the compressed file underneath (None for an uncompressed file): its
+    position is how much compressed input has been consumed, which the bomb check needs.
+    """
     name = path.name.lower()
     if name.endswith(".gz"):
-        return gzip.open(path, "rb")
+        raw = path.open("rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb"), raw
     if name.endswith(".zst") or name.endswith(".zstd"):
-        return io.BufferedReader(ZstdStream(path.open("rb")), buffer_size=1 << 20)
-    return path.open("rb", buffering=1 << 20)
+        raw = path.open("rb")
+        return io.BufferedReader(ZstdStream(raw), buffer_size=1 << 20), raw
+    return path.open("rb", buffering=1 << 20), None
+
+
+# How often (in decompressed bytes) the expansion ratio is checked once past `ratio_check_after`.
+RATIO_CHECK_EVERY = 1 << 20
 
 
 class DecompressionBomb(Exception):
@@ -134,13 +144,9 @@ def read_batches(
     batch = RawBatch(KIND, display, source_index, batch_index)
     line_no = 0
     offset = 0
+    next_ratio_check = limits.ratio_check_after
     try:
-        compressed_size = max(1, path.stat().st_size)
-    except OSError:
-        compressed_size = 1
-    is_compressed = path.name.lower().endswith((".gz", ".zst", ".zstd"))
-    try:
-        stream = open_decompressed(path)
+        stream, compressed = open_decompressed(path)
     except OSError as error:
         yield RawBatch(KIND, display, source_index, 0, [Quarantined(
             display,
@@ -158,15 +164,17 @@ def read_batches(
                     batch.units.append(too_large(display, line, limits, line=line_no, offset=start))
                     continue
                 offset += len(line)
-                if (
-                    is_compressed
-                    and offset > limits.ratio_check_after
-                    and offset > limits.max_decompression_ratio * compressed_size
-                ):
-                    raise DecompressionBomb(
-                        f"{compressed_size:,} compressed bytes expanded past {offset:,} "
-                        f"(over {limits.max_decompression_ratio:.0f}x)"
-                    )
+                if compressed is not None and offset > next_ratio_check:
+                    # Checked once per RATIO_CHECK_EVERY of output, against the compressed bytes
+                    # read so far (read-ahead makes that an over-count: the check errs lenient).
+                    next_ratio_check = offset + RATIO_CHECK_EVERY
+                    consumed = max(1, compressed.tell())
+                    if offset > limits.max_decompression_ratio * consumed:
+                        raise DecompressionBomb(
+                            f"{consumed:,} compressed bytes expanded to {offset:,} "
+                            f"(over {limits.max_decompression_ratio:.0f}x; real text compresses 3-20x). "
+                            f"If the file is genuine, raise --max-decompression-ratio"
+                        )
                 if not line.strip():
                     continue
                 batch.units.append((line_no, start, line))
