@@ -119,7 +119,11 @@ class MinHasher:
     def signatures(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """(signatures uint32 [docs, num_hashes], has_signature bool [docs]) for normalised texts."""
         shingles, owners = self.shingles(texts)
-        docs = len(texts)
+        return self.signatures_of(shingles, owners, len(texts))
+
+    def signatures_of(self, shingles: np.ndarray, owners: np.ndarray, docs: int) -> tuple[np.ndarray, np.ndarray]:
+        """`signatures` from already computed `shingles` (owners ascending), so a caller that also
+        needs the shingle sets (exact verification) hashes each text once."""
         sig = np.full((docs, self.params.num_hashes), np.iinfo(np.uint64).max, dtype=np.uint64)
         has = np.zeros(docs, dtype=bool)
         has[owners] = True
@@ -146,6 +150,59 @@ class MinHasher:
         with np.errstate(over="ignore"):
             mixed = (bands * self.k[None, None, :]).sum(axis=2, dtype=np.uint64) + salts
         return fmix64(mixed)
+
+
+def shingle_sets(shingles: np.ndarray, owners: np.ndarray, docs: int) -> tuple[np.ndarray, np.ndarray]:
+    """(distinct shingle values uint32, sorted within each document; count per document int64).
+
+    The exact shingle sets that candidate pairs are verified on. A value is the top 32 bits
+    of the 64-bit shingle hash: two distinct shingles of a pair of documents with n and m
+    shingles collide with probability about n * m / 2^32 (2e-4 for two 1,000-shingle
+    documents), so the Jaccard computed on them is the exact one to well under 0.001.
+    """
+    keyed = (owners.astype(np.uint64) << _S32) | (shingles >> _S32)
+    keyed.sort()  # a plain sort and a mask: ~5x faster than np.unique here
+    if len(keyed):
+        distinct = np.empty(len(keyed), dtype=bool)
+        distinct[0] = True
+        np.not_equal(keyed[1:], keyed[:-1], out=distinct[1:])
+        keyed = keyed[distinct]
+    counts = np.bincount((keyed >> _S32).astype(np.int64), minlength=docs).astype(np.int64)
+    return (keyed & np.uint64(0xFFFFFFFF)).astype(np.uint32), counts
+
+
+def set_jaccard(values: np.ndarray, offsets: np.ndarray, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """Exact Jaccard of documents `left[i]` and `right[i]` whose sets are `values[offsets[d]:offsets[d + 1]]`.
+
+    Each set holds distinct values, sorted. All pairs at once, no Python loop per pair: each
+    side's values are gathered and tagged with their pair number in the high 32 bits, which
+    keeps both sides sorted, so one binary search of the right side in the left side finds
+    every value present in both sets of a pair; the union is |A| + |B| - |A & B|. Two empty
+    sets give 0.
+    """
+    left = np.asarray(left, dtype=np.int64)
+    right = np.asarray(right, dtype=np.int64)
+    size_left = offsets[left + 1] - offsets[left]
+    size_right = offsets[right + 1] - offsets[right]
+    pair = np.arange(len(left), dtype=np.uint64)
+    left_keys = (np.repeat(pair, size_left) << _S32) | values[_ragged(offsets[left], size_left)].astype(np.uint64)
+    right_keys = (np.repeat(pair, size_right) << _S32) | values[_ragged(offsets[right], size_right)].astype(np.uint64)
+    common = np.zeros(len(left), dtype=np.int64)
+    if len(left_keys) and len(right_keys):
+        where = np.minimum(np.searchsorted(left_keys, right_keys), len(left_keys) - 1)
+        found = right_keys[left_keys[where] == right_keys]
+        common = np.bincount((found >> _S32).astype(np.int64), minlength=len(left))
+    union = size_left + size_right - common
+    return np.divide(common, union, out=np.zeros(len(left), dtype=np.float64), where=union > 0)
+
+
+def _ragged(starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Indices of the concatenated slices [starts[i], starts[i] + sizes[i]) (a ragged arange)."""
+    total = int(sizes.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    ends = np.cumsum(sizes)
+    return np.arange(total, dtype=np.int64) + np.repeat(starts - (ends - sizes), sizes)
 
 
 def reference_signature(text: str, params: MinHashParams) -> list[int] | None:

@@ -14,7 +14,10 @@ batch_bytes are the same in both passes).
 
 Memory: the workers return only hashes; the main process spills them to partitioned
 shards (`shards.py`) past `memory_mb`; the plan itself holds O(removed records) integers,
-the ids of kept cluster heads, and the distinct boilerplate line hashes.
+the ids of kept cluster heads, and the distinct boilerplate line hashes. Exact
+verification (the default) writes every record's distinct shingle values to one file in
+the work folder (4 bytes a shingle, about the size of the text's words) and keeps a count
+per record (8 bytes) in memory; candidate pairs are then checked by memory map.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ import orjson
 import xxhash
 
 from thresher.dedup.lines import LineMark, document_line_hashes, mark_lines
-from thresher.dedup.minhash import MinHasher
+from thresher.dedup.minhash import MinHasher, set_jaccard, shingle_sets
 from thresher.dedup.normalize import simplify_text
 from thresher.dedup.settings import DedupSettings
 from thresher.dedup.shards import PartitionedSpill, components, group_edges
@@ -80,9 +83,13 @@ class BatchHashes:
     line_keys: np.ndarray
     parsed: int = 0
     signatures: np.ndarray | None = None  # only when pass 1 verifies candidate pairs
+    shingle_values: np.ndarray | None = None  # with exact verification: each item's distinct shingles
+    shingle_counts: np.ndarray | None = None  # ... and how many each item has (0 for no signature)
 
 
 _HASHERS: dict[DedupSettings, MinHasher] = {}
+# Shingle values gathered per chunk of candidate pairs in exact verification (~100 MB of work arrays).
+_VERIFY_CHUNK_VALUES = 4 << 20
 
 
 def hash_batch(batch: RawBatch, fields: FieldNames, settings: DedupSettings) -> BatchHashes:
@@ -119,16 +126,26 @@ def hash_batch(batch: RawBatch, fields: FieldNames, settings: DedupSettings) -> 
         )
     band_local, band_keys = empty_i, np.empty((0, settings.num_buckets), dtype=np.uint64)
     rows: np.ndarray | None = None
+    set_values: np.ndarray | None = None
+    set_counts: np.ndarray | None = None
+    if settings.near and settings.verify > 0:
+        # Signature rows whenever pass 1 verifies: the Ray engine checks pairs on them.
+        rows = np.zeros((len(items), settings.minhash.num_hashes), dtype=np.uint32)
+    if settings.verify_exact:
+        set_values, set_counts = np.empty(0, dtype=np.uint32), np.zeros(len(items), dtype=np.int64)
     if settings.near and norms:
         hasher = _HASHERS.get(settings)
         if hasher is None:
             hasher = _HASHERS[settings] = MinHasher(settings.minhash)
-        signatures, has = hasher.signatures(norms)
+        shingles, owners = hasher.shingles(norms)
+        signatures, has = hasher.signatures_of(shingles, owners, len(norms))
         band_local = local_index[has]
         band_keys = hasher.band_keys(signatures[has])
-        if settings.verify > 0:
-            rows = np.zeros((len(items), settings.minhash.num_hashes), dtype=np.uint32)
+        if rows is not None:
             rows[band_local] = signatures[has]
+        if set_counts is not None:
+            set_values, counts = shingle_sets(shingles, owners, len(norms))
+            set_counts[local_index] = counts
     return BatchHashes(
         batch.source_index,
         batch.batch_index,
@@ -142,6 +159,8 @@ def hash_batch(batch: RawBatch, fields: FieldNames, settings: DedupSettings) -> 
         np.concatenate(line_keys) if line_keys else empty_u,
         parsed=len(parsed_local),
         signatures=rows,
+        shingle_values=set_values,
+        shingle_counts=set_counts,
     )
 
 
@@ -197,13 +216,27 @@ class DuplicatePlan:
                 cluster_id=head,
                 kept_id=kept_id,
             )
+        settings = self.settings
+        band = f"{settings.num_buckets} x {settings.hashes_per_bucket}"
+        if settings.verify > 0:
+            how = "exact shingle" if settings.verify_exact else "signature-estimated"
+            return DuplicateReason(
+                rule=NEAR_DUPLICATE,
+                signal="shingle_jaccard" if settings.verify_exact else "signature_jaccard",
+                op=">=",
+                threshold=settings.verify,
+                message=f"{how} Jaccard >= {settings.verify:g} with a document of its cluster (MinHash-LSH "
+                f"{band} candidate); kept {where_kept}",
+                cluster_id=head,
+                kept_id=kept_id,
+            )
         return DuplicateReason(
             rule=NEAR_DUPLICATE,
             signal="minhash_lsh",
             op=">=",
-            threshold=round(self.settings.threshold, 4),
-            message=f"shares a MinHash-LSH band ({self.settings.num_buckets} x {self.settings.hashes_per_bucket}, "
-            f"~{self.settings.threshold:.2f} Jaccard) with its cluster; kept {where_kept}",
+            threshold=round(settings.threshold, 4),
+            message=f"shares a MinHash-LSH band ({band}, ~{settings.threshold:.2f} Jaccard) with its cluster; "
+            f"kept {where_kept}",
             cluster_id=head,
             kept_id=kept_id,
         )
@@ -330,7 +363,13 @@ def plan(
     # With `verify`, every item's signature row goes to one flat file (zeros for items with
     # none), read back by memory map: candidate pairs are checked without holding them all.
     sigs_path = workdir / "signatures.u32"
-    sigs_file = open(sigs_path, "wb") if settings.near and settings.verify > 0 else None
+    verify_signature = settings.near and settings.verify > 0 and not settings.verify_exact
+    sigs_file = open(sigs_path, "wb") if verify_signature else None
+    # With exact verification, every item's distinct shingle values go to one flat file and
+    # their count per item to memory (8 bytes an item): pairs are checked on the true sets.
+    sets_path = workdir / "shingles.u32"
+    sets_file = open(sets_path, "wb") if settings.verify_exact else None
+    set_counts: list[np.ndarray] = []
     source_starts = np.zeros(len(sources) + 1, dtype=np.int64)
     batch_keys: list[int] = []
     batch_firsts: list[int] = []
@@ -355,10 +394,17 @@ def plan(
                 if rows is None:
                     rows = np.zeros((result.items, settings.minhash.num_hashes), dtype=np.uint32)
                 sigs_file.write(rows.tobytes())
+            if sets_file is not None:
+                counts = result.shingle_counts
+                set_counts.append(counts if counts is not None else np.zeros(result.items, dtype=np.int64))
+                if result.shingle_values is not None:
+                    sets_file.write(result.shingle_values.tobytes())
             total += result.items
             parsed += result.parsed
     if sigs_file is not None:
         sigs_file.close()
+    if sets_file is not None:
+        sets_file.close()
     while seen_sources <= len(sources):
         source_starts[seen_sources] = total
         seen_sources += 1
@@ -367,8 +413,17 @@ def plan(
     exact_left, exact_right = _edges(exact_spill)
     near_left, near_right = _edges(band_spill) if settings.near else (np.empty(0, np.int64),) * 2
     rejected = 0
+    if settings.near and settings.verify > 0 and len(near_left):
+        # A pair sharing bands in several partitions is checked (and counted) once, as on Ray.
+        packed = np.unique(np.stack([near_left, near_right], axis=1), axis=0)
+        near_left, near_right = packed[:, 0], packed[:, 1]
     if sigs_file is not None and len(near_left):
         keep = _verified(sigs_path, total, settings.minhash.num_hashes, near_left, near_right, settings.verify)
+        rejected = int(len(keep) - np.count_nonzero(keep))
+        near_left, near_right = near_left[keep], near_right[keep]
+    if sets_file is not None and len(near_left):
+        counts = np.concatenate(set_counts) if set_counts else np.zeros(total, dtype=np.int64)
+        keep = _verified_exact(sets_path, counts, near_left, near_right, settings.verify)
         rejected = int(len(keep) - np.count_nonzero(keep))
         near_left, near_right = near_left[keep], near_right[keep]
     labels = components(total, np.concatenate([exact_left, near_left]), np.concatenate([exact_right, near_right]))
@@ -406,6 +461,7 @@ def plan(
         spill.remove()
     ids_path.unlink(missing_ok=True)
     sigs_path.unlink(missing_ok=True)
+    sets_path.unlink(missing_ok=True)
     order = np.argsort(np.asarray(batch_keys, dtype=np.int64), kind="stable")
     return DuplicatePlan(
         settings=settings,
@@ -448,6 +504,30 @@ def _verified(
         b = signatures[right[start : start + step]]
         keep[start : start + step] = (a == b).mean(axis=1) >= threshold
     del signatures
+    return keep
+
+
+def _verified_exact(
+    path: Path, counts: np.ndarray, left: np.ndarray, right: np.ndarray, threshold: float
+) -> np.ndarray:
+    """Which candidate pairs have an exact shingle-set Jaccard >= threshold (sets read by memory map).
+
+    Pairs go in chunks of about 4M gathered values, so memory stays bounded whatever the
+    number of candidates or the length of the documents.
+    """
+    offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    keep = np.zeros(len(left), dtype=bool)
+    if offsets[-1] == 0:
+        return keep
+    values = np.memmap(path, dtype=np.uint32, mode="r", shape=(int(offsets[-1]),))
+    gathered = np.cumsum(counts[left] + counts[right])
+    start = 0
+    while start < len(left):
+        before = int(gathered[start - 1]) if start else 0
+        stop = max(int(np.searchsorted(gathered, before + _VERIFY_CHUNK_VALUES, side="right")), start + 1)
+        keep[start:stop] = set_jaccard(values, offsets, left[start:stop], right[start:stop]) >= threshold
+        start = stop
+    del values
     return keep
 
 
