@@ -6,7 +6,7 @@
 
 Run from the repository root. The corpus is built from ../shared at run time into a temp
 folder (never into the repo). datatrove runs in a separate virtual environment (default
-/work/venvs/dedupbench, or $DEDUP_DATATROVE_PYTHON), in a subprocess, with the same
+/work/venvs/dedupbench, else /work/venvs/bench, or $DEDUP_DATATROVE_PYTHON), in a subprocess, with the same
 parameters (word 5-grams, 14 x 8, seed 1): its four MinHash stages, one task, one worker.
 Each measured run is its own subprocess, so peak RSS (ru_maxrss) is that run's alone.
 """
