@@ -25,6 +25,10 @@ _EOS = "</s>"
 _LABEL_PREFIX = "__label__"
 _SPLIT = re.compile(r"[^ \n\r\t\v\f\x00]+")  # fastText's readWord separators
 _CACHE_LIMIT = 500_000  # distinct tokens cached (16 float64 each: 64 MB at most)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_FNV_OFFSET = np.uint64(2166136261)
+_FNV_PRIME = np.uint64(16777619)
+_MASK32 = np.uint64(0xFFFFFFFF)
 
 
 def _fnv1a(data: bytes) -> int:
@@ -34,6 +38,72 @@ def _fnv1a(data: bytes) -> int:
         h ^= byte | 0xFFFFFF00 if byte >= 0x80 else byte
         h = (h * 16777619) & 0xFFFFFFFF
     return h
+
+
+def _utf8_bytes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 of each code point as fastText hashes it: (length, 4 bytes sign-extended to 32 bits).
+
+    fastText XORs each byte as a signed char promoted to uint32, so bytes >= 0x80 become
+    0xFFFFFF00 | byte. Unused byte slots are 0 (masked out by the length).
+    """
+    length = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
+    parts = np.zeros((4, len(codes)), dtype=np.int64)
+    cont = [(codes >> shift) & 0x3F | 0x80 for shift in (18, 12, 6, 0)]
+    one, two, three, four = length == 1, length == 2, length == 3, length == 4
+    parts[0] = np.where(one, codes, 0)
+    parts[0] = np.where(two, 0xC0 | (codes >> 6), parts[0])
+    parts[0] = np.where(three, 0xE0 | (codes >> 12), parts[0])
+    parts[0] = np.where(four, 0xF0 | (codes >> 18), parts[0])
+    parts[1] = np.where(two, cont[3], np.where(three, cont[2], np.where(four, cont[1], 0)))
+    parts[2] = np.where(three, cont[3], np.where(four, cont[2], 0))
+    parts[3] = np.where(four, cont[3], 0)
+    signed = np.where(parts >= 0x80, parts | 0xFFFFFF00, parts).astype(np.uint64)
+    return length, signed
+
+
+def _ngram_hashes(joined: str, lengths: np.ndarray, minn: int, maxn: int) -> tuple[np.ndarray, np.ndarray]:
+    """(word index, FNV-1a hash) of every character minn..maxn-gram of the words concatenated
+    in `joined` (word k has `lengths[k]` characters), in the order fastText's
+    `computeSubwords` lists them per word (by start, then by length: an order of summation only).
+
+    fastText hashes the UTF-8 bytes of an n-gram; an n-gram extends the (n-1)-gram at the same
+    start by one character, so the FNV state is carried from length to length and every step
+    is one vectorised operation over all start positions.
+    """
+    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+    total = len(codes)
+    if total == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.uint64)
+    byte_length, byte_values = _utf8_bytes(codes)
+    ends = np.cumsum(lengths)
+    word_of = np.repeat(np.arange(len(lengths)), lengths)
+    word_end = ends[word_of]
+    position = np.arange(total)
+    state = np.full(total, _FNV_OFFSET, dtype=np.uint64)
+    owners: list[np.ndarray] = []
+    hashes: list[np.ndarray] = []
+    starts_of_word = ends - lengths
+    for n in range(1, maxn + 1):
+        at = position + n - 1
+        valid = at < word_end
+        at = np.minimum(at, total - 1)
+        for slot in range(4):
+            step = valid & (byte_length[at] > slot)
+            mixed = ((state ^ byte_values[slot, at]) * _FNV_PRIME) & _MASK32
+            state = np.where(step, mixed, state)
+        if n >= minn:
+            keep = valid
+            if n == 1:  # fastText skips 1-grams of the boundary characters "<" and ">"
+                keep = valid & (position != starts_of_word[word_of]) & (position + 1 != word_end)
+            owners.append(position[keep])
+            hashes.append(state[keep])
+    if not owners:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty.astype(np.uint64)
+    start = np.concatenate(owners)
+    value = np.concatenate(hashes)
+    return word_of[start], value
 
 
 @dataclass
@@ -104,6 +174,9 @@ class FastTextModel:
         prune = np.frombuffer(data, dtype="<i4", count=2 * prune_size, offset=offset).reshape(-1, 2)
         offset += 8 * prune_size
         self.pruneidx = dict(zip(prune[:, 0].tolist(), prune[:, 1].tolist(), strict=True))
+        # bucket -> input row, as one array (bucket is 2M for lid.176: 8 MB) for vectorised lookups
+        self._bucket_row = np.full(bucket, -1, dtype=np.int32)
+        self._bucket_row[prune[:, 0]] = nwords + prune[:, 1]
         (quant_input,) = read("?")
         if not quant_input:
             raise ValueError("expected a quantized (.ftz) model")
@@ -220,10 +293,14 @@ class FastTextModel:
         return ids
 
     def _register(self, tokens: list[str]) -> None:
-        """Compute and cache the summed input rows of the tokens not seen yet."""
+        """Compute and cache the summed input rows of the tokens not seen yet (all at once).
+
+        A cold batch meets thousands of new tokens; their character n-grams are hashed in
+        NumPy (`_ngram_hashes`) instead of one Python FNV loop per n-gram.
+        """
         new = [token for token in dict.fromkeys(tokens) if token not in self._token_rows]
-        if len(self._token_rows) + len(new) > _CACHE_LIMIT:
-            self._token_rows.clear()
+        if not new:
+            return
         start = len(self._token_rows)
         needed = start + len(new)
         if needed > len(self._count_array):
@@ -233,24 +310,51 @@ class FastTextModel:
             sums[:start] = self._sum_array[:start]
             counts[:start] = self._count_array[:start]
             self._sum_array, self._count_array = sums, counts
-        flat: list[int] = []
-        sizes: list[int] = []
-        for offset, token in enumerate(new, start=start):
-            if token.startswith(_LABEL_PREFIX) and token not in self.word_ids:
-                ids: list[int] = []  # fastText reads an unknown "__label__x" as a label, not a word
+        owner, rows = self._token_input_rows(new)
+        self._count_array[start:needed] = np.bincount(owner, minlength=len(new))
+        gathered = self._dense[rows]
+        block = np.empty((len(new), self.dim))
+        for column in range(self.dim):
+            block[:, column] = np.bincount(owner, weights=gathered[:, column], minlength=len(new))
+        self._sum_array[start:needed] = block
+        self._token_rows.update(zip(new, range(start, needed), strict=True))
+
+    def _token_input_rows(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(token index, input row) pairs for `tokens`: known words' own rows and the rows of
+        their pruned character n-grams, as fastText's `Dictionary::getLine` collects them."""
+        owners: list[int] = []
+        rows: list[int] = []
+        wrapped: list[str] = []
+        for index, token in enumerate(tokens):
+            wid = self.word_ids.get(token)
+            if wid is not None:
+                owners.append(index)
+                rows.append(wid)
+            if token == _EOS or (wid is None and token.startswith(_LABEL_PREFIX)):
+                wrapped.append("")  # EOS has no n-grams; an unknown "__label__x" is read as a label
             else:
-                ids = self._subword_ids(token)
-            self._token_rows[token] = offset
-            flat.extend(ids)
-            sizes.append(len(ids))
-        counts = np.array(sizes, dtype=np.int64)
-        self._count_array[start:needed] = counts
-        self._sum_array[start:needed] = 0.0
-        if flat:
-            rows = self._dense[np.array(flat, dtype=np.int64)]
-            has_rows = np.flatnonzero(counts)
-            bounds = np.concatenate(([0], np.cumsum(counts)))[has_rows]
-            self._sum_array[start + has_rows] = np.add.reduceat(rows, bounds, axis=0)
+                wrapped.append("<" + token + ">")
+        joined = "".join(wrapped)
+        if _SURROGATE.search(joined) is not None:
+            # Lone surrogates (undecodable input): the scalar path encodes them as fastText would see them.
+            for index, word in enumerate(wrapped):
+                if word:
+                    grams = self._subword_ids(word[1:-1])
+                    grams = grams[1:] if self.word_ids.get(word[1:-1]) is not None else grams
+                    owners.extend([index] * len(grams))
+                    rows.extend(grams)
+            return np.array(owners, dtype=np.int64), np.array(rows, dtype=np.int64)
+        lengths = np.fromiter(map(len, wrapped), dtype=np.int64, count=len(wrapped))
+        gram_owner, gram_hash = _ngram_hashes(joined, lengths, self.minn, self.maxn)
+        gram_rows = self._bucket_rows(gram_hash % np.uint64(self.bucket))
+        found = gram_rows >= 0
+        owner = np.concatenate((np.array(owners, dtype=np.int64), gram_owner[found]))
+        row = np.concatenate((np.array(rows, dtype=np.int64), gram_rows[found]))
+        return owner, row
+
+    def _bucket_rows(self, bucket_ids: np.ndarray) -> np.ndarray:
+        """Input row of each n-gram bucket, -1 where the bucket was pruned from the model."""
+        return self._bucket_row[bucket_ids.astype(np.int64)].astype(np.int64)
 
     # -- prediction ----------------------------------------------------------------------
     def predict_batch(self, texts: list[str]) -> np.ndarray:
@@ -260,19 +364,22 @@ class FastTextModel:
         token. Rows of texts without any input row are NaN. Labels fastText would not return
         (probability under its 1e-5 pruning floor) are 0.
         """
-        token_lists = [_SPLIT.findall(text) for text in texts]
-        get = self._token_rows.get
-        flat: list[int] = []
-        lengths = []
-        for tokens in token_lists:
-            tokens.append(_EOS)
-            rows = list(map(get, tokens))
-            if None in rows:
-                self._register(tokens)
-                rows = list(map(self._token_rows.__getitem__, tokens))
-            flat.extend(rows)  # type: ignore[arg-type]
-            lengths.append(len(rows))
-        index = np.array(flat, dtype=np.int64)
+        tokens: list[str] = []
+        lengths: list[int] = []
+        for text in texts:
+            line = _SPLIT.findall(text)
+            line.append(_EOS)
+            tokens += line
+            lengths.append(len(line))
+        rows = list(map(self._token_rows.get, tokens))
+        if None in rows:
+            missing = [token for token, row in zip(tokens, rows, strict=True) if row is None]
+            if len(self._token_rows) + len(missing) > _CACHE_LIMIT:
+                self._token_rows.clear()  # bounded memory; this batch's tokens are all registered anew
+                missing = tokens
+            self._register(missing)
+            rows = list(map(self._token_rows.__getitem__, tokens))
+        index = np.array(rows, dtype=np.int64)
         starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
         sums = np.add.reduceat(self._sum_array[index], starts, axis=0)
         counts = np.add.reduceat(self._count_array[index], starts)

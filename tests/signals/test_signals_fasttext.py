@@ -1,0 +1,51 @@
+"""The vectorised n-gram hashing of the NumPy fastText engine against its scalar reference."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from thresher.signals._fasttext import FastTextModel, _fnv1a, _ngram_hashes
+from thresher.signals.language import model_path
+
+
+def test_fnv1a_known_values() -> None:
+    # FNV-1a 32-bit of "a" is 0xe40c292c; bytes >= 0x80 are sign-extended as in fastText.
+    assert _fnv1a(b"a") == 0xE40C292C
+    assert _fnv1a(b"") == 2166136261
+
+
+def test_ngram_hashes_match_scalar_fnv() -> None:
+    words = ["<ab>", "<é日😀>", "<x>"]
+    owner, hashes = _ngram_hashes("".join(words), np.array([len(w) for w in words]), 2, 4)
+    expected = [
+        (index, _fnv1a(word[i : i + n].encode("utf-8")))
+        for index, word in enumerate(words)
+        for i in range(len(word))
+        for n in (2, 3, 4)
+        if i + n <= len(word)
+    ]
+    assert sorted(zip(owner.tolist(), hashes.tolist(), strict=True)) == sorted(expected)
+    # "<ab>": 3 bigrams, 2 trigrams, 1 four-gram; "<x>": 2 bigrams, 1 trigram
+    assert owner.tolist().count(0) == 6
+    assert owner.tolist().count(2) == 3
+
+
+def test_ngram_hashes_one_grams_skip_boundaries() -> None:
+    owner, hashes = _ngram_hashes("<ab>", np.array([4]), 1, 1)
+    assert owner.tolist() == [0, 0]
+    assert hashes.tolist() == [_fnv1a(b"a"), _fnv1a(b"b")]
+
+
+def test_register_equals_scalar_sums() -> None:
+    model = FastTextModel(model_path())
+    tokens = ["the", "naïve", "東京は日本の首都です。", "</s>", "__label__en", "__label__zz", "qqqzx", "x"]
+    model._register(tokens)
+    for token in tokens:
+        if token.startswith("__label__") and token not in model.word_ids:
+            ids: list[int] = []
+        else:
+            ids = model._subword_ids(token)
+        row = model._token_rows[token]
+        assert model._count_array[row] == len(ids)
+        reference = model._dense[ids].sum(axis=0) if ids else np.zeros(model.dim)
+        assert np.allclose(model._sum_array[row], reference, rtol=0, atol=1e-12)
