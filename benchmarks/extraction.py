@@ -98,7 +98,7 @@ def cross_validated(
     for held in training.folds(len(pages)):
         held_set = set(held.tolist())
         train = [p for i, p in enumerate(pages) if i not in held_set]
-        model = training.fit_two_stage(train, names, 1.0, shipped.threshold, shipped.low)
+        model = training.fit_two_stage(train, names, 1.0, shipped.threshold, shipped.low, ratio=shipped.ratio)
         seconds += segment(annotator, [documents[i] for i in held], model)
     return documents, seconds
 

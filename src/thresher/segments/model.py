@@ -152,11 +152,60 @@ def span_mask(scores: np.ndarray) -> np.ndarray:
     return mask
 
 
+def best_spans(scores: np.ndarray, ratio: float, most: int = 4) -> np.ndarray:
+    """The best-scoring contiguous run plus further disjoint runs worth at least `ratio` of it.
+
+    An article is one run, except where the page breaks it with an inline block (a "related"
+    box, an embedded table of links): a second run of strongly positive lines, nearly as
+    heavy as the first, is the article's continuation, not a teaser. Each pass is one
+    vectorised `span_mask` over scores with the runs found so far blocked out.
+    """
+    mask = span_mask(scores)
+    if ratio <= 0 or not mask.any():
+        return mask
+    best = float(scores[mask].sum())
+    blocked = scores.copy()
+    for _ in range(most - 1):
+        blocked[mask] = -np.inf
+        finite = np.where(np.isfinite(blocked), blocked, -1e18)
+        extra = span_mask(finite)
+        if not extra.any() or float(scores[extra].sum()) < ratio * best:
+            break
+        mask |= extra
+    return mask
+
+
+def _window_max(values: np.ndarray, radius: int) -> np.ndarray:
+    """Maximum of `values` over the lines within `radius` of each line."""
+    padded = np.concatenate((np.full(radius, -np.inf), values, np.full(radius, -np.inf)))
+    return np.lib.stride_tricks.sliding_window_view(padded, 2 * radius + 1).max(axis=1)
+
+
+def distance_to(mask: np.ndarray) -> np.ndarray:
+    """log1p(lines from each line to the nearest True line of `mask`); log1p(len) when none is."""
+    count = len(mask)
+    positions = np.flatnonzero(mask)
+    if len(positions) == 0:
+        return np.full(count, np.log1p(count), dtype=np.float64)
+    index = np.arange(count)
+    right = np.clip(np.searchsorted(positions, index), 0, len(positions) - 1)
+    left = np.clip(right - 1, 0, len(positions) - 1)
+    distance = np.minimum(np.abs(positions[right] - index), np.abs(index - positions[left]))
+    return np.log1p(distance.astype(np.float64))
+
+
 STAGE2_BASE = ("logit", "ctx_p_1", "ctx_p_2", "ctx_p_4", "ctx_p_8", "span_40", "span_25", "page_max_p", "log_words")
+STAGE2_TEXT = ("span_distance", "page_mean_p", "ctx_p_max_2")
 
 
 def stage2_feature_names(levels: int) -> tuple[str, ...]:
-    """Names of the second-stage columns: context of first-stage probabilities (+ per container)."""
+    """Names of the second-stage columns: context of first-stage probabilities (+ per container).
+
+    `levels` 0 is the plain-text mode, which has no containers and gets the page-shape columns
+    of STAGE2_TEXT instead (in HTML mode the containers already say where the article is).
+    """
+    if levels == 0:
+        return STAGE2_BASE + STAGE2_TEXT
     return STAGE2_BASE + tuple(f"container_p_{level}" for level in range(levels))
 
 
@@ -176,7 +225,9 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
         span_mask(weight * (p - 0.4)).astype(np.float64), span_mask(weight * (p - 0.25)).astype(np.float64),
         np.full(len(p), p.max() if len(p) else 0.0), np.log1p(words),
     ]  # fmt: skip
-    if containers is not None:
+    if containers is None:
+        columns += [distance_to(span_mask(weight * (p - 0.4))), np.full(len(p), p.mean()), _window_max(p, 2)]
+    else:
         for level in range(containers.shape[1]):
             ids = containers[:, level]
             unique, inverse = np.unique(ids, return_inverse=True)
@@ -199,6 +250,7 @@ class TwoStageModel:
     stage2: LogisticModel
     threshold: float = 0.5
     low: float = 0.3
+    ratio: float = 0.0
 
     def probabilities(self, matrix: np.ndarray, words: np.ndarray, containers: np.ndarray | None) -> np.ndarray:
         if matrix.shape[0] == 0:
@@ -213,17 +265,17 @@ class TwoStageModel:
 
     def decode(self, probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Main mask from second-stage probabilities."""
-        inside = span_mask(np.sqrt(words + 1.0) * (probabilities - self.threshold))
+        inside = best_spans(np.sqrt(words + 1.0) * (probabilities - self.threshold), self.ratio)
         return inside & (probabilities >= self.low)
 
     def to_dict(self) -> dict[str, Any]:
         return {"stage1": self.stage1.to_dict(), "stage2": self.stage2.to_dict(), "threshold": self.threshold,
-                "low": self.low}  # fmt: skip
+                "low": self.low, "ratio": self.ratio}  # fmt: skip
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> TwoStageModel:
         return cls(LogisticModel.from_dict(data["stage1"]), LogisticModel.from_dict(data["stage2"]),
-                   float(data["threshold"]), float(data["low"]))  # fmt: skip
+                   float(data["threshold"]), float(data["low"]), float(data.get("ratio", 0.0)))  # fmt: skip
 
 
 def load_models(path: Path = MODEL_PATH) -> dict[str, TwoStageModel]:
