@@ -45,6 +45,36 @@ _PART = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z\u00df-\u00ff]+|[A-Z\u00c0-\
 _HOST = re.compile(
     r"(?:https?://)?((?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,24})(?=[/:?#\s]|$)", re.IGNORECASE
 )
+# Every `_HOST` match holds a letter or digit, a dot, then a letter (same flags, so the same
+# characters match): texts without one skip `_HOST`, whose backtracking costs ~150 ns a character.
+_HOST_HINT = re.compile(r"[a-z0-9]\.[a-z]", re.IGNORECASE)
+
+
+def trie_pattern(words: list[str]) -> str:
+    """A regex matching exactly the given literal words, factored into a prefix trie.
+
+    Why: Python's `re` tries alternatives one by one at every position; "porn|porno|pornhub|..."
+    costs ~3x more than "porn(?:o|hub|...)?", where one failed first letter rules a whole
+    branch out. Shared prefixes are matched once.
+    """
+    tree: dict[str, dict] = {}
+    for word in words:
+        node = tree
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def emit(node: dict[str, dict]) -> str:
+        alternatives = [re.escape(char) + emit(child) for char, child in sorted(node.items()) if char]
+        if not alternatives:
+            return ""
+        ends_here = "" in node
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        if ends_here:
+            return ("(?:" + body + ")" if len(alternatives) == 1 and len(body) > 1 else body) + "?"
+        return body
+
+    return emit(tree)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +97,7 @@ class AdultLexicon:
     tlds: frozenset[str]
     _inside: re.Pattern[str] = field(init=False)
     _allow: re.Pattern[str] = field(init=False)
+    _any_term: re.Pattern[str] = field(init=False)
 
     def __post_init__(self) -> None:
         # Longest first, so "pornograph" (weak, news register) wins over "porn" (strong).
@@ -75,15 +106,16 @@ class AdultLexicon:
         # A lookahead finds overlapping allow-listed words ("sussexfootball" and "sussex").
         allow = sorted(self.allow, key=len, reverse=True)
         self._allow = re.compile("(?=(" + "|".join(map(re.escape, allow)) + "))")
+        # Any term, inside or whole, as a substring of lower-cased text: a run can only hit
+        # when its lower-cased form holds a term, so texts and runs without one are skipped.
+        self._any_term = re.compile(trie_pattern(sorted(set(self.weights_inside) | set(self.weights_whole))))
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> AdultLexicon:
         data = json.loads(path.read_text(encoding="utf-8"))
         inside = {t: STRONG for t in data["strong_inside"]} | {t: WEAK for t in data["weak_inside"]}
         whole = {t: STRONG for t in data["strong_whole"]} | {t: WEAK for t in data["weak_whole"]}
-        return cls(
-            inside, whole, tuple(data["allow"]), frozenset(data["domains"]), frozenset(data["adult_tlds"])
-        )
+        return cls(inside, whole, tuple(data["allow"]), frozenset(data["domains"]), frozenset(data["adult_tlds"]))
 
     def allowed_spans(self, run: str) -> list[tuple[int, int]]:
         """Spans of allow-listed words inside a lower-cased run."""
@@ -140,10 +172,16 @@ class AdultLexicon:
     def hits(self, text: str) -> list[Hit]:
         """Every adult hit in a text: terms in words and handles, then domains."""
         hits: list[Hit] = []
-        for run in _RUN.findall(text):
-            if len(run) >= 3:
-                hits.extend(self.run_hits(run))
-        if "." in text:
+        # Prefilters, exact by construction: `run_hits` only reports terms found in the
+        # lower-cased run (inside terms) or equal to a lower-cased part of it (whole terms),
+        # and a run's lower-cased text is a substring of the lower-cased segment. One trie
+        # search rules out ~90% of segments; in the rest, runs without a term are skipped.
+        any_term = self._any_term.search
+        if any_term(text.lower()):
+            for run in _RUN.findall(text):
+                if len(run) >= 3 and any_term(run.lower()):
+                    hits.extend(self.run_hits(run))
+        if "." in text and _HOST_HINT.search(text):
             hits.extend(self.domain_hits(text))
         return hits
 
@@ -177,12 +215,8 @@ class AdultAnnotator:
     name = "safety.adult"
     signals = (
         SignalSpec("adult", "float", "segment", "adult-content score in [0, 1]; >= 0.5 is flagged"),
-        SignalSpec(
-            "adult_terms", "str", "segment", "the adult terms found, comma-separated (explains the score)"
-        ),
-        SignalSpec(
-            "adult", "float", "document", "maximum segment adult score; 1.0 when the URL is an adult site"
-        ),
+        SignalSpec("adult_terms", "str", "segment", "the adult terms found, comma-separated (explains the score)"),
+        SignalSpec("adult", "float", "document", "maximum segment adult score; 1.0 when the URL is an adult site"),
         SignalSpec("adult_url", "bool", "document", "the document URL is on an adult domain"),
         SignalSpec(
             "main_adult",
