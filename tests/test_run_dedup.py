@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -69,5 +70,34 @@ def test_dedup_on_ray_equals_local(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     local = run([first, second], tmp_path / "local", policy=policy, workers=2, batch_docs=5)
     on_ray = run([first, second], tmp_path / "ray", policy=policy, workers=2, batch_docs=5, engine="ray")
     assert local["removed_by_reason"] == on_ray["removed_by_reason"] and local["removed"] > 0
+    for part in ("kept", "removed"):
+        assert read_jsonl_dir(tmp_path / "local" / part) == read_jsonl_dir(tmp_path / "ray" / part)
+
+
+def test_ray_checks_candidates_on_exact_shingle_jaccard_like_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Near-duplicates around the 0.8 threshold: both engines keep and reject the same candidate pairs."""
+    pytest.importorskip("ray", reason="ray is not installed (pip install 'thresher[ray]')")
+    monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
+    rng = random.Random(11)
+    # Letters only: normalisation drops digits, so "word17" and "word18" would be one word.
+    vocabulary = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(7)) for _ in range(5000)]
+    records: list[dict[str, str]] = []
+    for base_index in range(6):
+        base = [rng.choice(vocabulary) for _ in range(300)]
+        records.append({"id": f"base{base_index}", "text": " ".join(base)})
+        for edits in (4, 8, 12, 16, 20, 26):  # one edited word breaks up to 5 shingles: J from ~0.94 to ~0.6
+            variant = list(base)
+            for position in rng.sample(range(len(base)), edits):
+                variant[position] = rng.choice(vocabulary)
+            records.append({"id": f"v{base_index}-{edits}", "text": " ".join(variant)})
+    rng.shuffle(records)
+    first = write_jsonl(tmp_path / "a.jsonl", records[: len(records) // 2])
+    second = write_jsonl(tmp_path / "b.jsonl", records[len(records) // 2 :])
+    policy = dedup_policy(tmp_path)
+    local = run([first, second], tmp_path / "local", policy=policy, workers=2, batch_docs=7)
+    on_ray = run([first, second], tmp_path / "ray", policy=policy, workers=2, batch_docs=7, engine="ray")
+    assert local["dedup"]["candidate_pairs_rejected_by_verify"] > 0  # the check decided something
+    for key in ("candidate_pairs_rejected_by_verify", "near_duplicates"):
+        assert local["dedup"].get(key) == on_ray["dedup"].get(key), key
     for part in ("kept", "removed"):
         assert read_jsonl_dir(tmp_path / "local" / part) == read_jsonl_dir(tmp_path / "ray" / part)

@@ -225,7 +225,7 @@ def run_sources(
 #   4. pass 2 is `thresher run` itself (the Job carries the plan's path), so with
 #      `--engine ray` it already runs as the per-source tasks above.
 # With `verify`, candidate pairs are checked by one task per pair of sources, which gets
-# only those two sources' signature rows. Global record indices need each source's record
+# only those two sources' evidence (shingle sets, or signature rows). Global record indices need each source's record
 # count, which only the per-source metadata (a few integers per batch) carries to the driver.
 
 
@@ -242,7 +242,7 @@ def _dedup_imports() -> Any:
 def hash_source(
     source: Source, fields: Any, settings: Any, batch_docs: int, batch_bytes: int, reducers: int, cwd: str
 ) -> list:
-    """Pass 1 for one source: [meta, ids, signature rows or None, exact parts..., band parts..., line parts...].
+    """Pass 1 for one source: [meta, ids, verify evidence or None, exact parts..., band parts..., line parts...].
 
     Documents are numbered by position within the source; the reducers add the source's
     global start once the driver knows every source's size.
@@ -257,6 +257,8 @@ def hash_source(
     ids: list[str | None] = []
     verify = settings.near and settings.verify > 0
     rows: list[np.ndarray] = []
+    set_values: list[np.ndarray] = []
+    set_counts: list[np.ndarray] = []
     pairs: dict[str, tuple[list, list]] = {"exact": ([], []), "bands": ([], []), "lines": ([], [])}
     for batch in source.batches(batch_docs, batch_bytes):
         result = plan_module.hash_batch(batch, fields, settings)
@@ -269,7 +271,12 @@ def hash_source(
             pairs["bands"][1].append(np.repeat(result.band_local + offset, settings.num_buckets))
         pairs["lines"][0].append(result.line_keys)
         pairs["lines"][1].append(result.line_local + offset)
-        if verify:
+        if verify and settings.verify_exact:
+            counts = result.shingle_counts
+            set_counts.append(counts if counts is not None else np.zeros(result.items, np.int64))
+            if result.shingle_values is not None:
+                set_values.append(result.shingle_values)
+        elif verify:
             signatures = result.signatures
             if signatures is None:
                 signatures = np.zeros((result.items, settings.minhash.num_hashes), dtype=np.uint32)
@@ -287,10 +294,15 @@ def hash_source(
             part["key"], part["doc"] = keys[chosen], docs[chosen]
             parts.append(part)
     meta = {"items": offset, "parsed": parsed, "batches": batches}
-    signature_rows = (
-        (np.concatenate(rows) if rows else np.empty((0, settings.minhash.num_hashes), np.uint32)) if verify else None
-    )
-    return [meta, ids, signature_rows, *parts]
+    evidence: Any = None
+    if verify and settings.verify_exact:
+        # The source's shingle sets, flattened: (values, offsets), as `minhash.set_jaccard` reads them.
+        counts = np.concatenate(set_counts).astype(np.int64) if set_counts else np.empty(0, np.int64)
+        values = np.concatenate(set_values) if set_values else np.empty(0, np.uint32)
+        evidence = (values, np.concatenate(([0], np.cumsum(counts))).astype(np.int64))
+    elif verify:
+        evidence = np.concatenate(rows) if rows else np.empty((0, settings.minhash.num_hashes), np.uint32)
+    return [meta, ids, evidence, *parts]
 
 
 def reduce_partition(kind: str, starts: Any, min_docs: int, *parts: Any) -> tuple[Any, Any]:
@@ -318,9 +330,24 @@ def reduce_partition(kind: str, starts: Any, min_docs: int, *parts: Any) -> tupl
     return np.empty(0, np.int64), np.empty(0, np.int64)
 
 
-def verify_pairs(left_rows: Any, right_rows: Any, left: Any, right: Any, threshold: float) -> Any:
-    """Which candidate pairs (source-local rows) have an estimated Jaccard >= threshold, as in pass 1."""
-    return (left_rows[left] == right_rows[right]).mean(axis=1) >= threshold
+def verify_pairs(left_evidence: Any, right_evidence: Any, left: Any, right: Any, threshold: float) -> Any:
+    """Which candidate pairs (source-local positions) pass the check the local plan makes.
+
+    Evidence is a source's signature rows (`verify_by = "signature"`: estimated Jaccard) or
+    its shingle sets as (values, offsets) (`"shingles"`: exact Jaccard, the default).
+    """
+    if isinstance(left_evidence, tuple):
+        import numpy as np
+
+        from thresher.dedup.minhash import set_jaccard
+
+        (left_values, left_offsets), (right_values, right_offsets) = left_evidence, right_evidence
+        # One address space for both sources: shift the right source's offsets past the left's values.
+        values = np.concatenate([left_values, right_values])
+        offsets = np.concatenate([left_offsets[:-1], right_offsets + len(left_values)])
+        shifted = np.asarray(right, dtype=np.int64) + len(left_offsets) - 1
+        return set_jaccard(values, offsets, np.asarray(left, dtype=np.int64), shifted) >= threshold
+    return (left_evidence[left] == right_evidence[right]).mean(axis=1) >= threshold
 
 
 def head_ids_of(ids: list[str | None], start: int, heads: list[int]) -> dict[int, str]:
@@ -343,7 +370,7 @@ def _join_clusters(left: Any, right: Any) -> Any:
 
 
 def _verify_on_ray(outputs: list, source_starts: Any, left: Any, right: Any, threshold: float) -> Any:
-    """Check candidate pairs where their signatures live: one task per (source, source) pair."""
+    """Check candidate pairs where their evidence lives: one task per (source, source) pair."""
     import numpy as np
 
     task = ray.remote(max_retries=MAX_RETRIES)(verify_pairs)
