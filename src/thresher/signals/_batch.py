@@ -15,7 +15,7 @@ collision within one document.
 
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
@@ -29,68 +29,116 @@ _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 
 
+def _grown(array: np.ndarray, size: int) -> np.ndarray:
+    """`array` with room for at least `size` elements (capacity doubles; contents kept)."""
+    if size <= len(array):
+        return array
+    bigger = np.zeros(max(size, 2 * len(array), 1024), dtype=array.dtype)
+    bigger[: len(array)] = array
+    return bigger
+
+
 class WordTable:
-    """Word -> id, with per-word arrays: length, symbol flag, alpha flag, stop-word index, char hash."""
+    """Word -> id, with per-word arrays: length, symbol flag, alpha flag, stop-word index, char hash.
+
+    White-space chunks get ids too: a chunk's words are stored once, as a slice of one flat
+    array of word ids, so a batch is encoded with one dict lookup per chunk (in C, through
+    `map`) and NumPy gathers; only chunks never seen go through the spaCy-compatible splitter.
+    """
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
-        self.chunk_ids: dict[str, tuple[int, ...]] = {}
-        self._length: list[int] = []
-        self._symbol: list[bool] = []
-        self._alpha: list[bool] = []
-        self._stop: list[int] = []
-        self._hash: list[int] = []
-        self._arrays: tuple[np.ndarray, ...] | None = None
+        self.chunk_index: dict[str, int] = {}
+        self._words = 0
+        self._length = np.zeros(0, dtype=np.int64)
+        self._symbol = np.zeros(0, dtype=bool)
+        self._alpha = np.zeros(0, dtype=bool)
+        self._stop = np.zeros(0, dtype=np.int64)
+        self._hash = np.zeros(0, dtype=np.uint64)
+        self._chunks = 0
+        self._chunk_words = 0
+        self._chunk_start = np.zeros(0, dtype=np.int64)
+        self._chunk_size = np.zeros(0, dtype=np.int64)
+        self._chunk_ids = np.zeros(0, dtype=np.int64)
         self._pow = np.ones(1, dtype=np.uint64)
         self._pow_inv = np.ones(1, dtype=np.uint64)
 
-    def _add(self, word: str) -> int:
-        index = len(self._length)
-        self.ids[word] = index
-        is_symbol, has_alpha = token_facts(word)
-        self._length.append(len(word))
-        self._symbol.append(is_symbol)
-        self._alpha.append(has_alpha)
-        self._stop.append(STOP_WORDS.index(word) if word in STOP_WORDS else -1)
-        value = 0
-        factor = 1
-        for char in word:
-            value = (value + ord(char) * factor) & 0xFFFFFFFFFFFFFFFF
-            factor = (factor * int(_B)) & 0xFFFFFFFFFFFFFFFF
-        self._hash.append(value)
-        self._arrays = None
-        return index
+    def _add_words(self, words: list[str]) -> None:
+        """Append new (distinct, unseen) words and their facts; char hashes in one NumPy pass."""
+        begin, end = self._words, self._words + len(words)
+        lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+        self._length = _grown(self._length, end)
+        self._symbol = _grown(self._symbol, end)
+        self._alpha = _grown(self._alpha, end)
+        self._stop = _grown(self._stop, end)
+        self._hash = _grown(self._hash, end)
+        self._length[begin:end] = lengths
+        facts = list(map(token_facts, words))
+        self._symbol[begin:end] = [fact[0] for fact in facts]
+        self._alpha[begin:end] = [fact[1] for fact in facts]
+        self._stop[begin:end] = [STOP_WORDS.index(w) if w in STOP_WORDS else -1 for w in words]
+        self._hash[begin:end] = _char_hashes(words, lengths, self.powers(int(lengths.max(initial=0)) + 1)[0])
+        self.ids.update(zip(words, range(begin, end), strict=True))
+        self._words = end
 
     def encode(self, words: list[str]) -> list[int]:
         """Word ids of `words` (new words are added)."""
         found = list(map(self.ids.get, words))
         if None in found:
-            found = [self.ids[w] if w in self.ids else self._add(w) for w in words]
+            self._add_words([w for w in dict.fromkeys(words) if w not in self.ids])
+            found = list(map(self.ids.__getitem__, words))
         return found  # type: ignore[return-value]
 
+    def _add_chunks(self, chunks: list[str]) -> None:
+        """Tokenise new (distinct, unseen) white-space chunks and store their word ids."""
+        splitter = english_splitter()
+        tokens = [splitter.chunk_tokens(chunk) for chunk in chunks]
+        sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+        word_ids = self.encode(list(chain.from_iterable(tokens)))
+        first, last = self._chunks, self._chunks + len(chunks)
+        self._chunk_start = _grown(self._chunk_start, last)
+        self._chunk_size = _grown(self._chunk_size, last)
+        self._chunk_start[first:last] = self._chunk_words + np.cumsum(sizes) - sizes
+        self._chunk_size[first:last] = sizes
+        words_end = self._chunk_words + len(word_ids)
+        self._chunk_ids = _grown(self._chunk_ids, words_end)
+        self._chunk_ids[self._chunk_words : words_end] = word_ids
+        self._chunk_words = words_end
+        self.chunk_index.update(zip(chunks, range(first, last), strict=True))
+        self._chunks = last
+
+    def encode_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(word ids of all texts, words per text, white-space chunks of all texts).
+
+        Words are spaCy-compatible words (`thresher.signals.words`); white space never
+        joins two words, so a text's words are its chunks' words in order.
+        """
+        split = [text.split() for text in texts]
+        chunks = list(chain.from_iterable(split))
+        index = np.fromiter(map(self.chunk_index.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
+        missing = np.flatnonzero(index < 0).tolist()
+        if missing:
+            new = list(dict.fromkeys([chunks[i] for i in missing]))
+            self._add_chunks(new)
+            index[missing] = [self.chunk_index[chunks[i]] for i in missing]
+        sizes = self._chunk_size[index]
+        total = int(sizes.sum())
+        out_start = np.cumsum(sizes) - sizes
+        source = np.repeat(self._chunk_start[index] - out_start, sizes) + np.arange(total)
+        ids = self._chunk_ids[source]
+        chunk_counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        doc_of_chunk = np.repeat(np.arange(len(texts)), chunk_counts)
+        counts = np.bincount(doc_of_chunk, weights=sizes, minlength=len(texts)).astype(np.int64)
+        return ids, counts, chunks
+
     def encode_text(self, text: str) -> list[int]:
-        """Word ids of the spaCy-compatible words of `text`, cached per white-space chunk."""
-        chunks = text.split()
-        found = list(map(self.chunk_ids.get, chunks))
-        if None in found:
-            splitter = english_splitter()
-            for chunk, ids in zip(chunks, found, strict=True):
-                if ids is None and chunk not in self.chunk_ids:
-                    self.chunk_ids[chunk] = tuple(self.encode(list(splitter.chunk_tokens(chunk))))
-            found = list(map(self.chunk_ids.__getitem__, chunks))
-        return list(chain.from_iterable(found))  # type: ignore[arg-type]
+        """Word ids of the spaCy-compatible words of `text`."""
+        return self.encode_texts([text])[0].tolist()
 
     def arrays(self) -> tuple[np.ndarray, ...]:
         """(length, symbol, alpha, stop index, char hash) arrays indexed by word id."""
-        if self._arrays is None:
-            self._arrays = (
-                np.array(self._length, dtype=np.int64),
-                np.array(self._symbol, dtype=bool),
-                np.array(self._alpha, dtype=bool),
-                np.array(self._stop, dtype=np.int64),
-                np.array(self._hash, dtype=np.uint64),
-            )
-        return self._arrays
+        n = self._words
+        return self._length[:n], self._symbol[:n], self._alpha[:n], self._stop[:n], self._hash[:n]
 
     def powers(self, size: int) -> tuple[np.ndarray, np.ndarray]:
         """B**k and B**-k modulo 2**64 for k < size."""
@@ -105,8 +153,19 @@ class WordTable:
         return self._pow, self._pow_inv
 
     def clear_if_larger(self, limit: int) -> None:
-        if len(self._length) > limit or len(self.chunk_ids) > limit:
+        if self._words > limit or self._chunks > limit:
             self.__init__()  # type: ignore[misc]
+
+
+def _char_hashes(words: list[str], lengths: np.ndarray, powers: np.ndarray) -> np.ndarray:
+    """Per word, sum of ord(char) * B**k over its characters (k from 0), modulo 2**64."""
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    codes = np.frombuffer("".join(words).encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+    starts = np.cumsum(lengths) - lengths
+    position = np.arange(len(codes)) - np.repeat(starts, lengths)
+    weighted = codes.astype(np.uint64) * powers[position]
+    return np.add.reduceat(weighted, starts)
 
 
 _TABLE = WordTable()
@@ -115,10 +174,8 @@ _TABLE = WordTable()
 def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     """Gopher's word-level quality counts and repetition fractions for a batch of documents."""
     _TABLE.clear_if_larger(5_000_000)
-    encoded = [_TABLE.encode_text(text) for text in texts]
-    counts = np.array([len(ids) for ids in encoded], dtype=np.int64)
+    ids, counts, chunks = _TABLE.encode_texts(texts)
     docs = len(texts)
-    ids = np.fromiter(chain.from_iterable(encoded), dtype=np.int64, count=int(counts.sum()))
     text_lengths = [len(text) for text in texts]
     length, symbol, alpha, stop, char_hash = _TABLE.arrays()
     doc_of = np.repeat(np.arange(docs), counts)
@@ -159,7 +216,7 @@ def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     weighted = char_hash[ids] * powers[char_start]
     prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
     char_prefix = np.concatenate(([0], char_end))
-    window_repeats = _window_repeats(texts, doc_of, starts, char_start, char_end, powers, inverse_powers)
+    window_repeats = _window_repeats(chunks, doc_of, starts, char_start, char_end, powers, inverse_powers)
     for n in (5, 6, 7, 8, 9, 10):
         _duplicate_ngrams(
             n,
@@ -181,7 +238,7 @@ WINDOW = 16
 
 
 def _window_repeats(
-    texts: list[str],
+    chunks: list[str],
     doc_of: np.ndarray,
     doc_starts: np.ndarray,
     char_start: np.ndarray,
@@ -193,9 +250,9 @@ def _window_repeats(
     of the same document? (Words concatenated without spaces, as datatrove's n-gram keys.)
 
     The words of a text, concatenated, are the text without its white space, so the character
-    codes come from `"".join(text.split())`. Returns None if that does not line up.
+    codes come from the batch's white-space chunks joined. Returns None if that does not line up.
     """
-    joined = "".join("".join(text.split()) for text in texts)
+    joined = "".join(chunks)
     if len(joined) != (int(char_end[-1]) if len(char_end) else 0) or len(powers) <= len(joined):
         return None
     codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)

@@ -255,8 +255,17 @@ class FastTextModel:
                 else:
                     go_left[label, internal] = 1.0
                 child = parent[child]
-        self._go_right = go_right.T
-        self._go_left = go_left.T
+        # Per label, the columns of [log f | log (1 - f) | 0] its path sums (padded with the 0 column):
+        # a gather and a sum instead of a BLAS product, whose worker threads would spin on other cores.
+        nodes = osz - 1
+        paths = [
+            [n for n in range(nodes) if go_right[label, n]] + [nodes + n for n in range(nodes) if go_left[label, n]]
+            for label in range(osz)
+        ]
+        depth = max(len(path) for path in paths)
+        self._paths = np.full((osz, depth), 2 * nodes, dtype=np.int64)
+        for label, path in enumerate(paths):
+            self._paths[label, : len(path)] = path
 
     # -- tokens --------------------------------------------------------------------------
     def _ngram_row(self, ngram: str) -> int:
@@ -385,8 +394,10 @@ class FastTextModel:
         counts = np.add.reduceat(self._count_array[index], starts)
         with np.errstate(invalid="ignore", divide="ignore"):
             hidden = sums / counts[:, None]
-            f = 1.0 / (1.0 + np.exp(-(hidden @ self.output.T)))
-            scores = np.log(f + 1e-5) @ self._go_right + np.log(1.0 - f + 1e-5) @ self._go_left
+            # hidden @ output.T without BLAS (einsum's own loop, one thread)
+            f = 1.0 / (1.0 + np.exp(-np.einsum("dk,nk->dn", hidden, self.output, optimize=False)))
+            logs = np.concatenate((np.log(f + 1e-5), np.log(1.0 - f + 1e-5), np.zeros((len(f), 1))), axis=1)
+            scores = logs[:, self._paths].sum(axis=2)
         probabilities = np.exp(scores)
         probabilities[scores < np.log(1e-5)] = 0.0
         probabilities[counts == 0] = np.nan
