@@ -82,6 +82,61 @@ _CLICKBAIT_PHRASES: tuple[str, ...] = (
 # of them, under the same IGNORECASE folding) but lets `re` reject a word boundary with one
 # class test instead of ~40 failed alternatives: 2.3x faster on web text.
 _CLICKBAIT_FIRST = "".join(sorted({phrase[0] for phrase in _CLICKBAIT_PHRASES}))
+# For each phrase, literal parts one of which every match holds (lower-cased): a segment
+# whose lower-cased text holds none of them has no clickbait, and skips `CLICKBAIT`.
+CLICKBAIT_STEMS: dict[str, tuple[str, ...]] = dict(
+    zip(
+        _CLICKBAIT_PHRASES,
+        [
+            ("shock",),
+            ("stun",),
+            ("stun",),
+            ("stun",),
+            ("spark",),
+            ("frenzy",),
+            ("unthinkable",),
+            ("unbelievable",),
+            ("blowing",),
+            ("dropping",),
+            ("believe",),
+            ("believe",),
+            ("happen",),
+            ("viral",),
+            ("internet",),
+            ("bombshell",),
+            ("spotlight",),
+            ("fans",),
+            ("electrif",),
+            ("unleash",),
+            ("epic",),
+            ("thrill",),
+            ("thrill",),
+            ("explode",),
+            ("erupt",),
+            ("doorbuster",),
+            ("must",),
+            ("insane",),
+            ("trick", "weird"),
+            ("hate",),
+            ("hate",),
+            ("number",),
+            ("revealed",),
+            ("hidden",),
+            ("blockbuster",),
+            ("viral",),
+            ("ignite",),
+            ("unprecedented",),
+            ("daring",),
+            ("surprise",),
+            ("bombshell",),
+        ],
+        strict=True,
+    )
+)
+_STEMS = re.compile(trie_pattern(sorted({stem for stems in CLICKBAIT_STEMS.values() for stem in stems})))
+# The non-ASCII characters IGNORECASE matches to ASCII letters, other than the Kelvin sign
+# (which lower-cases to "k"): a text holding one may match a phrase its lower-cased form lacks.
+_FOLDS_TO_ASCII = "İıſ"
 CLICKBAIT = re.compile(r"\b(?=[" + _CLICKBAIT_FIRST + r"])(?:" + "|".join(_CLICKBAIT_PHRASES) + r")\b", re.IGNORECASE)
 
 # A handle: an underscore inside a word, letters then 2+ digits ("Sheenee33"), an inner
@@ -198,6 +253,13 @@ def headline_ratio(text: str) -> float:
     return round(in_runs / len(words), 4)
 
 
+def clickbait_count(text: str) -> int:
+    """Clickbait phrases in a text (`CLICKBAIT`), after a cheap stem test rules most texts out."""
+    if (text.isascii() or not any(c in text for c in _FOLDS_TO_ASCII)) and not _STEMS.search(text.lower()):
+        return 0
+    return len(CLICKBAIT.findall(text))
+
+
 def handle_count(text: str) -> int:
     """Tokens that look like user handles rather than words (see `_HANDLE`)."""
     if "_" not in text:
@@ -237,12 +299,12 @@ def script_counts(text: str) -> dict[str, int]:
     """
     data = text.encode("ascii", "ignore")
     latin = len(data) - len(data.translate(None, _ASCII_LETTERS))
-    scripts: Counter[str] = Counter({"LATIN": latin} if latin else {})
+    scripts = {"LATIN": latin} if latin else {}
     if not text.isascii():
         for char, n in Counter(_NON_ASCII.findall(text)).items():
             script = _script(char)
             if script:
-                scripts[script] += n
+                scripts[script] = scripts.get(script, 0) + n
     return scripts
 
 
@@ -277,7 +339,7 @@ def spam_features(text: str) -> SpamFeatures:
         items=len(items),
         repeated_items=repeated_items(items) if len(items) > 1 else 0,
         headline_ratio=headline_ratio(text),
-        clickbait=len(CLICKBAIT.findall(text)),
+        clickbait=clickbait_count(text),
         handles=handle_count(text),
         languages=language_count(text),
     )
