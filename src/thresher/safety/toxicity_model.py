@@ -13,13 +13,13 @@ loading it can never execute code and never touches the network.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from thresher.safety.features import FeatureConfig, hashed_features
+from thresher.safety.features import FeatureConfig, feature_blocks
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "toxicity.npz"
 CLASSES: tuple[str, ...] = ("hate", "offensive", "none")
@@ -39,6 +39,7 @@ class ToxicityModel:
     config: FeatureConfig
     train_prior: np.ndarray
     target_prior: np.ndarray
+    _table: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ToxicityModel:
@@ -72,14 +73,39 @@ class ToxicityModel:
         )
 
     def logits(self, texts: list[str]) -> np.ndarray:
-        """Raw class scores `(len(texts), 3)` of the linear model, before any prior correction."""
-        rows, cols, vals = hashed_features(texts, self.config)
+        """Raw class scores `(len(texts), 3)` of the linear model, before any prior correction.
+
+        Per class, the signed weights of every occurrence are gathered (`FeatureBlock`); the
+        character blocks are added position by position and summed per row with one
+        `reduceat`, the word blocks with a `bincount`; each times its per-row scale. The
+        features are unmerged occurrences, so the sum is the dot product with the feature
+        vector the weights were trained on.
+        """
         out = np.tile(self.bias, (len(texts), 1))
-        if rows.size:
-            contributions = self.weights[cols] * vals[:, None]
-            for k in range(out.shape[1]):
-                out[:, k] += np.bincount(rows, weights=contributions[:, k], minlength=len(texts))
+        if not texts:
+            return out
+        table = self._signed_table()
+        blocks = feature_blocks(texts, self.config)
+        positional = [b for b in blocks if b.starts is not None]
+        counted = [b for b in blocks if b.starts is None]
+        length = max([b.slots.size for b in positional] + [int(b.starts[-1]) + 1 for b in positional] + [0])
+        for k in range(out.shape[1]):
+            if positional:
+                summed = np.zeros(length)
+                for block in positional:
+                    summed[: block.slots.size] += table[k][block.slots]
+                out[:, k] += positional[0].scale * np.add.reduceat(summed, positional[0].starts)
+            for block in counted:
+                out[:, k] += block.scale * np.bincount(block.rows, weights=table[k][block.slots], minlength=len(texts))
         return out
+
+    def _signed_table(self) -> np.ndarray:
+        """Per class `[w, -w, 0]` over the `2 * buckets + 1` feature slots (see `FeatureBlock`)."""
+        if self._table is None:
+            by_class = self.weights.T.astype(np.float64)
+            zeros = np.zeros((by_class.shape[0], 1))
+            self._table = np.ascontiguousarray(np.concatenate((by_class, -by_class, zeros), axis=1))
+        return self._table
 
     def predict_proba(self, texts: list[str], prior_corrected: bool = True) -> np.ndarray:
         """Class probabilities (hate, offensive, none), prior-corrected for web text by default."""
