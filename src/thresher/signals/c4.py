@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+import numpy as np
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
@@ -134,21 +135,31 @@ class C4Result:
         return "\n".join(self.kept_lines).strip()
 
 
-@lru_cache(maxsize=1024)
-def c4_document(text: str) -> C4Result:
-    """Run C4 over `text` line by line (`str.splitlines`, as datatrove), memoised per text.
+_LINE_CACHE: dict[tuple[str, bool], LineVerdict] = {}
+_LINE_CACHE_LIMIT = 200_000
 
-    datatrove stops at the first line that triggers a document rule (lorem ipsum before
-    javascript before curly bracket, in its order); `first_document_rule` records it.
-    Sentences are counted with spaCy-compatible rules on the lines that are kept.
+
+def _cached_line(stripped: str, keywords: bool) -> LineVerdict:
+    """`c4_line` memoised per (stripped line, keyword test) across documents (bounded).
+
+    Web text repeats lines (menus, footers, quoted posts); a verdict depends on the line only.
+    Verdicts are shared, so callers must not modify them.
     """
+    key = (stripped, keywords)
+    verdict = _LINE_CACHE.get(key)
+    if verdict is None:
+        if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
+            _LINE_CACHE.clear()
+        verdict = _LINE_CACHE[key] = c4_line(stripped, keywords)
+    return verdict
+
+
+def _c4_lines(text: str) -> C4Result:
+    """C4's line rules over `text`: the result without its sentence and word counts (0)."""
     verdicts: dict[str, LineVerdict] = {}
     first_rule: str | None = None
-    sentences = 0
     kept: list[str] = []
     removed = 0
-    words = 0
-    splitter = english_splitter()
     lower_text = text.lower()
     # Removing a citation marker can join a keyword ("java[1]script"): then test every line.
     keywords = "[" in text or any(word in lower_text for word in _KEYWORDS)
@@ -156,20 +167,43 @@ def c4_document(text: str) -> C4Result:
         stripped = line.strip()
         verdict = verdicts.get(stripped)
         if verdict is None:
-            verdict = verdicts[stripped] = c4_line(stripped, keywords)
+            verdict = verdicts[stripped] = _cached_line(stripped, keywords)
         if first_rule is None and verdict.reaches_document_rules:
             if verdict.lorem_ipsum:
                 first_rule = "lorem_ipsum"
             elif verdict.curly_bracket and not verdict.javascript:
                 first_rule = "curly_bracket"
         if not verdict.removed:
-            line_sentences, line_words = splitter.sentences_and_words(verdict.cleaned)
-            sentences += line_sentences
-            words += line_words
             kept.append(verdict.cleaned)
         elif stripped:
             removed += 1
-    return C4Result(verdicts, first_rule, sentences, kept, removed, words)
+    return C4Result(verdicts, first_rule, 0, kept, removed, 0)
+
+
+def c4_documents(texts: list[str]) -> list[C4Result]:
+    """Run C4 over each text line by line (`str.splitlines`, as datatrove).
+
+    datatrove stops at the first line that triggers a document rule (lorem ipsum before
+    javascript before curly bracket, in its order); `first_document_rule` records it.
+    Sentences and words are counted with spaCy-compatible rules on the lines that are kept,
+    for the whole batch at once.
+    """
+    results = [_c4_lines(text) for text in texts]
+    lines = [line for result in results for line in result.kept_lines]
+    sentences, words = english_splitter().sentences_and_words_batch(lines)
+    line_counts = np.fromiter((len(r.kept_lines) for r in results), dtype=np.int64, count=len(results))
+    doc_of = np.repeat(np.arange(len(results)), line_counts)
+    doc_sentences = np.bincount(doc_of, weights=sentences, minlength=len(results)).astype(np.int64).tolist()
+    doc_words = np.bincount(doc_of, weights=words, minlength=len(results)).astype(np.int64).tolist()
+    for result, sentence_count, word_count in zip(results, doc_sentences, doc_words, strict=True):
+        result.sentence_count = sentence_count
+        result.kept_words = word_count
+    return results
+
+
+def c4_document(text: str) -> C4Result:
+    """`c4_documents` for one text."""
+    return c4_documents([text])[0]
 
 
 def fineweb_signals(text: str, word_count: int | None = None) -> dict[str, float | None]:
@@ -218,9 +252,9 @@ class C4Signals:
     )
 
     def annotate(self, documents: list[Document]) -> None:
-        for document in documents:
+        results = c4_documents([document.text for document in documents])
+        for document, result in zip(documents, results, strict=True):
             text = document.text
-            result = c4_document(text)
             signals = document.analysis.signals
             signals["c4_lorem_ipsum"] = result.first_document_rule == "lorem_ipsum"
             signals["c4_curly_bracket"] = result.first_document_rule == "curly_bracket"
