@@ -110,8 +110,11 @@ def test_logits_equal_the_sparse_dot_product() -> None:
     rows, cols, vals = hashed_features(HOSTILE, config)
     expected = np.tile(model.bias, (len(HOSTILE), 1))
     np.add.at(expected, rows, model.weights[cols].astype(np.float64) * vals[:, None])
-    assert np.allclose(model.logits(HOSTILE), expected)
+    # Scores are relative to "none" (softmax-invariant): compare the differences.
+    assert np.allclose(model.logits(HOSTILE), expected - expected[:, 2:3])
     assert model.logits([]).shape == (0, 3)
+    _, words = model.scores(["Hello, wide-world!", "", "@user RT https://x.y"])
+    assert words.tolist() == [3.0, 0.0, 0.0]
 
 
 @pytest.mark.parametrize(

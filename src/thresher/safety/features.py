@@ -41,6 +41,8 @@ _ENTITY_CODEPOINT = re.compile(r"&#\d+;?")
 # `\w` of the regex engine (str.isalnum), without "_": a word character stays, anything else
 # becomes a space. Code points >= 128 are looked up per distinct value in a batch.
 _ASCII_WORD = np.array([chr(c).isalnum() for c in range(128)])
+_WORD_TABLE = np.zeros(0x110000, dtype=bool)
+_KNOWN = np.zeros(0x110000, dtype=bool)
 
 _PRIME = np.uint64(1099511628211)  # the FNV-1a 64-bit prime: odd, so invertible mod 2**64
 _PRIME_INVERSE = np.uint64(pow(1099511628211, -1, 1 << 64))
@@ -114,12 +116,21 @@ def normalized_codes(texts: list[str]) -> np.ndarray:
 
 
 def _is_word(codes: np.ndarray) -> np.ndarray:
-    """Whether each code point is a regex word character other than "_" (str.isalnum)."""
+    """Whether each code point is a regex word character other than "_" (str.isalnum).
+
+    Code points >= 128 are looked up in a table filled lazily (a few hundred distinct ones a
+    batch), so each is classified by Python once per process.
+    """
     word = _ASCII_WORD[np.minimum(codes, 127)]
     high = codes >= 128
     if high.any():
-        distinct, inverse = np.unique(codes[high], return_inverse=True)
-        word[high] = np.array([chr(c).isalnum() for c in distinct.tolist()], dtype=bool)[inverse]
+        values = codes[high]
+        unknown = values[~_KNOWN[values]]
+        if unknown.size:
+            distinct = np.unique(unknown)
+            _WORD_TABLE[distinct] = [chr(c).isalnum() for c in distinct.tolist()]
+            _KNOWN[distinct] = True
+        word[high] = _WORD_TABLE[values]
     return word
 
 
@@ -150,6 +161,7 @@ class FeatureBlock:
     can be added position by position before one reduction.
     """
 
+    kind: str  # "char", "word" or "bigram"
     rows: np.ndarray
     slots: np.ndarray
     scale: np.ndarray
@@ -157,10 +169,13 @@ class FeatureBlock:
 
 
 def _slots(keys: np.ndarray, config: FeatureConfig) -> np.ndarray:
-    """Signed column slot of each key: mixed low bits pick the column, the top bit the sign."""
-    mixed = _mix(keys)
-    shift = np.uint64(config.buckets.bit_length() - 1)
-    return ((mixed & np.uint64(config.buckets - 1)) | ((mixed >> np.uint64(63)) << shift)).astype(np.int64)
+    """Signed column slot of each key (uint64): the top bits of key * odd constant.
+
+    Multiplicative (Fibonacci) hashing: the top bits of the product depend on every bit of
+    the key, so one multiply and one shift spread the polynomial hashes over the columns;
+    the highest of the kept bits is the sign (slot >= buckets means negative).
+    """
+    return (keys * _MIX) >> np.uint64(64 - config.buckets.bit_length())
 
 
 def _unit_scale(counts: np.ndarray) -> np.ndarray:
@@ -194,7 +209,7 @@ def _char_blocks(
         if n < config.char_min:
             continue
         slots = np.where(room[: size - n + 1] >= n, _slots(rolling + np.uint64(n), config), 2 * config.buckets)
-        blocks.append(FeatureBlock(row_of_pos[: size - n + 1], slots, scale, starts))
+        blocks.append(FeatureBlock("char", row_of_pos[: size - n + 1], slots, scale, starts))
     return blocks
 
 
@@ -220,14 +235,14 @@ def _word_blocks(codes: np.ndarray, row_of_pos: np.ndarray, rows: int, config: F
     word_rows = row_of_pos[starts]
     counts = np.bincount(word_rows, minlength=rows)
     if not config.word_bigrams or word_keys.size < 2:
-        return [FeatureBlock(word_rows, _slots(word_keys, config), _unit_scale(counts))]
+        return [FeatureBlock("word", word_rows, _slots(word_keys, config), _unit_scale(counts))]
     same_row = word_rows[1:] == word_rows[:-1]
     bigram_rows = word_rows[1:][same_row]
     bigram_keys = (_mix(word_keys[:-1] + _BIGRAM_SALT) ^ word_keys[1:])[same_row]
     scale = _unit_scale(counts + np.bincount(bigram_rows, minlength=rows))
     return [
-        FeatureBlock(word_rows, _slots(word_keys, config), scale),
-        FeatureBlock(bigram_rows, _slots(bigram_keys, config), scale),
+        FeatureBlock("word", word_rows, _slots(word_keys, config), scale),
+        FeatureBlock("bigram", bigram_rows, _slots(bigram_keys, config), scale),
     ]
 
 
@@ -267,7 +282,7 @@ def hashed_features(
         keep = block.slots < 2 * config.buckets
         rows, slots = block.rows[keep], block.slots[keep]
         out_rows.append(rows)
-        out_cols.append(slots & (config.buckets - 1))
+        out_cols.append((slots & np.uint64(config.buckets - 1)).astype(np.int64))
         out_vals.append(np.where(slots >= config.buckets, -1.0, 1.0) * block.scale[rows])
     if not out_rows:
         return np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.float64)

@@ -111,10 +111,11 @@ def model_scores(model: ToxicityModel, texts: list[str]) -> np.ndarray:
     """Prior-corrected class probabilities with short-text shrinkage, shape (len(texts), 3)."""
     if not texts:
         return np.zeros((0, 3))
-    logits = model.logits(texts) + np.log(model.target_prior) - np.log(model.train_prior)
-    # Segments under SHORT_WORDS words: blend the log-odds of each class against "none" with
-    # the web prior's, in proportion to the words seen, so a fragment needs strong evidence.
-    words = np.array([len(t.split()) for t in texts], dtype=np.float64)
+    logits, words = model.scores(texts)
+    logits = logits + np.log(model.target_prior) - np.log(model.train_prior)
+    # Segments under SHORT_WORDS words (as the model sees them: normalised, links and
+    # mentions gone): blend the log-odds of each class against "none" with the web prior's,
+    # in proportion to the words seen, so a fragment needs strong evidence.
     scale = np.minimum(1.0, words / SHORT_WORDS)[:, None]
     odds = logits - logits[:, 2:3]
     prior_odds = np.log(WEB_PRIOR) - np.log(WEB_PRIOR[2])
