@@ -20,10 +20,12 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
+
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.safety.adult import trie_pattern
-from thresher.safety.common import document_max, main_flagged_share
+from thresher.safety.common import document_max, main_flagged_share, segment_texts
 
 # Separators of link lists and footers: a bar, a bullet, a middle dot or a slash with a space
 # each side (a slash inside "and/or" or a date has none and does not count).
@@ -177,6 +179,16 @@ STOP_WORDS: dict[str, frozenset[str]] = {
 _STOP_TOKEN = re.compile(
     r"(?<![^\W\d_])(?:" + trie_pattern(sorted(frozenset().union(*STOP_WORDS.values()))) + r")(?![^\W\d_])"
 )
+# The ASCII stop words as bytes, per language (others cannot occur in an ASCII text).
+_ASCII_STOP_WORDS = [frozenset(w.encode() for w in stops if w.isascii()) for stops in STOP_WORDS.values()]
+_ASCII_NON_LETTERS_TO_SPACE = bytes(i if chr(i).isascii() and chr(i).isalpha() else 32 for i in range(256))
+# The ASCII stop words packed little-endian into integers (sorted), and which language
+# lists each: `language_counts` looks lower-cased ASCII letter runs up in them.
+_STOP_ASCII = sorted({w for stops in STOP_WORDS.values() for w in stops if w.isascii()})
+_STOP_KEYS = np.array(sorted(int.from_bytes(w.encode(), "little") for w in _STOP_ASCII), dtype=np.uint64)
+_STOP_BY_KEY = sorted(_STOP_ASCII, key=lambda w: int.from_bytes(w.encode(), "little"))
+_STOP_LANGUAGE = np.array([[w in stops for stops in STOP_WORDS.values()] for w in _STOP_BY_KEY], dtype=bool)
+_STOP_MAX = max(map(len, _STOP_ASCII))
 # Diacritics that point at a language group; three groups in one block is a splice.
 DIACRITIC_GROUPS: dict[str, frozenset[str]] = {
     "german": frozenset("äöüß"),
@@ -253,6 +265,134 @@ def headline_ratio(text: str) -> float:
     return round(in_runs / len(words), 4)
 
 
+# Per code point tables, filled one 256-code-point block at a time (only the blocks a batch
+# uses), each value read off the very regex or function the per-text code uses:
+# `_CHAR_FLAGS` bit 1 a word-start letter `[^\W\d_]`, bit 2 a word character `[\w'’-]`,
+# bit 4 upper-case (`str.isupper`); `_SCRIPT_IDS` the index of `_script(char)` in
+# `_SCRIPT_NAMES` (0: not a letter); `_DIACRITIC_BITS` bit g when the lower-cased character
+# holds a character of the g-th `DIACRITIC_GROUPS` group.
+_LETTER_BIT, _WORDCHAR_BIT, _UPPER_BIT = 1, 2, 4
+_CHAR_FLAGS = np.zeros(0x110000, dtype=np.uint8)
+_SCRIPT_IDS = np.zeros(0x110000, dtype=np.uint16)
+_DIACRITIC_BITS = np.zeros(0x110000, dtype=np.uint8)
+_SCRIPT_NAMES: list[str | None] = [None, "LATIN"]
+_LATIN_ID = 1
+_FLAGS_FILLED = np.zeros(0x110000 >> 8, dtype=bool)
+_ONE_LETTER = re.compile(r"[^\W\d_]")
+_ONE_WORDCHAR = re.compile(r"[\w'’-]")
+_SMALL_KEYS = np.array([int.from_bytes(w.encode(), "little") for w in _SMALL_WORDS], dtype=np.uint64)
+_SMALL_MAX = max(map(len, _SMALL_WORDS))
+
+
+def _fill_tables(codes: np.ndarray) -> None:
+    """Fill the per code point tables for the blocks of `codes` not seen before."""
+    blocks = np.flatnonzero((np.bincount(codes >> 8) > 0) & ~_FLAGS_FILLED[: (int(codes.max()) >> 8) + 1])
+    for block in blocks.tolist():
+        base = block << 8
+        for code in range(base, base + 256):
+            char = chr(code)
+            _CHAR_FLAGS[code] = (
+                (_LETTER_BIT if _ONE_LETTER.match(char) else 0)
+                | (_WORDCHAR_BIT if _ONE_WORDCHAR.match(char) else 0)
+                | (_UPPER_BIT if char.isupper() else 0)
+            )
+            script = _script(char)
+            if script is not None:
+                if script not in _SCRIPT_NAMES:
+                    _SCRIPT_NAMES.append(script)
+                _SCRIPT_IDS[code] = _SCRIPT_NAMES.index(script)
+            lower = char.lower()
+            _DIACRITIC_BITS[code] = sum(
+                1 << g for g, chars in enumerate(DIACRITIC_GROUPS.values()) if any(c in chars for c in lower)
+            )
+        _FLAGS_FILLED[block] = True
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """The texts of a batch as one array of code points, with where each text starts."""
+
+    codes: np.ndarray
+    starts: np.ndarray
+    lengths: np.ndarray
+
+    @classmethod
+    def of(cls, texts: list[str]) -> _Batch:
+        n = len(texts)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=n)
+        starts = np.zeros(n, dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if len(codes):
+            _fill_tables(codes)
+        return cls(codes, starts, lengths)
+
+    def text_of(self, positions: np.ndarray) -> np.ndarray:
+        """Index of the text holding each position (empty texts hold none)."""
+        return np.searchsorted(self.starts, positions, side="right") - 1
+
+    def per_text(self, mask: np.ndarray) -> np.ndarray:
+        """How many positions of each text are set in `mask`."""
+        running = np.zeros(len(mask) + 1, dtype=np.int64)
+        np.cumsum(mask, out=running[1:])
+        return running[self.starts + self.lengths] - running[self.starts]
+
+
+def headline_ratios(texts: list[str], batch: _Batch | None = None) -> list[float]:
+    batch = batch or _Batch.of(texts)
+    n, codes, starts, lengths = len(texts), batch.codes, batch.starts, batch.lengths
+    total = len(codes)
+    if total == 0:
+        return [0.0] * n
+    flags = _CHAR_FLAGS[codes]
+    # A run of word characters ends at a non-word character or where a text starts.
+    breaks = (flags & _WORDCHAR_BIT) == 0
+    breaks[starts[lengths > 0]] = True
+    run = np.cumsum(breaks)
+    # The first letter of a run follows a non-letter: among such letters, keep each run's first.
+    letter = (flags & _LETTER_BIT) > 0
+    after_other = letter.copy()
+    after_other[1:] &= ~letter[:-1]
+    after_other[starts[lengths > 0]] = letter[starts[lengths > 0]]
+    letters = np.flatnonzero(after_other)
+    first = np.ones(len(letters), dtype=bool)
+    first[1:] = run[letters[1:]] != run[letters[:-1]]
+    word_starts = letters[first]
+    boundaries = np.append(np.flatnonzero(breaks), total)
+    word_ends = boundaries[np.searchsorted(boundaries, word_starts, side="right")]
+    word_text = batch.text_of(word_starts)
+    upper = (flags[word_starts] & _UPPER_BIT) > 0
+    # Small words: ASCII, at most _SMALL_MAX characters, lower-cased, packed into one integer.
+    size = word_ends - word_starts
+    candidate = np.flatnonzero(~upper & (size <= _SMALL_MAX))
+    key = np.zeros(len(candidate), dtype=np.uint64)
+    ascii_only = np.ones(len(candidate), dtype=bool)
+    for k in range(_SMALL_MAX):
+        inside = size[candidate] > k
+        code = codes[np.minimum(word_starts[candidate] + k, total - 1)].astype(np.uint64)
+        ascii_only &= ~inside | (code < 128)
+        code = np.where((code >= 65) & (code <= 90), code | 32, code)
+        key |= np.where(inside, code, 0) << np.uint64(8 * k)
+    small = np.zeros(len(word_starts), dtype=bool)
+    small[candidate] = ascii_only & np.isin(key, _SMALL_KEYS)
+    # Runs of capitalised words among the words that are not small.
+    kept = np.flatnonzero(~small)
+    capital = np.flatnonzero(upper[kept])
+    capital_text = word_text[kept][capital]
+    new_run = np.ones(len(capital), dtype=bool)
+    new_run[1:] = (capital[1:] != capital[:-1] + 1) | (capital_text[1:] != capital_text[:-1])
+    run_id = np.cumsum(new_run) - 1
+    run_size = np.bincount(run_id, minlength=int(new_run.sum()))
+    run_text = capital_text[new_run]
+    long_runs = run_size >= 3
+    in_runs = np.bincount(run_text[long_runs], weights=run_size[long_runs], minlength=n)
+    words = np.bincount(word_text, minlength=n)
+    return [
+        round(int(inside) / int(count), 4) if inside else 0.0
+        for inside, count in zip(in_runs.tolist(), words.tolist(), strict=True)
+    ]
+
+
 def clickbait_count(text: str) -> int:
     """Clickbait phrases in a text (`CLICKBAIT`), after a cheap stem test rules most texts out."""
     if (text.isascii() or not any(c in text for c in _FOLDS_TO_ASCII)) and not _STEMS.search(text.lower()):
@@ -308,6 +448,20 @@ def script_counts(text: str) -> dict[str, int]:
     return scripts
 
 
+def _distinct_stop_words(lower: str) -> list[int]:
+    """Distinct stop words of each `STOP_WORDS` language among the letter runs of a lower-cased text.
+
+    When no non-ASCII character of the text is a letter, the letter runs are the ASCII ones:
+    the bytes, non-letters turned to spaces, split at C speed (non-ASCII characters encode as
+    '?', a non-letter). Otherwise `_STOP_TOKEN` finds the stop-word runs.
+    """
+    if lower.isascii() or not any(_ONE_LETTER.match(c) for c in set(_NON_ASCII.findall(lower))):
+        runs = set(lower.encode("ascii", "replace").translate(_ASCII_NON_LETTERS_TO_SPACE).split())
+        return [len(runs & stops) for stops in _ASCII_STOP_WORDS]
+    tokens = set(_STOP_TOKEN.findall(lower))
+    return [len(tokens & stops) for stops in STOP_WORDS.values()]
+
+
 def language_count(text: str) -> int:
     """Languages (scripts, stop-word sets, diacritic groups) evident in one block.
 
@@ -320,16 +474,88 @@ def language_count(text: str) -> int:
     if scripts.get("LATIN", 0) < 10:
         return languages  # stop words and diacritics only count in Latin text
     lower = text.lower()
-    tokens = set(_STOP_TOKEN.findall(lower))
-    latin = sum(1 for stops in STOP_WORDS.values() if len(tokens & stops) >= 3)
+    latin = sum(1 for n in _distinct_stop_words(lower) if n >= 3)
     # Every diacritic is non-ASCII, and lower-casing an ASCII text leaves it ASCII.
     groups = 0 if lower.isascii() else sum(1 for chars in DIACRITIC_GROUPS.values() if any(c in lower for c in chars))
     latin = max(latin, 2 if groups >= 3 else 0)
     return languages + max(1, latin)
 
 
-def spam_features(text: str) -> SpamFeatures:
-    """All spam features of one segment."""
+def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
+    """`language_count` of many texts at once: scripts, stop words and diacritics by NumPy.
+
+    Letters per script come from `_SCRIPT_IDS`; diacritic groups from `_DIACRITIC_BITS`.
+    Stop words: in a text with no non-ASCII letter (and no non-ASCII non-letter lower-cases
+    to a letter or to ASCII; checked in the tests), the letter runs of the lower-cased text
+    are its ASCII letter runs, lower-cased; each run of at most 5 letters (the longest ASCII
+    stop word) is packed into an integer and looked up. Other texts go through
+    `_distinct_stop_words`, as one at a time.
+    """
+    batch = batch or _Batch.of(texts)
+    n, codes = len(texts), batch.codes
+    if not len(codes):
+        return [0] * n
+    scripts = _SCRIPT_IDS[codes]
+    latin = batch.per_text(scripts == _LATIN_ID)
+    # Non-Latin scripts with 10+ letters in a text.
+    others = np.flatnonzero(scripts > _LATIN_ID)
+    pairs, counts = np.unique(batch.text_of(others) * len(_SCRIPT_NAMES) + scripts[others], return_counts=True)
+    foreign = np.bincount(pairs[counts >= 10] // len(_SCRIPT_NAMES), minlength=n)
+    # Diacritic groups present per text.
+    marked = np.flatnonzero(_DIACRITIC_BITS[codes])
+    bits = np.zeros(n, dtype=np.uint8)
+    np.bitwise_or.at(bits, batch.text_of(marked), _DIACRITIC_BITS[codes][marked])
+    groups = np.unpackbits(bits[:, None], axis=1).sum(axis=1)
+    # Stop words of texts without non-ASCII letters.
+    flags = _CHAR_FLAGS[codes]
+    non_ascii_letter = batch.per_text((codes >= 128) & ((flags & _LETTER_BIT) > 0)) > 0
+    ascii_letter = ((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122))
+    starts = ascii_letter.copy()
+    starts[1:] &= ~ascii_letter[:-1]
+    starts[batch.starts[batch.lengths > 0]] = ascii_letter[batch.starts[batch.lengths > 0]]
+    ends = ascii_letter.copy()
+    ends[:-1] &= ~ascii_letter[1:]
+    last = batch.starts + batch.lengths - 1
+    ends[last[batch.lengths > 0]] = ascii_letter[last[batch.lengths > 0]]
+    run_starts, run_ends = np.flatnonzero(starts), np.flatnonzero(ends) + 1
+    short = np.flatnonzero(run_ends - run_starts <= _STOP_MAX)
+    run_starts, size = run_starts[short], (run_ends - run_starts)[short]
+    key = np.zeros(len(run_starts), dtype=np.uint64)
+    for k in range(_STOP_MAX):
+        inside = size > k
+        code = codes[np.minimum(run_starts + k, len(codes) - 1)].astype(np.uint64) | np.uint64(32)
+        key |= np.where(inside, code, 0) << np.uint64(8 * k)
+    slot = np.minimum(np.searchsorted(_STOP_KEYS, key), len(_STOP_KEYS) - 1)
+    found = _STOP_KEYS[slot] == key
+    words = len(_STOP_KEYS)
+    seen = np.unique(batch.text_of(run_starts[found]) * words + slot[found])
+    seen_text, seen_word = seen // words, seen % words
+    stop_languages = np.zeros(n, dtype=np.int64)
+    for language in range(_STOP_LANGUAGE.shape[1]):
+        has = _STOP_LANGUAGE[seen_word, language]
+        stop_languages += np.bincount(seen_text[has], minlength=n) >= 3
+    result = []
+    for i, (n_latin, n_foreign, n_groups, n_stop, slow) in enumerate(
+        zip(
+            latin.tolist(),
+            foreign.tolist(),
+            groups.tolist(),
+            stop_languages.tolist(),
+            non_ascii_letter.tolist(),
+            strict=True,
+        )
+    ):
+        if n_latin < 10:
+            result.append(n_foreign)
+            continue
+        if slow:
+            n_stop = sum(1 for count in _distinct_stop_words(texts[i].lower()) if count >= 3)
+        result.append(n_foreign + max(1, max(n_stop, 2 if n_groups >= 3 else 0)))
+    return result
+
+
+def spam_features(text: str, headline: float | None = None, languages: int | None = None) -> SpamFeatures:
+    """All spam features of one segment (`headline`, `languages`: batch results, if computed)."""
     separators = len(SEPARATOR.findall(text))
     # Without a separator the text is one item (none when blank): no split needed.
     items = split_items(text) if separators else [text] if text.strip() else []
@@ -338,10 +564,10 @@ def spam_features(text: str) -> SpamFeatures:
         separators=separators,
         items=len(items),
         repeated_items=repeated_items(items) if len(items) > 1 else 0,
-        headline_ratio=headline_ratio(text),
+        headline_ratio=headline_ratio(text) if headline is None else headline,
         clickbait=clickbait_count(text),
         handles=handle_count(text),
-        languages=language_count(text),
+        languages=language_count(text) if languages is None else languages,
     )
 
 
@@ -362,17 +588,20 @@ class SpamAnnotator:
     )
 
     def annotate(self, documents: list[Document]) -> None:
+        texts, where = segment_texts(documents)
+        batch = _Batch.of(texts)
+        headlines = headline_ratios(texts, batch)  # batched: per-word and per-character work
+        languages = language_counts(texts, batch)
+        for text, headline, language, (d, s) in zip(texts, headlines, languages, where, strict=True):
+            features = spam_features(text, headline, language)
+            signals = documents[d].analysis.segments[s].signals
+            signals["spam"] = features.score()
+            signals["spam_separators"] = features.separators
+            signals["spam_repeated_items"] = features.repeated_items
+            signals["spam_headline_ratio"] = features.headline_ratio
+            signals["spam_clickbait"] = features.clickbait
+            signals["spam_handles"] = features.handles
+            signals["spam_languages"] = features.languages
         for document in documents:
-            text = document.text
-            for segment in document.analysis.segments:
-                features = spam_features(text[segment.start : segment.end])
-                signals = segment.signals
-                signals["spam"] = features.score()
-                signals["spam_separators"] = features.separators
-                signals["spam_repeated_items"] = features.repeated_items
-                signals["spam_headline_ratio"] = features.headline_ratio
-                signals["spam_clickbait"] = features.clickbait
-                signals["spam_handles"] = features.handles
-                signals["spam_languages"] = features.languages
             document.analysis.signals["spam"] = document_max(document, "spam")
             document.analysis.signals["main_spam"] = main_flagged_share(document, "spam")
