@@ -49,3 +49,30 @@ def test_register_equals_scalar_sums() -> None:
         assert model._count_array[row] == len(ids)
         reference = model._dense[ids].sum(axis=0) if ids else np.zeros(model.dim)
         assert np.allclose(model._sum_array[row], reference, rtol=0, atol=1e-12)
+
+
+def test_identify_numpy_chunk_path_equals_token_path() -> None:
+    from thresher.signals.language import _numpy_model, identify_fasttext, identify_numpy
+
+    texts = [
+        "The cat sat on the mat.\nIt was warm and the sun was out.",
+        "Le chat est sur le tapis, il fait beau aujourd'hui.",
+        "non\xa0breaking\u3000spaces and a nul\x00byte in English text here",
+        "   ",
+        "",
+        "single",
+    ]
+    ours = identify_numpy(texts)
+    # the same texts through fastText's own tokenisation of the NumPy engine (no chunk sharing)
+    probabilities = _numpy_model().predict_batch([t.replace("\n", " ") for t in texts if t.strip()])
+    present = [i for i, t in enumerate(texts) if t.strip()]
+    for row, i in enumerate(present):
+        label = int(np.argmax(probabilities[row]))
+        assert ours[i][0] == _numpy_model().labels[label]
+        assert ours[i][1] == float(probabilities[row, label])
+    assert ours[3] == (None, None, None) and ours[4] == (None, None, None)
+    reference = identify_fasttext(texts)
+    for (lang, score, en), (ref_lang, ref_score, ref_en) in zip(ours, reference, strict=True):
+        assert lang == ref_lang
+        if score is not None:
+            assert abs(score - ref_score) < 1e-5 and abs(en - ref_en) < 1e-5

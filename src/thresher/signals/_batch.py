@@ -15,6 +15,7 @@ collision within one document.
 
 from __future__ import annotations
 
+import operator
 from itertools import chain, repeat
 
 import numpy as np
@@ -38,6 +39,50 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
     return bigger
 
 
+class ChunkTable:
+    """White-space chunks -> ids, shared by the annotators of a batch.
+
+    Language ID, Gopher and C4 all read a text's white-space chunks. Each batch is split
+    and looked up once: the last batch's result is kept, and an annotator that passes the
+    same text objects gets it back. Annotators keep per-chunk facts in arrays indexed by
+    these ids and rebuild them when `generation` changes (the table is cleared past a bound).
+    """
+
+    def __init__(self, limit: int = 5_000_000) -> None:
+        self.ids: dict[str, int] = {}
+        self.strings: list[str] = []
+        self.generation = 0
+        self.limit = limit
+        self._last: tuple[list[str], tuple[np.ndarray, np.ndarray, list[str]]] | None = None
+
+    def split(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        """(chunk id of every chunk of the batch, chunks per text, the chunks), as `str.split`."""
+        last = self._last
+        if last is not None and len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
+            return last[1]
+        split = [text.split() for text in texts]
+        chunks = list(chain.from_iterable(split))
+        index = np.fromiter(map(self.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
+        missing = np.flatnonzero(index < 0).tolist()
+        if missing:
+            if len(self.ids) + len(missing) > self.limit:
+                self.ids.clear()
+                self.strings.clear()
+                self.generation += 1
+                missing = list(range(len(chunks)))
+            new = list(dict.fromkeys([chunks[i] for i in missing]))
+            self.ids.update(zip(new, range(len(self.strings), len(self.strings) + len(new)), strict=True))
+            self.strings.extend(new)
+            index[missing] = [self.ids[chunks[i]] for i in missing]
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        result = (index, counts, chunks)
+        self._last = (list(texts), result)
+        return result
+
+
+CHUNKS = ChunkTable()
+
+
 class WordTable:
     """Word -> id, with per-word arrays: length, symbol flag, alpha flag, stop-word index, char hash.
 
@@ -48,18 +93,13 @@ class WordTable:
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
-        self.chunk_index: dict[str, int] = {}
         self._words = 0
         self._length = np.zeros(0, dtype=np.int64)
         self._symbol = np.zeros(0, dtype=bool)
         self._alpha = np.zeros(0, dtype=bool)
         self._stop = np.zeros(0, dtype=np.int64)
         self._hash = np.zeros(0, dtype=np.uint64)
-        self._chunks = 0
-        self._chunk_words = 0
-        self._chunk_start = np.zeros(0, dtype=np.int64)
-        self._chunk_size = np.zeros(0, dtype=np.int64)
-        self._chunk_ids = np.zeros(0, dtype=np.int64)
+        self._reset_chunks()
         self._pow = np.ones(1, dtype=np.uint64)
         self._pow_inv = np.ones(1, dtype=np.uint64)
 
@@ -89,23 +129,25 @@ class WordTable:
             found = list(map(self.ids.__getitem__, words))
         return found  # type: ignore[return-value]
 
-    def _add_chunks(self, chunks: list[str]) -> None:
-        """Tokenise new (distinct, unseen) white-space chunks and store their word ids."""
+    def _reset_chunks(self) -> None:
+        self._generation = CHUNKS.generation
+        self._chunk_words = 0
+        self._chunk_start = np.zeros(0, dtype=np.int64)
+        self._chunk_size = np.full(0, -1, dtype=np.int64)  # -1: not tokenised yet
+        self._chunk_ids = np.zeros(0, dtype=np.int64)
+
+    def _add_chunks(self, chunk_ids: list[int], chunks: list[str]) -> None:
+        """Tokenise chunks not tokenised yet and store their word ids under their chunk ids."""
         splitter = english_splitter()
         tokens = [splitter.chunk_tokens(chunk) for chunk in chunks]
         sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
         word_ids = self.encode(list(chain.from_iterable(tokens)))
-        first, last = self._chunks, self._chunks + len(chunks)
-        self._chunk_start = _grown(self._chunk_start, last)
-        self._chunk_size = _grown(self._chunk_size, last)
-        self._chunk_start[first:last] = self._chunk_words + np.cumsum(sizes) - sizes
-        self._chunk_size[first:last] = sizes
+        self._chunk_start[chunk_ids] = self._chunk_words + np.cumsum(sizes) - sizes
+        self._chunk_size[chunk_ids] = sizes
         words_end = self._chunk_words + len(word_ids)
         self._chunk_ids = _grown(self._chunk_ids, words_end)
         self._chunk_ids[self._chunk_words : words_end] = word_ids
         self._chunk_words = words_end
-        self.chunk_index.update(zip(chunks, range(first, last), strict=True))
-        self._chunks = last
 
     def encode_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(word ids of all texts, words per text, white-space chunks of all texts).
@@ -113,20 +155,23 @@ class WordTable:
         Words are spaCy-compatible words (`thresher.signals.words`); white space never
         joins two words, so a text's words are its chunks' words in order.
         """
-        split = [text.split() for text in texts]
-        chunks = list(chain.from_iterable(split))
-        index = np.fromiter(map(self.chunk_index.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
-        missing = np.flatnonzero(index < 0).tolist()
-        if missing:
-            new = list(dict.fromkeys([chunks[i] for i in missing]))
-            self._add_chunks(new)
-            index[missing] = [self.chunk_index[chunks[i]] for i in missing]
+        index, chunk_counts, chunks = CHUNKS.split(texts)
+        if self._generation != CHUNKS.generation:
+            self._reset_chunks()
+        known = len(self._chunk_size)
+        if len(CHUNKS.strings) > known:
+            size = max(len(CHUNKS.strings), 2 * known)
+            self._chunk_size = np.concatenate((self._chunk_size, np.full(size - known, -1, dtype=np.int64)))
+            self._chunk_start = _grown(self._chunk_start, size)
         sizes = self._chunk_size[index]
+        if (sizes < 0).any():
+            new = np.unique(index[sizes < 0]).tolist()
+            self._add_chunks(new, [CHUNKS.strings[i] for i in new])
+            sizes = self._chunk_size[index]
         total = int(sizes.sum())
         out_start = np.cumsum(sizes) - sizes
         source = np.repeat(self._chunk_start[index] - out_start, sizes) + np.arange(total)
         ids = self._chunk_ids[source]
-        chunk_counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         doc_of_chunk = np.repeat(np.arange(len(texts)), chunk_counts)
         counts = np.bincount(doc_of_chunk, weights=sizes, minlength=len(texts)).astype(np.int64)
         return ids, counts, chunks
@@ -153,7 +198,7 @@ class WordTable:
         return self._pow, self._pow_inv
 
     def clear_if_larger(self, limit: int) -> None:
-        if self._words > limit or self._chunks > limit:
+        if self._words > limit or self._chunk_words > limit:
             self.__init__()  # type: ignore[misc]
 
 

@@ -129,6 +129,7 @@ class FastTextModel:
         with open(path, "rb") as handle:
             self._parse(handle.read())
         self._token_rows: dict[str, int] = {}
+        self.generation = 0  # goes up when the token cache is cleared
         self._ngram_rows: dict[str, int] = {}
         self._gram_sizes = tuple(range(self.minn, self.maxn + 1))
         self._sum_array = np.zeros((0, self.dim))
@@ -366,6 +367,23 @@ class FastTextModel:
         return self._bucket_row[bucket_ids.astype(np.int64)].astype(np.int64)
 
     # -- prediction ----------------------------------------------------------------------
+    def token_rows(self, tokens: list[str]) -> np.ndarray:
+        """Cache rows (in `_sum_array`) of `tokens`, registering the new ones.
+
+        Past its bound the cache is cleared and `generation` goes up: rows returned by
+        earlier calls are then stale (callers that keep rows check `generation`).
+        """
+        rows = list(map(self._token_rows.get, tokens))
+        if None in rows:
+            missing = [token for token, row in zip(tokens, rows, strict=True) if row is None]
+            if len(self._token_rows) + len(missing) > _CACHE_LIMIT:
+                self._token_rows.clear()  # bounded memory; these tokens are all registered anew
+                self.generation += 1
+                missing = tokens
+            self._register(missing)
+            rows = list(map(self._token_rows.__getitem__, tokens))
+        return np.array(rows, dtype=np.int64)
+
     def predict_batch(self, texts: list[str]) -> np.ndarray:
         """Label probabilities (documents x labels) as fastText's k=-1, threshold=0 predict.
 
@@ -380,25 +398,25 @@ class FastTextModel:
             line.append(_EOS)
             tokens += line
             lengths.append(len(line))
-        rows = list(map(self._token_rows.get, tokens))
-        if None in rows:
-            missing = [token for token, row in zip(tokens, rows, strict=True) if row is None]
-            if len(self._token_rows) + len(missing) > _CACHE_LIMIT:
-                self._token_rows.clear()  # bounded memory; this batch's tokens are all registered anew
-                missing = tokens
-            self._register(missing)
-            rows = list(map(self._token_rows.__getitem__, tokens))
-        index = np.array(rows, dtype=np.int64)
-        starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+        return self.predict_rows(self.token_rows(tokens), np.array(lengths, dtype=np.int64))
+
+    def predict_rows(self, index: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """`predict_batch` from cache rows: `index` holds every text's token rows in order (its
+        end-of-line token included), `lengths` the number of tokens of each text (>= 1)."""
+        starts = np.cumsum(lengths) - lengths
         sums = np.add.reduceat(self._sum_array[index], starts, axis=0)
         counts = np.add.reduceat(self._count_array[index], starts)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            hidden = sums / counts[:, None]
-            # hidden @ output.T without BLAS (einsum's own loop, one thread)
-            f = 1.0 / (1.0 + np.exp(-np.einsum("dk,nk->dn", hidden, self.output, optimize=False)))
-            logs = np.concatenate((np.log(f + 1e-5), np.log(1.0 - f + 1e-5), np.zeros((len(f), 1))), axis=1)
-            scores = logs[:, self._paths].sum(axis=2)
-        probabilities = np.exp(scores)
-        probabilities[scores < np.log(1e-5)] = 0.0
-        probabilities[counts == 0] = np.nan
-        return probabilities
+        out = np.empty((len(lengths), len(self.labels)))
+        for begin in range(0, len(lengths), 1024):
+            block = slice(begin, begin + 1024)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                hidden = sums[block] / counts[block, None]
+                # hidden @ output.T without BLAS (einsum's own loop, one thread)
+                f = 1.0 / (1.0 + np.exp(-np.einsum("dk,nk->dn", hidden, self.output, optimize=False)))
+                logs = np.concatenate((np.log(f + 1e-5), np.log(1.0 - f + 1e-5), np.zeros((len(f), 1))), axis=1)
+                scores = logs[:, self._paths].sum(axis=2)
+            probabilities = np.exp(scores)
+            probabilities[scores < np.log(1e-5)] = 0.0
+            out[block] = probabilities
+        out[counts == 0] = np.nan
+        return out

@@ -23,6 +23,7 @@ C++ engine asks again with k=-1).
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from typing import Any
 
@@ -30,9 +31,11 @@ import numpy as np
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
+from thresher.signals._batch import CHUNKS
 from thresher.signals._common import spec
 
 _LABEL = "__label__"
+_EOS = "</s>"
 
 
 def model_path() -> str:
@@ -72,17 +75,33 @@ def identify(texts: list[str], target: str = "en") -> list[tuple[str | None, flo
     return identify_numpy(texts, target)
 
 
-def identify_numpy(
-    texts: list[str], target: str = "en"
-) -> list[tuple[str | None, float | None, float | None]]:
-    """`identify` with the NumPy re-implementation of fastText's inference."""
+def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
+    """`identify` with the NumPy re-implementation of fastText's inference.
+
+    fastText reads the tokens between its separators (space, newline, \\r, \\t, \\v, \\f,
+    NUL). For a text with no other white space and no NUL these are exactly the text's
+    `str.split()` chunks, which the batch's annotators share (`_batch.CHUNKS`), so such a
+    text costs NumPy gathers only; other texts are tokenised with fastText's separators.
+    """
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
     out: list[tuple[str | None, float | None, float | None]] = [(None, None, None)] * len(texts)
-    present = [i for i, text in enumerate(texts) if text and not text.isspace()]
-    for begin in range(0, len(present), 1024):
-        chosen = present[begin : begin + 1024]
-        probabilities = model.predict_batch([texts[i].replace("\n", " ") for i in chosen])
+    index, chunk_counts, _ = CHUNKS.split(texts)
+    simple: list[int] = []
+    other: list[int] = []
+    for i, text in enumerate(texts):
+        if text and not text.isspace():
+            (simple if _NOT_FASTTEXT_SPLIT.search(text) is None else other).append(i)
+    results: list[tuple[list[int], np.ndarray]] = []
+    if simple:
+        rows = _chunk_rows(model, index, chunk_counts, simple)
+        if rows is not None:
+            results.append((simple, model.predict_rows(*rows)))
+        else:
+            other = sorted(other + simple)
+    if other:
+        results.append((other, model.predict_batch([texts[i].replace("\n", " ") for i in other])))
+    for chosen, probabilities in results:
         top = np.argmax(probabilities, axis=1)
         for row, i in enumerate(chosen):
             label = int(top[row])
@@ -92,6 +111,53 @@ def identify_numpy(
             target_score = float(probabilities[row, wanted]) if wanted >= 0 else 0.0
             out[i] = (model.labels[label], score, target_score)
     return out
+
+
+# White space `str.split` cuts at but fastText does not, and NUL, which fastText cuts at.
+_NOT_FASTTEXT_SPLIT = re.compile("[\x00\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
+
+
+class _ChunkRowMap:
+    """Chunk id (`_batch.CHUNKS`) -> token row of the NumPy model's cache; -1 where unknown."""
+
+    def __init__(self) -> None:
+        self.key: tuple[int, int] = (-1, -1)
+        self.rows = np.full(0, -1, dtype=np.int64)
+
+
+_CHUNK_ROWS = _ChunkRowMap()
+
+
+def _chunk_rows(
+    model: Any, index: np.ndarray, chunk_counts: np.ndarray, chosen: list[int]
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """(token rows with each text's end-of-line row, tokens per text) for the `chosen` texts,
+    from the batch's chunk ids; None if the model's cache kept being cleared under us."""
+    doc_of = np.repeat(np.arange(len(chunk_counts)), chunk_counts)
+    selected = np.zeros(len(chunk_counts), dtype=bool)
+    selected[chosen] = True
+    wanted = index[selected[doc_of]]
+    for _ in range(3):
+        state = _CHUNK_ROWS
+        if state.key != (CHUNKS.generation, model.generation):
+            state.key = (CHUNKS.generation, model.generation)
+            state.rows = np.full(0, -1, dtype=np.int64)
+        if len(state.rows) < len(CHUNKS.strings):
+            grown = np.full(max(len(CHUNKS.strings), 2 * len(state.rows)), -1, dtype=np.int64)
+            grown[: len(state.rows)] = state.rows
+            state.rows = grown
+        rows = state.rows[wanted]
+        new = np.unique(wanted[rows < 0]).tolist()
+        before = model.generation
+        found = model.token_rows([_EOS, *(CHUNKS.strings[i] for i in new)])
+        if model.generation != before:
+            continue  # rows cached before this call are stale: map again
+        state.rows[new] = found[1:]
+        rows = state.rows[wanted]
+        lengths = chunk_counts[chosen]
+        ends = np.cumsum(lengths)
+        return np.insert(rows, ends, found[0]), lengths + 1
+    return None
 
 
 def identify_fasttext(
