@@ -215,18 +215,35 @@ class SpamFeatures:
 
     def score(self) -> float:
         """Noisy-OR of capped per-feature probabilities (see the module docstring)."""
-        probs = [
-            0.7 * min(1.0, max(0.0, (self.separators - 2) / 8)),
-            0.4 * min(1.0, self.clickbait / 4) if self.words >= 4 else 0.0,
-            0.4 * min(1.0, self.handles / 4),
-            0.35 * min(1.0, max(0.0, (self.headline_ratio - 0.3) / 0.4)) if self.words >= 12 else 0.0,
-            0.3 * min(1.0, self.repeated_items / 2) if self.items >= 4 else 0.0,
-            0.25 if self.languages >= 2 else 0.0,
-        ]
-        keep = 1.0
-        for p in probs:
-            keep *= 1.0 - p
-        return round(1.0 - keep, 4)
+        return spam_score(
+            self.words, self.separators, self.items, self.repeated_items,
+            self.headline_ratio, self.clickbait, self.handles, self.languages,
+        )  # fmt: skip
+
+
+def spam_score(
+    words: int,
+    separators: int,
+    items: int,
+    repeated: int,
+    headline: float,
+    clickbait: int,
+    handles: int,
+    languages: int,
+) -> float:
+    """`SpamFeatures.score` from the raw counts (the annotator's loop builds no object)."""
+    probs = (
+        0.7 * min(1.0, max(0.0, (separators - 2) / 8)),
+        0.4 * min(1.0, clickbait / 4) if words >= 4 else 0.0,
+        0.4 * min(1.0, handles / 4),
+        0.35 * min(1.0, max(0.0, (headline - 0.3) / 0.4)) if words >= 12 else 0.0,
+        0.3 * min(1.0, repeated / 2) if items >= 4 else 0.0,
+        0.25 if languages >= 2 else 0.0,
+    )
+    keep = 1.0
+    for p in probs:
+        keep *= 1.0 - p
+    return round(1.0 - keep, 4)
 
 
 def split_items(text: str) -> list[str]:
@@ -272,6 +289,7 @@ def headline_ratio(text: str) -> float:
 # `_SCRIPT_NAMES` (0: not a letter); `_DIACRITIC_BITS` bit g when the lower-cased character
 # holds a character of the g-th `DIACRITIC_GROUPS` group.
 _LETTER_BIT, _WORDCHAR_BIT, _UPPER_BIT = 1, 2, 4
+_ALL_DIACRITICS = frozenset().union(*DIACRITIC_GROUPS.values())
 _CHAR_FLAGS = np.zeros(0x110000, dtype=np.uint8)
 _SCRIPT_IDS = np.zeros(0x110000, dtype=np.uint16)
 _DIACRITIC_BITS = np.zeros(0x110000, dtype=np.uint8)
@@ -289,22 +307,30 @@ def _fill_tables(codes: np.ndarray) -> None:
     blocks = np.flatnonzero((np.bincount(codes >> 8) > 0) & ~_FLAGS_FILLED[: (int(codes.max()) >> 8) + 1])
     for block in blocks.tolist():
         base = block << 8
-        for code in range(base, base + 256):
-            char = chr(code)
-            _CHAR_FLAGS[code] = (
-                (_LETTER_BIT if _ONE_LETTER.match(char) else 0)
-                | (_WORDCHAR_BIT if _ONE_WORDCHAR.match(char) else 0)
-                | (_UPPER_BIT if char.isupper() else 0)
-            )
+        chars = "".join(map(chr, range(base, base + 256)))
+        flags = [0] * 256
+        for match in _ONE_LETTER.finditer(chars):
+            flags[match.start()] |= _LETTER_BIT
+        for match in _ONE_WORDCHAR.finditer(chars):
+            flags[match.start()] |= _WORDCHAR_BIT
+        scripts = [0] * 256
+        diacritics = [0] * 256
+        for offset, char in enumerate(chars):
+            if char.isupper():
+                flags[offset] |= _UPPER_BIT
             script = _script(char)
             if script is not None:
                 if script not in _SCRIPT_NAMES:
                     _SCRIPT_NAMES.append(script)
-                _SCRIPT_IDS[code] = _SCRIPT_NAMES.index(script)
+                scripts[offset] = _SCRIPT_NAMES.index(script)
             lower = char.lower()
-            _DIACRITIC_BITS[code] = sum(
-                1 << g for g, chars in enumerate(DIACRITIC_GROUPS.values()) if any(c in chars for c in lower)
-            )
+            if not _ALL_DIACRITICS.isdisjoint(lower):
+                diacritics[offset] = sum(
+                    1 << g for g, group in enumerate(DIACRITIC_GROUPS.values()) if not group.isdisjoint(lower)
+                )
+        _CHAR_FLAGS[base : base + 256] = flags
+        _SCRIPT_IDS[base : base + 256] = scripts
+        _DIACRITIC_BITS[base : base + 256] = diacritics
         _FLAGS_FILLED[block] = True
 
 
@@ -554,6 +580,40 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     return result
 
 
+def handle_candidates(batch: _Batch) -> np.ndarray:
+    """Which texts may hold a handle: the class test of `handle_count`, over the whole batch.
+
+    A handle holds "_", 3 ASCII letters then 2 digits, 3 lower-case letters then a capital
+    and a lower-case letter, or 9 capitals (see `handle_count`). A non-ASCII character counts
+    as a possible digit, since `\\d` matches non-ASCII digits. Windows spanning two texts only
+    add candidates, which the exact regex then rules out.
+    """
+    codes = batch.codes
+    result = np.zeros(len(batch.starts), dtype=bool)
+    if not len(codes):
+        return result
+    lower = (codes >= 97) & (codes <= 122)
+    upper = (codes >= 65) & (codes <= 90)
+    letter = lower | upper
+    digit = ((codes >= 48) & (codes <= 57)) | (codes >= 128)
+
+    def window(*parts: np.ndarray) -> np.ndarray:
+        size = len(codes) - len(parts) + 1
+        hit = parts[0][:size].copy()
+        for k, part in enumerate(parts[1:], 1):
+            hit &= part[k : k + size]
+        return hit
+
+    spots = [np.flatnonzero(codes == 95)]
+    if len(codes) >= 5:
+        spots.append(np.flatnonzero(window(lower, lower, lower, upper, lower)))
+        spots.append(np.flatnonzero(window(letter, letter, letter, digit, digit)))
+    if len(codes) >= 9:
+        spots.append(np.flatnonzero(window(*[upper] * 9)))
+    result[batch.text_of(np.concatenate(spots))] = True
+    return result
+
+
 def spam_features(text: str, headline: float | None = None, languages: int | None = None) -> SpamFeatures:
     """All spam features of one segment (`headline`, `languages`: batch results, if computed)."""
     separators = len(SEPARATOR.findall(text))
@@ -592,16 +652,25 @@ class SpamAnnotator:
         batch = _Batch.of(texts)
         headlines = headline_ratios(texts, batch)  # batched: per-word and per-character work
         languages = language_counts(texts, batch)
-        for text, headline, language, (d, s) in zip(texts, headlines, languages, where, strict=True):
-            features = spam_features(text, headline, language)
+        may_have_handles = handle_candidates(batch)
+        rows = zip(texts, headlines, languages, may_have_handles.tolist(), where, strict=True)
+        for text, headline, language, maybe_handles, (d, s) in rows:
+            # spam_features(text, headline, language), inlined: no object per segment.
+            separators = len(SEPARATOR.findall(text))
+            items = split_items(text) if separators else [text] if text.strip() else []
+            repeated = repeated_items(items) if len(items) > 1 else 0
+            clickbait = clickbait_count(text)
+            handles = len(_HANDLE_TOKEN.findall(text)) if maybe_handles else 0
             signals = documents[d].analysis.segments[s].signals
-            signals["spam"] = features.score()
-            signals["spam_separators"] = features.separators
-            signals["spam_repeated_items"] = features.repeated_items
-            signals["spam_headline_ratio"] = features.headline_ratio
-            signals["spam_clickbait"] = features.clickbait
-            signals["spam_handles"] = features.handles
-            signals["spam_languages"] = features.languages
+            signals["spam"] = spam_score(
+                len(text.split()), separators, len(items), repeated, headline, clickbait, handles, language
+            )
+            signals["spam_separators"] = separators
+            signals["spam_repeated_items"] = repeated
+            signals["spam_headline_ratio"] = headline
+            signals["spam_clickbait"] = clickbait
+            signals["spam_handles"] = handles
+            signals["spam_languages"] = language
         for document in documents:
             document.analysis.signals["spam"] = document_max(document, "spam")
             document.analysis.signals["main_spam"] = main_flagged_share(document, "spam")
