@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from thresher.signals.words import count_sentences, split_into_words
+from thresher.signals.words import count_sentences, english_splitter, split_into_words
 
 CASES = [
     (
@@ -43,3 +43,24 @@ def test_empty_text() -> None:
     assert split_into_words("") == []
     assert split_into_words(" \n\t ") == []
     assert count_sentences("") == 0
+
+
+def test_find_suffix_window_equals_full_search() -> None:
+    splitter = english_splitter()
+    cases = {
+        "word": 0,
+        "word,": 1,
+        "really.....": 5,  # the unbounded run alternative, longer than the search window
+        "ab..": 2,
+        "10km": 2,
+        "100mph": 3,
+        "U.S.": 0,  # a period after a capital letter is no suffix
+        "etc.": 1,
+        "it's": 2,
+        "end!!": 1,
+        "http://example.com/path),": 1,
+    }
+    for text, length in cases.items():
+        match = splitter._suffix(text)
+        assert (match.end() - match.start() if match else 0) == length, text
+        assert splitter._find_suffix(text) == length, text

@@ -17,8 +17,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-import numpy as np
-
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import ratio, spec, terminal_punctuation
@@ -54,6 +52,8 @@ class LineVerdict:
     policy: bool
     cleaned: str
     segment_signals: dict[str, bool]
+    sentences: int = -1  # spaCy-compatible sentences and words of `cleaned` (-1: not counted yet)
+    words: int = -1
 
     @property
     def removed(self) -> bool:
@@ -154,11 +154,12 @@ def _cached_line(stripped: str, keywords: bool) -> LineVerdict:
     return verdict
 
 
-def _c4_lines(text: str) -> C4Result:
-    """C4's line rules over `text`: the result without its sentence and word counts (0)."""
+def _c4_lines(text: str) -> tuple[C4Result, list[LineVerdict]]:
+    """C4's line rules over `text`: the result without its sentence and word counts (0),
+    and the verdicts of the lines kept, in order."""
     verdicts: dict[str, LineVerdict] = {}
     first_rule: str | None = None
-    kept: list[str] = []
+    kept: list[LineVerdict] = []
     removed = 0
     lower_text = text.lower()
     # Removing a citation marker can join a keyword ("java[1]script"): then test every line.
@@ -174,10 +175,10 @@ def _c4_lines(text: str) -> C4Result:
             elif verdict.curly_bracket and not verdict.javascript:
                 first_rule = "curly_bracket"
         if not verdict.removed:
-            kept.append(verdict.cleaned)
+            kept.append(verdict)
         elif stripped:
             removed += 1
-    return C4Result(verdicts, first_rule, 0, kept, removed, 0)
+    return C4Result(verdicts, first_rule, 0, [v.cleaned for v in kept], removed, 0), kept
 
 
 def c4_documents(texts: list[str]) -> list[C4Result]:
@@ -185,19 +186,22 @@ def c4_documents(texts: list[str]) -> list[C4Result]:
 
     datatrove stops at the first line that triggers a document rule (lorem ipsum before
     javascript before curly bracket, in its order); `first_document_rule` records it.
-    Sentences and words are counted with spaCy-compatible rules on the lines that are kept,
-    for the whole batch at once.
+    Sentences and words are counted with spaCy-compatible rules on the lines that are kept:
+    once per distinct line (the count is kept on the line's shared verdict), all of a
+    batch's new lines at once.
     """
-    results = [_c4_lines(text) for text in texts]
-    lines = [line for result in results for line in result.kept_lines]
-    sentences, words = english_splitter().sentences_and_words_batch(lines)
-    line_counts = np.fromiter((len(r.kept_lines) for r in results), dtype=np.int64, count=len(results))
-    doc_of = np.repeat(np.arange(len(results)), line_counts)
-    doc_sentences = np.bincount(doc_of, weights=sentences, minlength=len(results)).astype(np.int64).tolist()
-    doc_words = np.bincount(doc_of, weights=words, minlength=len(results)).astype(np.int64).tolist()
-    for result, sentence_count, word_count in zip(results, doc_sentences, doc_words, strict=True):
-        result.sentence_count = sentence_count
-        result.kept_words = word_count
+    pairs = [_c4_lines(text) for text in texts]
+    pending = list({id(v): v for _, kept in pairs for v in kept if v.sentences < 0}.values())
+    if pending:
+        sentences, words = english_splitter().sentences_and_words_batch([v.cleaned for v in pending])
+        for verdict, sentence_count, word_count in zip(pending, sentences.tolist(), words.tolist(), strict=True):
+            verdict.sentences = sentence_count
+            verdict.words = word_count
+    results = []
+    for result, kept in pairs:
+        result.sentence_count = sum(v.sentences for v in kept)
+        result.kept_words = sum(v.words for v in kept)
+        results.append(result)
     return results
 
 

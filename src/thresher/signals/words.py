@@ -39,6 +39,7 @@ class SpacyEnglishSplitter:
     def __init__(self, rules: dict[str, Any]) -> None:
         self._prefix = re.compile(rules["prefix"]).search
         self._suffix = re.compile(rules["suffix"]).search
+        self._suffix_window, self._suffix_runs = _suffix_shape(rules["suffix"])
         self._infix = re.compile(rules["infix"]).finditer
         self._url = re.compile(rules["url"]).match if rules.get("url") else None
         self._token_match = re.compile(rules["token_match"]).match if rules.get("token_match") else None
@@ -66,7 +67,24 @@ class SpacyEnglishSplitter:
         return match.end() - match.start() if match is not None else 0
 
     def _find_suffix(self, text: str) -> int:
-        match = self._suffix(text)
+        """Length of the suffix spaCy's `suffix_search` finds (its leftmost match).
+
+        Every alternative of the suffix pattern ends at the end of the text, so a match
+        starting more than `_suffix_window` characters before the end can only be one of
+        the unbounded "run of one character" alternatives (`\\.\\.+$`), which starts where
+        the trailing run starts; otherwise searching the last characters finds the same
+        match (look-behinds still see the characters before the search position).
+        """
+        window = self._suffix_window
+        size = len(text)
+        if window is not None and size > window and "\n" not in text:
+            for char in self._suffix_runs:
+                run = size - len(text.rstrip(char))
+                if run >= 2 and size - run < size - window:
+                    return run
+            match = self._suffix(text, size - window)
+        else:
+            match = self._suffix(text)
         return match.end() - match.start() if match is not None else 0
 
     def _infix_matches(self, text: str) -> list[re.Match[str]]:
@@ -384,6 +402,37 @@ class SpacyEnglishSplitter:
             else:
                 out.extend(self.chunk_tokens(run))
         return out
+
+
+def _suffix_shape(pattern: str) -> tuple[int | None, tuple[str, ...]]:
+    """(longest match of the bounded alternatives, characters c of `cc+$` alternatives) of a
+    suffix pattern whose alternatives all end with `$`; (None, ()) for any other shape."""
+    from re import _parser  # type: ignore[attr-defined]
+
+    tree = _parser.parse(pattern)
+    if len(tree.data) != 1 or str(tree.data[0][0]) != "BRANCH":
+        return None, ()
+    window = 0
+    runs: list[str] = []
+    for alternative in tree.data[0][1][1]:
+        items = list(alternative.data)
+        if not items or items[-1] != (_parser.AT, _parser.AT_END):
+            return None, ()
+        if (
+            len(items) == 3
+            and items[0][0] == _parser.LITERAL
+            and items[1][0] == _parser.MAX_REPEAT
+            and items[1][1][0] == 1
+            and items[1][1][1] == _parser.MAXREPEAT
+            and list(items[1][1][2].data) == [items[0]]
+        ):
+            runs.append(chr(items[0][1]))
+            continue
+        _low, high = alternative.getwidth()
+        if high >= _parser.MAXREPEAT:
+            return None, ()
+        window = max(window, high)
+    return window, tuple(runs)
 
 
 _RUNS = re.compile(r"\s+|\S+")
