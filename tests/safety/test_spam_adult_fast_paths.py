@@ -13,6 +13,8 @@ import re
 
 import pytest
 
+import thresher.safety.spam as spam_module
+from thresher.document import Document, Segment
 from thresher.safety.adult import _RUN, shipped_lexicon, trie_pattern
 from thresher.safety.spam import (
     _CLICKBAIT_PHRASES,
@@ -21,9 +23,11 @@ from thresher.safety.spam import (
     _STRIP,
     CLICKBAIT,
     CLICKBAIT_STEMS,
+    SpamAnnotator,
     clickbait_count,
     handle_count,
     script_counts,
+    spam_features,
 )
 
 FRAGMENTS = [
@@ -159,3 +163,63 @@ def test_adult_prefilters_change_no_hit(seed: int) -> None:
         if "." in text:
             unfiltered += lexicon.domain_hits(text)
         assert lexicon.hits(text) == unfiltered, text
+
+
+BATCH_EDGES = [
+    "", "Aa", "", "İs It The Best", "The and Of It For A B", "3Abc Def Ghi", "ǅa Bb Cc", "Ⅻ Ab Cd",
+    "Der Hund und die Katze ist nicht mit dem Mann. The cat and the dog of the house",
+    "Привет мир, как дела сегодня? The cat and the dog", "Atlético, landfrauenküche, liège, ñandú and the",
+    "x_y", "abcDe", "ABCDEFGHI", "abc١٢", "shock", "ſhock", "İ", "plain words only here",
+]  # fmt: skip
+
+
+def test_batched_features_equal_the_per_text_functions() -> None:
+    texts = random_texts(2000, 3) + BATCH_EDGES
+    batch = spam_module._Batch.of(texts)
+    assert spam_module.headline_ratios(texts, batch) == [spam_module.headline_ratio(t) for t in texts]
+    assert spam_module.language_counts(texts, batch) == [spam_module.language_count(t) for t in texts]
+    handles = spam_module.handle_candidates(batch)
+    clickbait = spam_module.clickbait_candidates(texts, batch)
+    for text, maybe_handles, maybe_clickbait in zip(texts, handles, clickbait, strict=True):
+        assert maybe_handles or handle_count(text) == 0, text
+        assert maybe_clickbait or clickbait_count(text) == 0, text
+
+
+def test_batched_edge_values() -> None:
+    texts = ["Mainz Stuns Hoffenheim in Thriller", "", "the mayor met Anna Lee on Friday"]
+    assert spam_module.headline_ratios(texts) == [0.8, 0.0, round(3 / 7, 4)]
+    assert spam_module.language_counts(["Der Hund und die Katze ist nicht. The cat and the dog of it", ""]) == [2, 0]
+    assert spam_module.headline_ratios([]) == [] and spam_module.language_counts([]) == []
+
+
+def test_annotator_equals_spam_features_per_segment() -> None:
+    texts = random_texts(300, 5) + BATCH_EDGES
+    text = "\n".join(texts)
+    document = Document(id="d", text=text)
+    start = 0
+    for piece in texts:
+        document.analysis.segments.append(Segment(start, start + len(piece), "main"))
+        start += len(piece) + 1
+    SpamAnnotator().annotate([document])
+    for piece, segment in zip(texts, document.analysis.segments, strict=True):
+        features = spam_features(piece)
+        assert segment.signals == {
+            "spam": features.score(),
+            "spam_separators": features.separators,
+            "spam_repeated_items": features.repeated_items,
+            "spam_headline_ratio": features.headline_ratio,
+            "spam_clickbait": features.clickbait,
+            "spam_handles": features.handles,
+            "spam_languages": features.languages,
+        }, piece
+
+
+def test_no_non_ascii_non_letter_lower_cases_to_a_letter_or_to_ascii() -> None:
+    """What `language_counts` relies on to read stop words off the ASCII letters."""
+    letter = re.compile(r"[^\W\d_]")
+    for code in range(128, 0x110000):
+        char = chr(code)
+        if not letter.match(char):
+            lower = char.lower()
+            if lower != char:
+                assert not any(letter.match(c) or c.isascii() for c in lower), hex(code)

@@ -580,6 +580,29 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     return result
 
 
+def clickbait_candidates(texts: list[str], batch: _Batch) -> np.ndarray:
+    """Which texts may hold clickbait: the stem test of `clickbait_count`, over the whole batch.
+
+    The texts are joined by newlines (in no stem) and lower-cased once; a stem found there
+    marks its text. When lower-casing changed the length ("İ" becomes two characters),
+    positions no longer line up and each text is tested alone. Texts holding a character
+    that IGNORECASE folds to an ASCII letter are always candidates.
+    """
+    n = len(texts)
+    candidates = np.zeros(n, dtype=bool)
+    if not n:
+        return candidates
+    lower = "\n".join(texts).lower()
+    if len(lower) == len(batch.codes) + n - 1:
+        found = np.fromiter((m.start() for m in _STEMS.finditer(lower)), dtype=np.int64)
+        candidates[np.searchsorted(batch.starts + np.arange(n), found, side="right") - 1] = True
+    else:
+        candidates[:] = [bool(_STEMS.search(text.lower())) for text in texts]
+    folds = np.flatnonzero(np.isin(batch.codes, [ord(c) for c in _FOLDS_TO_ASCII]))
+    candidates[batch.text_of(folds)] = True
+    return candidates
+
+
 def handle_candidates(batch: _Batch) -> np.ndarray:
     """Which texts may hold a handle: the class test of `handle_count`, over the whole batch.
 
@@ -652,14 +675,15 @@ class SpamAnnotator:
         batch = _Batch.of(texts)
         headlines = headline_ratios(texts, batch)  # batched: per-word and per-character work
         languages = language_counts(texts, batch)
-        may_have_handles = handle_candidates(batch)
-        rows = zip(texts, headlines, languages, may_have_handles.tolist(), where, strict=True)
-        for text, headline, language, maybe_handles, (d, s) in rows:
+        may_have_handles = handle_candidates(batch).tolist()
+        may_be_clickbait = clickbait_candidates(texts, batch).tolist()
+        rows = zip(texts, headlines, languages, may_have_handles, may_be_clickbait, where, strict=True)
+        for text, headline, language, maybe_handles, maybe_clickbait, (d, s) in rows:
             # spam_features(text, headline, language), inlined: no object per segment.
             separators = len(SEPARATOR.findall(text))
             items = split_items(text) if separators else [text] if text.strip() else []
             repeated = repeated_items(items) if len(items) > 1 else 0
-            clickbait = clickbait_count(text)
+            clickbait = len(CLICKBAIT.findall(text)) if maybe_clickbait else 0
             handles = len(_HANDLE_TOKEN.findall(text)) if maybe_handles else 0
             signals = documents[d].analysis.segments[s].signals
             signals["spam"] = spam_score(
