@@ -357,8 +357,16 @@ class SpacyEnglishSplitter:
     def _transition(self, chunk: str) -> tuple[bool, int, bool, int, int]:
         """A chunk's effect on the sentencizer: (seen after, new sentences) from seen=False and from
         seen=True, then its number of tokens."""
-        effect: list[bool | int] = []
         tokens = self.chunk_tokens(chunk)
+        if len(tokens) == 1 and tokens[0][:1].isalnum():
+            # one token starting with a letter or digit: neither punctuation nor sentence-final
+            # (no sentence-final character is alphanumeric), so it starts a sentence after one
+            result = (False, 0, False, 1, 1)
+            if len(self._transitions) >= _CACHE_LIMIT:
+                self._transitions.clear()
+            self._transitions[chunk] = result
+            return result
+        effect: list[bool | int] = []
         for seen in (False, True):
             count = 0
             for token in tokens:
