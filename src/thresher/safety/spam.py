@@ -677,24 +677,40 @@ class SpamAnnotator:
         languages = language_counts(texts, batch)
         may_have_handles = handle_candidates(batch).tolist()
         may_be_clickbait = clickbait_candidates(texts, batch).tolist()
-        rows = zip(texts, headlines, languages, may_have_handles, may_be_clickbait, where, strict=True)
-        for text, headline, language, maybe_handles, maybe_clickbait, (d, s) in rows:
-            # spam_features(text, headline, language), inlined: no object per segment.
-            separators = len(SEPARATOR.findall(text))
-            items = split_items(text) if separators else [text] if text.strip() else []
-            repeated = repeated_items(items) if len(items) > 1 else 0
+        # A separator needs one of its middle characters in the text.
+        middles = np.flatnonzero(np.isin(batch.codes, [ord(c) for c in "|•·/"]))
+        has_middle = np.zeros(len(texts), dtype=bool)
+        has_middle[batch.text_of(middles)] = True
+        rows = zip(
+            texts, headlines, languages, may_have_handles, may_be_clickbait, has_middle.tolist(), where, strict=True
+        )
+        for text, headline, language, maybe_handles, maybe_clickbait, maybe_separators, (d, s) in rows:
+            # spam_features(text, headline, language), inlined: no object per segment, and
+            # each regex only on the texts its batch test let through.
+            separators = len(SEPARATOR.findall(text)) if maybe_separators else 0
+            repeated = items = 0  # without separators: one item at most, nothing repeats
+            if separators:
+                pieces = split_items(text)
+                items = len(pieces)
+                repeated = repeated_items(pieces) if items > 1 else 0
             clickbait = len(CLICKBAIT.findall(text)) if maybe_clickbait else 0
             handles = len(_HANDLE_TOKEN.findall(text)) if maybe_handles else 0
-            signals = documents[d].analysis.segments[s].signals
-            signals["spam"] = spam_score(
-                len(text.split()), separators, len(items), repeated, headline, clickbait, handles, language
+            if separators > 2 or clickbait or handles or headline > 0.3 or repeated or language >= 2:
+                words = len(text.split())
+                score = spam_score(words, separators, items, repeated, headline, clickbait, handles, language)
+            else:
+                score = 0.0  # every probability of `spam_score` is 0 whatever the word count
+            documents[d].analysis.segments[s].signals.update(
+                {
+                    "spam": score,
+                    "spam_separators": separators,
+                    "spam_repeated_items": repeated,
+                    "spam_headline_ratio": headline,
+                    "spam_clickbait": clickbait,
+                    "spam_handles": handles,
+                    "spam_languages": language,
+                }
             )
-            signals["spam_separators"] = separators
-            signals["spam_repeated_items"] = repeated
-            signals["spam_headline_ratio"] = headline
-            signals["spam_clickbait"] = clickbait
-            signals["spam_handles"] = handles
-            signals["spam_languages"] = language
         for document in documents:
             document.analysis.signals["spam"] = document_max(document, "spam")
             document.analysis.signals["main_spam"] = main_flagged_share(document, "spam")
