@@ -341,6 +341,7 @@ class _Batch:
     codes: np.ndarray
     starts: np.ndarray
     lengths: np.ndarray
+    flags: np.ndarray  # `_CHAR_FLAGS` of each code point
 
     @classmethod
     def of(cls, texts: list[str]) -> _Batch:
@@ -351,7 +352,7 @@ class _Batch:
         codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         if len(codes):
             _fill_tables(codes)
-        return cls(codes, starts, lengths)
+        return cls(codes, starts, lengths, _CHAR_FLAGS[codes])
 
     def text_of(self, positions: np.ndarray) -> np.ndarray:
         """Index of the text holding each position (empty texts hold none)."""
@@ -359,7 +360,7 @@ class _Batch:
 
     def per_text(self, mask: np.ndarray) -> np.ndarray:
         """How many positions of each text are set in `mask`."""
-        running = np.zeros(len(mask) + 1, dtype=np.int64)
+        running = np.zeros(len(mask) + 1, dtype=np.int32 if len(mask) < 2**31 else np.int64)
         np.cumsum(mask, out=running[1:])
         return running[self.starts + self.lengths] - running[self.starts]
 
@@ -370,11 +371,11 @@ def headline_ratios(texts: list[str], batch: _Batch | None = None) -> list[float
     total = len(codes)
     if total == 0:
         return [0.0] * n
-    flags = _CHAR_FLAGS[codes]
+    flags = batch.flags
     # A run of word characters ends at a non-word character or where a text starts.
     breaks = (flags & _WORDCHAR_BIT) == 0
     breaks[starts[lengths > 0]] = True
-    run = np.cumsum(breaks)
+    run = np.cumsum(breaks, dtype=np.int32 if total < 2**31 else np.int64)
     # The first letter of a run follows a non-letter: among such letters, keep each run's first.
     letter = (flags & _LETTER_BIT) > 0
     after_other = letter.copy()
@@ -528,14 +529,16 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     pairs, counts = np.unique(batch.text_of(others) * len(_SCRIPT_NAMES) + scripts[others], return_counts=True)
     foreign = np.bincount(pairs[counts >= 10] // len(_SCRIPT_NAMES), minlength=n)
     # Diacritic groups present per text.
-    marked = np.flatnonzero(_DIACRITIC_BITS[codes])
+    non_ascii = np.flatnonzero(codes >= 128)  # diacritics and non-ASCII letters are all here
+    marks = _DIACRITIC_BITS[codes[non_ascii]]
+    marked = marks > 0
     bits = np.zeros(n, dtype=np.uint8)
-    np.bitwise_or.at(bits, batch.text_of(marked), _DIACRITIC_BITS[codes][marked])
+    np.bitwise_or.at(bits, batch.text_of(non_ascii[marked]), marks[marked])
     groups = np.unpackbits(bits[:, None], axis=1).sum(axis=1)
     # Stop words of texts without non-ASCII letters.
-    flags = _CHAR_FLAGS[codes]
-    non_ascii_letter = batch.per_text((codes >= 128) & ((flags & _LETTER_BIT) > 0)) > 0
-    ascii_letter = ((codes >= 65) & (codes <= 90)) | ((codes >= 97) & (codes <= 122))
+    non_ascii_letter = np.zeros(n, dtype=bool)
+    non_ascii_letter[batch.text_of(non_ascii[(batch.flags[non_ascii] & _LETTER_BIT) > 0])] = True
+    ascii_letter = ((batch.flags & _LETTER_BIT) > 0) & (codes < 128)
     starts = ascii_letter.copy()
     starts[1:] &= ~ascii_letter[:-1]
     starts[batch.starts[batch.lengths > 0]] = ascii_letter[batch.starts[batch.lengths > 0]]
