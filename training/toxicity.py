@@ -126,6 +126,8 @@ def hashed_linear(
     y_test: np.ndarray,
     buckets: int,
     extra_negatives: list[str],
+    scale_power: float = 0.5,
+    char_min: int = 2,
 ) -> tuple[ToxicityModel, dict[str, float]]:
     """Choose C on a validation split of the training tweets, refit, score the test part.
 
@@ -134,7 +136,7 @@ def hashed_linear(
     model ordinary prose; a few hundred web paragraphs teach it that "kitchen" or "that
     gets better" are not evidence. The training prior used for the correction counts them.
     """
-    config = FeatureConfig(buckets=buckets)
+    config = FeatureConfig(buckets=buckets, scale_power=scale_power, char_min=char_min)
     fit_texts, val_texts, y_fit, y_val = train_test_split(
         train_texts, y_train, test_size=0.15, random_state=SEED, stratify=y_train
     )
@@ -341,6 +343,10 @@ def main() -> None:
     parser.add_argument("--no-save", action="store_true", help="compare only; do not write the model file")
     parser.add_argument("--buckets", type=int, nargs="+", default=[1 << 18], help="hash sizes to compare")
     parser.add_argument("--no-fasttext", action="store_true")
+    parser.add_argument("--char-min", type=int, default=2, help="shortest character n-gram")
+    parser.add_argument(
+        "--scale-power", type=float, default=0.5, help="occurrence weight occurrences**-p per block (0.5 or 1)"
+    )
     parser.add_argument(
         "--no-news-negatives", action="store_true", help="train on the tweets only (no news paragraphs)"
     )
@@ -362,7 +368,9 @@ def main() -> None:
 
     chosen: tuple[ToxicityModel, dict[str, float]] | None = None
     for buckets in args.buckets:
-        model, result = hashed_linear(train_texts, y_train, test_texts, y_test, buckets, negatives)
+        model, result = hashed_linear(
+            train_texts, y_train, test_texts, y_test, buckets, negatives, args.scale_power, args.char_min
+        )
         # Between hash sizes, the validation figure decides (never the test part).
         if chosen is None or result["validation_macro_f1_binary"] > chosen[1]["validation_macro_f1_binary"] + 0.002:
             chosen = (model, result)

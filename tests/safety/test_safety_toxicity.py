@@ -26,7 +26,7 @@ def test_features_are_deterministic_and_l2_normalised_per_block() -> None:
     assert first == third  # same text, same features, wherever it sits in the batch
     # Two blocks (characters, words), each of unit length: squared values sum to 2.
     assert float(np.sum(vals[rows == 0] ** 2)) == pytest.approx(2.0)
-    # An empty text is the padding " " alone: shorter than a 3-gram, no words, no features.
+    # An empty text is the padding " " alone: shorter than a 2-gram, no words, no features.
     assert not np.any(rows == 1)
 
 

@@ -66,10 +66,11 @@ def test_normalize_batch_is_normalize_per_text() -> None:
 
 
 def test_feature_layout_on_a_hand_made_text() -> None:
-    """ " ab cd " holds 5 + 4 + 3 character 3..5-grams; "ab", "cd" and one bigram are the words."""
+    """The padded " ab cd " holds 6 + 5 + 4 + 3 character 2..5-grams; the words are "ab", "cd", one bigram."""
     rows, cols, vals = hashed_features(["ab cd"], FeatureConfig(buckets=1 << 12))
-    assert rows.tolist() == [0] * 15
-    assert sorted(np.round(np.abs(vals), 6).tolist()) == [0.288675] * 12 + [0.57735] * 3
+    assert rows.tolist() == [0] * 21
+    # Every occurrence weighs 1/sqrt(its block's size): 1/sqrt(18) and 1/sqrt(3).
+    assert sorted(np.round(np.abs(vals), 6).tolist()) == [0.235702] * 18 + [0.57735] * 3
     assert int(cols.max()) < 1 << 12
 
 
@@ -91,7 +92,7 @@ def test_character_blocks_start_at_each_row() -> None:
     config = FeatureConfig(buckets=1 << 10)
     blocks = feature_blocks(["ab", "", "cde"], config)
     chars = [block for block in blocks if block.starts is not None]
-    assert len(chars) == 3  # n = 3, 4, 5
+    assert len(chars) == 4  # n = 2, 3, 4, 5
     # Rows " ab ", " ", " cde " joined by NUL: row 1 opens at the first NUL (position 4).
     assert chars[0].starts.tolist() == [0, 4, 6]
     assert chars[0].rows.tolist() == [0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2][: chars[0].slots.size]

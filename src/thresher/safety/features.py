@@ -57,9 +57,12 @@ class FeatureConfig:
     """The hashing layout; stored beside the weights so a model is never read with another."""
 
     buckets: int = 1 << 18
-    char_min: int = 3
+    char_min: int = 2
     char_max: int = 5
     word_bigrams: bool = True
+    # Each occurrence weighs occurrences(block, row) ** -scale_power: 0.5 gives unit length
+    # when no n-gram repeats; 1.0 is a mean (repeats cannot inflate a long text's norm).
+    scale_power: float = 0.5
 
     def __post_init__(self) -> None:
         if self.buckets & (self.buckets - 1):
@@ -178,9 +181,9 @@ def _slots(keys: np.ndarray, config: FeatureConfig) -> np.ndarray:
     return (keys * _MIX) >> np.uint64(64 - config.buckets.bit_length())
 
 
-def _unit_scale(counts: np.ndarray) -> np.ndarray:
+def _unit_scale(counts: np.ndarray, power: float = 0.5) -> np.ndarray:
     """1/sqrt(occurrences) per row, so each block of a row has unit length (1 for an empty block)."""
-    return 1.0 / np.sqrt(np.maximum(counts, 1))
+    return np.maximum(counts, 1).astype(np.float64) ** -power
 
 
 def _char_blocks(
@@ -190,7 +193,7 @@ def _char_blocks(
     size = codes.shape[0]
     # A padded text of L code points holds L - n + 1 n-grams, so the block size needs no count.
     counts = sum(np.maximum(lengths - n + 1, 0) for n in range(config.char_min, config.char_max + 1))
-    scale = _unit_scale(np.asarray(counts))
+    scale = _unit_scale(np.asarray(counts), config.scale_power)
     # next_sep[i]: position of the first NUL at or after i (size when none), so an n-gram
     # starting at i stays inside its text exactly when i + n <= next_sep[i].
     sep_positions = np.flatnonzero(codes == 0)
@@ -235,11 +238,11 @@ def _word_blocks(codes: np.ndarray, row_of_pos: np.ndarray, rows: int, config: F
     word_rows = row_of_pos[starts]
     counts = np.bincount(word_rows, minlength=rows)
     if not config.word_bigrams or word_keys.size < 2:
-        return [FeatureBlock("word", word_rows, _slots(word_keys, config), _unit_scale(counts))]
+        return [FeatureBlock("word", word_rows, _slots(word_keys, config), _unit_scale(counts, config.scale_power))]
     same_row = word_rows[1:] == word_rows[:-1]
     bigram_rows = word_rows[1:][same_row]
     bigram_keys = (_mix(word_keys[:-1] + _BIGRAM_SALT) ^ word_keys[1:])[same_row]
-    scale = _unit_scale(counts + np.bincount(bigram_rows, minlength=rows))
+    scale = _unit_scale(counts + np.bincount(bigram_rows, minlength=rows), config.scale_power)
     return [
         FeatureBlock("word", word_rows, _slots(word_keys, config), scale),
         FeatureBlock("bigram", bigram_rows, _slots(bigram_keys, config), scale),

@@ -63,6 +63,7 @@ class ToxicityModel:
                 "char_min": self.config.char_min,
                 "char_max": self.config.char_max,
                 "word_bigrams": self.config.word_bigrams,
+                "scale_power": self.config.scale_power,
             },
             "train_prior": self.train_prior.tolist(),
             "target_prior": self.target_prior.tolist(),
