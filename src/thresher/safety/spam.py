@@ -285,10 +285,10 @@ def headline_ratio(text: str) -> float:
 # Per code point tables, filled one 256-code-point block at a time (only the blocks a batch
 # uses), each value read off the very regex or function the per-text code uses:
 # `_CHAR_FLAGS` bit 1 a word-start letter `[^\W\d_]`, bit 2 a word character `[\w'’-]`,
-# bit 4 upper-case (`str.isupper`); `_SCRIPT_IDS` the index of `_script(char)` in
+# bit 4 upper-case (`str.isupper`), bit 8 a digit `\d`; `_SCRIPT_IDS` the index of `_script(char)` in
 # `_SCRIPT_NAMES` (0: not a letter); `_DIACRITIC_BITS` bit g when the lower-cased character
 # holds a character of the g-th `DIACRITIC_GROUPS` group.
-_LETTER_BIT, _WORDCHAR_BIT, _UPPER_BIT = 1, 2, 4
+_LETTER_BIT, _WORDCHAR_BIT, _UPPER_BIT, _DIGIT_BIT = 1, 2, 4, 8
 _ALL_DIACRITICS = frozenset().union(*DIACRITIC_GROUPS.values())
 _CHAR_FLAGS = np.zeros(0x110000, dtype=np.uint8)
 _SCRIPT_IDS = np.zeros(0x110000, dtype=np.uint16)
@@ -298,6 +298,7 @@ _LATIN_ID = 1
 _FLAGS_FILLED = np.zeros(0x110000 >> 8, dtype=bool)
 _ONE_LETTER = re.compile(r"[^\W\d_]")
 _ONE_WORDCHAR = re.compile(r"[\w'’-]")
+_ONE_DIGIT = re.compile(r"\d")
 _SMALL_KEYS = np.array([int.from_bytes(w.encode(), "little") for w in _SMALL_WORDS], dtype=np.uint64)
 _SMALL_MAX = max(map(len, _SMALL_WORDS))
 
@@ -313,6 +314,8 @@ def _fill_tables(codes: np.ndarray) -> None:
             flags[match.start()] |= _LETTER_BIT
         for match in _ONE_WORDCHAR.finditer(chars):
             flags[match.start()] |= _WORDCHAR_BIT
+        for match in _ONE_DIGIT.finditer(chars):
+            flags[match.start()] |= _DIGIT_BIT
         scripts = [0] * 256
         diacritics = [0] * 256
         for offset, char in enumerate(chars):
@@ -610,8 +613,8 @@ def handle_candidates(batch: _Batch) -> np.ndarray:
     """Which texts may hold a handle: the class test of `handle_count`, over the whole batch.
 
     A handle holds "_", 3 ASCII letters then 2 digits, 3 lower-case letters then a capital
-    and a lower-case letter, or 9 capitals (see `handle_count`). A non-ASCII character counts
-    as a possible digit, since `\\d` matches non-ASCII digits. Windows spanning two texts only
+    and a lower-case letter, or 9 capitals (see `handle_count`); digits are what `\\d` matches,
+    non-ASCII decimal digits included. Windows spanning two texts only
     add candidates, which the exact regex then rules out.
     """
     codes = batch.codes
@@ -621,7 +624,7 @@ def handle_candidates(batch: _Batch) -> np.ndarray:
     lower = (codes >= 97) & (codes <= 122)
     upper = (codes >= 65) & (codes <= 90)
     letter = lower | upper
-    digit = ((codes >= 48) & (codes <= 57)) | (codes >= 128)
+    digit = (batch.flags & _DIGIT_BIT) > 0
 
     def window(*parts: np.ndarray) -> np.ndarray:
         size = len(codes) - len(parts) + 1
