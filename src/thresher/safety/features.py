@@ -14,9 +14,12 @@ Everything is computed for a whole batch at once over the concatenated code poin
   invertible modulo 2**64), and word bigrams from neighbouring word hashes;
 
 so there is no Python work per segment or per word. Occurrences are not merged: each one is
-a ±1/sqrt(n) entry (n = occurrences of its block in the row), which is what a sparse matrix
-sums into the L2-normalised count vector when hashes do not collide, and which a linear model
-can score with one gather and one `bincount`, with no sort of millions of keys.
+a ±1/sqrt(n) entry (n = occurrences of its block in the row), so a sparse matrix sums them
+into the block's count vector over sqrt(n) (unit length when no n-gram repeats). The exact
+L2 norm would need the occurrences merged, a sort of millions of keys that cost more than
+everything else together; this way a linear model scores a batch with one weight gather per
+occurrence and one reduction per row. On the validation split (character 3..5-grams, C=64)
+this scaling gave binary macro-F1 0.923, against 0.917 for n**-0.75 and 0.902 for a mean.
 """
 
 from __future__ import annotations
@@ -138,7 +141,7 @@ def _is_word(codes: np.ndarray) -> np.ndarray:
 
 
 def _mix(values: np.ndarray) -> np.ndarray:
-    """A 64-bit finaliser (splitmix-style) so low bits of the bucket index are well spread."""
+    """A 64-bit finaliser (splitmix-style): combines two word hashes into a bigram hash."""
     values = values ^ (values >> np.uint64(31))
     values = values * _MIX
     values = values ^ (values >> np.uint64(29))
