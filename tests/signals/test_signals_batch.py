@@ -39,3 +39,19 @@ def test_batch_matches_reference() -> None:
         expected = gopher_repetition_signals(document.text, words)
         expected.update(gopher_quality_signals(document.text, words))
         assert document.analysis.signals == expected, document.text
+
+
+def test_batch_matches_reference_on_unicode_and_punctuation() -> None:
+    # non-ASCII words (the character hashes of new words are computed in one NumPy pass),
+    # affixes the splitter cuts, and repeats made of different chunkings of the same characters
+    pieces = ["naïve", "café", "“quoted”", "don't", "U.S.", "日本語", "😀", "ab", "c", "abc", "(x)", "well-known"]
+    rng = random.Random(11)
+    texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(80)]
+    texts += ["naïve café " * 6, "ab c abc ab c abc ab c abc ab c abc"]
+    documents = [Document(id=str(i), text=text) for i, text in enumerate(texts)]
+    GopherSignals().annotate(documents)
+    for document in documents:
+        words = document_words(document.text)
+        expected = gopher_repetition_signals(document.text, words)
+        expected.update(gopher_quality_signals(document.text, words))
+        assert document.analysis.signals == expected, document.text

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from functools import lru_cache
 from itertools import islice
 
 from thresher.annotator import SignalSpec
@@ -28,12 +27,9 @@ DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
 Signals = dict[str, float | int | None]
 
 
-@lru_cache(maxsize=4096)
 def document_words(text: str) -> list[str]:
-    """The document's English words, memoised: several annotators of one batch need them.
-
-    Callers must not mutate the returned list.
-    """
+    """The document's English words (spaCy-compatible; each white-space chunk is tokenised once
+    per process by the splitter's chunk cache, so no cache of whole texts is needed)."""
     return split_into_words(text)
 
 
