@@ -1,9 +1,10 @@
 """Batch (NumPy) versions of the word-level Gopher statistics.
 
 The per-document functions in `gopher.py` are the readable reference; these compute the
-same numbers for a whole batch at once: every word of the batch becomes an integer id
-(one dict lookup per word, in C through `map`), per-word facts are looked up in arrays,
-and n-gram statistics become sorts and group-bys over 64-bit keys. Tests check that both
+same numbers for a whole batch at once: every white-space chunk of the batch becomes an
+integer id (one dict lookup per chunk, in C through `map`, shared with language ID through
+`CHUNKS`), chunk ids expand to word ids and per-word facts through array gathers, and
+n-gram statistics become sorts and group-bys over 64-bit keys. Tests check that both
 give identical values.
 
 N-gram keys are 64-bit hashes: of the word-id tuple for the top n-grams (datatrove joins
