@@ -64,3 +64,26 @@ def test_verify_by_is_validated() -> None:
         parse_dedup_settings({"verify_by": "exact"}, "p.toml")
     with pytest.raises(ValueError, match="verify_by"):
         DedupSettings(verify_by="exact")
+
+
+def test_verification_reads_sets_from_file_in_chunks_like_the_in_memory_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chunked positioned reads give the same verdicts as `set_jaccard` over all sets in memory."""
+    import importlib
+
+    plan_module = importlib.import_module("thresher.dedup.plan")
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 40, size=60)
+    sets = [np.unique(rng.integers(0, 80, size=c)).astype(np.uint32) for c in counts]
+    counts = np.array([len(s) for s in sets], dtype=np.int64)
+    values = np.concatenate(sets)
+    path = tmp_path / "sets.u32"
+    path.write_bytes(values.tobytes())
+    left = rng.integers(0, 60, size=300)
+    right = rng.integers(0, 60, size=300)
+    offsets = np.concatenate(([0], np.cumsum(counts)))
+    expected = set_jaccard(values, offsets, left, right) >= 0.3
+    monkeypatch.setattr(plan_module, "_VERIFY_CHUNK_VALUES", 50)  # many chunks
+    got = plan_module._verified_exact(path, counts, left, right, 0.3)
+    assert got.tolist() == expected.tolist() and 0 < got.sum() < len(got)
