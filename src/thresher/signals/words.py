@@ -338,20 +338,7 @@ class SpacyEnglishSplitter:
         if self._final_char.search(text) is None:
             return 1
         if _OTHER_SPACE.search(text) is None:
-            transitions = self._transitions
-            seen = False
-            count = 1
-            for chunk in text.split(" "):
-                effect = transitions.get(chunk)
-                if effect is None:
-                    effect = self._transition(chunk)
-                if seen:
-                    seen = effect[2]
-                    count += effect[3]
-                else:
-                    seen = effect[0]
-                    count += effect[1]
-            return count
+            return self.sentences_and_words(text)[0]  # the one chunk-transition loop
         return self._sentence_count_slow(text)
 
     def _transition(self, chunk: str) -> tuple[bool, int, bool, int, int]:
