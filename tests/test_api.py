@@ -6,6 +6,8 @@ from pathlib import Path
 
 import thresher
 from conftest import GOOD_TEXT, good_records, write_jsonl
+from thresher.document import Document
+from thresher.pipeline import Pipeline
 
 
 def test_analyze_returns_the_thresher_structure():
@@ -49,3 +51,28 @@ def test_run_mirrors_the_cli(tmp_path: Path):
     summary = thresher.run([source], tmp_path / "out", policy="default", workers=1)
     assert summary["read"] == 4 and summary["kept"] == 4
     assert (tmp_path / "out" / "summary.json").exists()
+
+
+def test_analysis_pauses_the_cyclic_collector_only_while_it_runs() -> None:
+    import gc
+
+    pipeline = Pipeline(policy="default")
+    seen: list[bool] = []
+
+    class Probe:
+        name = "probe"
+        signals = ()
+
+        def annotate(self, documents: list[Document]) -> None:
+            seen.append(gc.isenabled())
+
+    pipeline.annotators.append(Probe())
+    assert gc.isenabled()
+    pipeline.analyze_documents([Document(id="a", text="Some text here. More text.")])
+    assert seen == [False] and gc.isenabled()
+    gc.disable()
+    try:
+        pipeline.analyze_documents([Document(id="b", text="Other text. And more.")])
+        assert seen == [False, False] and not gc.isenabled()
+    finally:
+        gc.enable()

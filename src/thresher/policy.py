@@ -14,6 +14,11 @@ Semantics, in order:
 4. Otherwise, a document with no kept segment is dropped (`nothing_kept`), one with some
    trimmed segments is `trim`, and the rest are `keep`.
 A rule whose signal has no value for a document (None, or not computed) does not fire.
+
+With `short_circuit = true` the pipeline stops annotating a document as soon as the
+document rules whose signals are computed so far drop it (datatrove's order of work): the
+decision and the reason are the same as without it; the signals of later annotators are
+absent from that document's record, and it costs less.
 """
 
 from __future__ import annotations
@@ -43,7 +48,16 @@ OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
 }
 _ORDERING_OPERATORS = {"<", "<=", ">", ">="}
 _MEMBERSHIP_OPERATORS = {"in", "not in"}
-_TOP_LEVEL_KEYS = {"name", "description", "annotators", "segments", "segment_rules", "document_rules", "dedup"}
+_TOP_LEVEL_KEYS = {
+    "name",
+    "description",
+    "annotators",
+    "short_circuit",
+    "segments",
+    "segment_rules",
+    "document_rules",
+    "dedup",
+}
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
 
 
@@ -92,6 +106,9 @@ class Policy:
     # Corpus-level deduplication ([dedup] table): a first pass over the inputs finds
     # duplicates; the run then drops them with their reason before any other rule.
     dedup: DedupSettings | None = None
+    # Stop annotating a document once a document rule has dropped it (as datatrove's filter
+    # chains do): the decision and its reason are the same, the later signals are absent.
+    short_circuit: bool = False
 
     @property
     def decides(self) -> bool:
@@ -101,6 +118,10 @@ class Policy:
     def decide(self, document: Document) -> None:
         """Set `document.analysis.decision`, its reasons and each segment's `kept` flag."""
         analysis = document.analysis
+        # `Rule.fires` inlined: this loop runs for every segment of every document.
+        segment_checks = [
+            (rule, rule.signal, OPERATORS[rule.op], rule.value, rule.kinds) for rule in self.segment_rules
+        ]
         for segment in analysis.segments:
             if self.keep_kinds is not None and segment.kind not in self.keep_kinds:
                 segment.kept = False
@@ -114,12 +135,14 @@ class Policy:
                         message=f"segment kind {segment.kind!r} is not kept by policy {self.name!r}",
                     )
                 )
-            for rule in self.segment_rules:
-                if rule.kinds is not None and segment.kind not in rule.kinds:
+            signals = segment.signals
+            for rule, signal, compare, threshold, kinds in segment_checks:
+                observed = signals.get(signal)
+                if observed is None or (kinds is not None and segment.kind not in kinds):
                     continue
-                if rule.fires(segment.signals):
+                if compare(observed, threshold):
                     segment.kept = False
-                    segment.reasons.append(rule.reason(segment.signals))
+                    segment.reasons.append(rule.reason(signals))
 
         for rule in self.document_rules:
             if rule.fires(analysis.signals):
@@ -266,6 +289,12 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     if duplicates:
         raise PolicyError(f"{source}: rule names must be unique; repeated: {duplicates}.")
     dedup = parse_dedup_settings(data["dedup"], source) if "dedup" in data else None
+    short_circuit = data.get("short_circuit", False)
+    if not isinstance(short_circuit, bool):
+        raise PolicyError(
+            f"{source}: 'short_circuit' must be true or false, got {short_circuit!r} "
+            f"({type(short_circuit).__name__})."
+        )
     return Policy(
         name=name,
         description=str(data.get("description", "")),
@@ -275,6 +304,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         document_rules=document_rules,
         source=source,
         dedup=dedup,
+        short_circuit=short_circuit,
     )
 
 

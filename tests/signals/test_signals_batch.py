@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 from thresher.document import Document
+from thresher.signals._batch import ChunkTable
 from thresher.signals.gopher import (
     GopherSignals,
     document_words,
@@ -54,3 +55,18 @@ def test_batch_matches_reference_on_unicode_and_punctuation() -> None:
     texts = [" ".join(rng.choice(pieces) for _ in range(rng.randint(0, 60))) for _ in range(80)]
     texts += ["naïve café " * 6, "ab c abc ab c abc ab c abc ab c abc"]
     _assert_batch_equals_reference(texts)
+
+
+def test_chunk_table_gathers_a_subset_of_the_last_batch_as_a_fresh_split_would() -> None:
+    table = ChunkTable()
+    texts = ["one two  three", "", "four\tfive\nsix", "two one"]
+    table.split(texts)
+    subset = [texts[3], texts[0], texts[1]]
+    index, counts, chunks = table.split(subset)
+    assert counts.tolist() == [2, 3, 0]
+    assert chunks == ["two", "one", "one", "two", "three"]
+    assert [table.strings[i] for i in index.tolist()] == chunks
+    # Texts that are not the last batch's objects (even if equal) are split afresh.
+    fresh = ["seven " + "eight"]
+    index, counts, chunks = table.split(fresh)
+    assert chunks == ["seven", "eight"] and counts.tolist() == [2]

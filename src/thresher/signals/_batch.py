@@ -55,12 +55,17 @@ class ChunkTable:
         self.generation = 0
         self.limit = limit
         self._last: tuple[list[str], tuple[np.ndarray, np.ndarray, list[str]]] | None = None
+        self._positions: dict[int, int] | None = None
 
     def split(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(chunk id of every chunk of the batch, chunks per text, the chunks), as `str.split`."""
         last = self._last
-        if last is not None and len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
-            return last[1]
+        if last is not None:
+            if len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
+                return last[1]
+            subset = self._subset(texts)
+            if subset is not None:
+                return subset
         split = [text.split() for text in texts]
         chunks = list(chain.from_iterable(split))
         index = np.fromiter(map(self.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
@@ -78,7 +83,29 @@ class ChunkTable:
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         result = (index, counts, chunks)
         self._last = (list(texts), result)
+        self._positions = None
         return result
+
+    def _subset(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
+        """The split of `texts` gathered from the last batch's, if each text is one of its objects.
+
+        A policy that stops annotating documents once a rule has dropped them (`short_circuit`)
+        passes later annotators a subset of the batch; this saves splitting it again.
+        """
+        assert self._last is not None
+        previous, (index, counts, chunks) = self._last
+        if self._positions is None:
+            self._positions = {id(text): i for i, text in enumerate(previous)}
+        found = list(map(self._positions.get, map(id, texts)))
+        if None in found:
+            return None
+        rows = np.array(found, dtype=np.int64)
+        starts = np.cumsum(counts) - counts
+        sizes = counts[rows]
+        offsets = np.repeat(starts[rows] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
+        spans = zip(starts[rows].tolist(), sizes.tolist(), strict=True)
+        picked = list(chain.from_iterable(chunks[start : start + size] for start, size in spans))
+        return index[offsets], sizes, picked
 
 
 CHUNKS = ChunkTable()
