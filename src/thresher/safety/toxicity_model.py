@@ -5,9 +5,20 @@ held-out split (see `training/toxicity.py`), it scored better (macro-F1 and ROC-
 running with NumPy only, so the run-time package needs neither scikit-learn nor a fastText build
 that would clash with the language-ID package's `fasttext` module.
 
-The file holds float16 weights `(buckets, 3)`, the biases, the class names, the class
-priors seen in training and the feature layout, and is read with `allow_pickle=False`, so
-loading it can never execute code and never touches the network.
+The shipped weights are two linear experts trained on the same features and added into one
+table (`combine_evidence`): a 3-class logistic regression (hate, offensive, none), whose
+hate-vs-offensive split names the label, and a binary one (toxic vs none) on features scaled
+by their naive-Bayes log-count ratio (`log_count_ratio`, NB-SVM style). Each contributes its
+log-odds against "none" with its training prior removed, so their sum is a product of
+experts and the stored `train_prior` is uniform. Adding them costs nothing at run time: the
+table has the shape and is scored exactly like a single model's. On the validation split
+the sum beat either expert alone (`training/toxicity.py` prints every candidate).
+
+The file holds float16 weights `(buckets, 3)`, the biases, the class names, the prior the
+stored scores are relative to and the feature layout, and is read with
+`allow_pickle=False`, so loading it can never execute code and never touches the network.
+A file of another layout (wrong classes, shapes or keys) is refused with a ValueError that
+names it.
 """
 
 from __future__ import annotations
@@ -29,9 +40,11 @@ CLASSES: tuple[str, ...] = ("hate", "offensive", "none")
 class ToxicityModel:
     """Weights plus the prior correction that turns tweet-trained scores into web scores.
 
-    `target_prior` replaces the training prior (most of the tweets are offensive) when
-    probabilities are computed: Bayes' rule says p_web(c|x) ∝ p_train(c|x) · π_web(c)/π_train(c).
-    Without it a model trained where toxicity is the majority calls ordinary text toxic.
+    `target_prior` replaces `train_prior` (the prior the stored scores carry; uniform for the
+    shipped product of experts, whose training prior, mostly offensive tweets, was removed
+    when it was built) when probabilities are computed: Bayes' rule says
+    p_web(c|x) ∝ p_train(c|x) · π_web(c)/π_train(c). Without it a model trained where
+    toxicity is the majority calls ordinary text toxic.
     """
 
     weights: np.ndarray
@@ -43,16 +56,38 @@ class ToxicityModel:
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ToxicityModel:
-        """Read a model written by `save` (no pickle, no network)."""
-        with np.load(path, allow_pickle=False) as data:
-            meta = json.loads(str(data["meta"]))
-            return cls(
-                weights=data["weights"].astype(np.float32),
-                bias=data["bias"].astype(np.float64),
-                config=FeatureConfig(**meta["config"]),
-                train_prior=np.asarray(meta["train_prior"], dtype=np.float64),
-                target_prior=np.asarray(meta["target_prior"], dtype=np.float64),
-            )
+        """Read a model written by `save` (no pickle, no network); ValueError for another file."""
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                meta = json.loads(str(data["meta"]))
+                model = cls(
+                    weights=data["weights"].astype(np.float32),
+                    bias=data["bias"].astype(np.float64),
+                    config=FeatureConfig(**meta["config"]),
+                    train_prior=np.asarray(meta["train_prior"], dtype=np.float64),
+                    target_prior=np.asarray(meta["target_prior"], dtype=np.float64),
+                )
+                classes = meta.get("classes")
+        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+            raise ValueError(f"{path} is not a toxicity model file ({type(error).__name__}: {error})") from error
+        expected = {
+            "classes": list(CLASSES),
+            "weights": (model.config.buckets, len(CLASSES)),
+            "bias": (len(CLASSES),),
+            "train_prior": (len(CLASSES),),
+            "target_prior": (len(CLASSES),),
+        }
+        found = {
+            "classes": classes,
+            "weights": model.weights.shape,
+            "bias": model.bias.shape,
+            "train_prior": model.train_prior.shape,
+            "target_prior": model.target_prior.shape,
+        }
+        wrong = [f"{key} {found[key]} (expected {value})" for key, value in expected.items() if found[key] != value]
+        if wrong:
+            raise ValueError(f"{path} is not a toxicity model of this layout: " + "; ".join(wrong))
+        return model
 
     def save(self, path: Path, extra: dict[str, object] | None = None) -> None:
         """Write float16 weights and the metadata as JSON text inside one compressed `.npz`."""
@@ -131,6 +166,41 @@ class ToxicityModel:
         probs = np.exp(scores)
         probs /= probs.sum(axis=1, keepdims=True)
         return probs
+
+
+def log_count_ratio(
+    columns: np.ndarray, magnitudes: np.ndarray, positive: np.ndarray, buckets: int, alpha: float = 1.0
+) -> np.ndarray:
+    """Per-bucket feature scale of NB-SVM: `1 + |log((p / sum p) / (q / sum q))|`.
+
+    `p` (`q`) is `alpha` plus the summed `magnitudes` of the entries in `columns` whose row is
+    toxic (not toxic), `positive` saying which. A bucket much more frequent in one class is
+    scaled up, so the logistic regression fitted on the scaled features needs smaller
+    weights (less L2 penalty) to use it; 1 + keeps every bucket usable. Training only: the
+    fitted weights are multiplied by the scale once, so run time never sees it.
+    """
+    positive = np.asarray(positive, dtype=bool)
+    p = alpha + np.bincount(columns[positive], weights=magnitudes[positive], minlength=buckets)
+    q = alpha + np.bincount(columns[~positive], weights=magnitudes[~positive], minlength=buckets)
+    return 1.0 + np.abs(np.log(p / p.sum()) - np.log(q / q.sum()))
+
+
+def combine_evidence(
+    class_weights: np.ndarray, class_bias: np.ndarray, toxic_weights: np.ndarray, toxic_bias: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """One `(buckets, 3)` table and bias from a 3-class and a binary expert (a product of experts).
+
+    `class_weights` `(buckets, 2)` and `class_bias` `(2,)` are the log-odds of hate and of
+    offensive against none, `toxic_weights` `(buckets,)` and `toxic_bias` the log-odds of
+    toxic against none, each with its training prior removed. Both toxic columns get the
+    binary evidence added and "none" is 0, so P(hate or offensive) / P(none) is the 3-class
+    ratio times the binary one, and hate vs offensive (the label) stays the 3-class call.
+    """
+    weights = np.zeros((class_weights.shape[0], 3))
+    weights[:, :2] = class_weights + np.asarray(toxic_weights)[:, None]
+    bias = np.zeros(3)
+    bias[:2] = np.asarray(class_bias) + toxic_bias
+    return weights, bias
 
 
 @lru_cache(maxsize=2)
