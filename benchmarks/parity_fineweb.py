@@ -27,8 +27,9 @@ filtering alone in each process, one core each, corpus already in memory.
 
 Ours runs as the `fineweb` policy ships: `short_circuit = true`, so, as in datatrove, a
 filter only reads the documents the earlier ones kept. The same corpus is also timed with
-every signal computed for every document (`short_circuit = false`), in a fresh process so
-neither run warms the other's caches; both ratios are printed.
+every signal computed for every document (`short_circuit = false`), and with C4's
+cross-document line cache off (the corpus repeats lines by construction), each in a fresh
+process so no run warms another's caches; every ratio is printed.
 """
 
 from __future__ import annotations
@@ -169,9 +170,14 @@ def _timed(function: Any, name: str, totals: dict[str, float]) -> Any:
     return timed
 
 
-def time_all_signals(corpus_path: Path) -> dict[str, Any]:
-    """`run_thresher` with every signal computed, in a fresh process (no caches warmed by ours)."""
-    command = [sys.executable, __file__, "--time-all-signals", str(corpus_path)]
+def time_in_fresh_process(corpus_path: Path, mode: str) -> dict[str, Any]:
+    """`run_thresher` in a fresh process (no caches warmed by the main run).
+
+    `all-signals`: every signal of every document (short_circuit = false).
+    `no-line-cache`: the shipped policy with C4's cross-document line cache off, since this
+    corpus repeats lines by construction (paragraph windows of the same pages).
+    """
+    command = [sys.executable, __file__, "--time-mode", mode, str(corpus_path)]
     output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 
@@ -300,12 +306,17 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=1800)
     parser.add_argument("--tweet-docs", type=int, default=3000)
     parser.add_argument("--no-words", action="store_true", help="skip the spaCy word-splitter comparison")
-    parser.add_argument("--time-all-signals", type=Path, help=argparse.SUPPRESS)  # the subprocess mode
+    parser.add_argument("--time-mode", choices=["all-signals", "no-line-cache"], help=argparse.SUPPRESS)
+    parser.add_argument("corpus", nargs="?", type=Path, help=argparse.SUPPRESS)  # with --time-mode
     args = parser.parse_args()
-    if args.time_all_signals:
-        lines = args.time_all_signals.read_text(encoding="utf-8").splitlines()
-        records = [json.loads(line) for line in lines]
-        _, cpu, per = run_thresher([(r["id"], r["text"]) for r in records], short_circuit=False)
+    if args.time_mode:
+        if args.time_mode == "no-line-cache":
+            import thresher.signals.c4
+
+            thresher.signals.c4._LINE_CACHE_LIMIT = 0  # every insertion clears it: no reuse
+        records = [json.loads(line) for line in args.corpus.read_text(encoding="utf-8").splitlines()]
+        corpus = [(r["id"], r["text"]) for r in records]
+        _, cpu, per = run_thresher(corpus, short_circuit=args.time_mode != "all-signals")
         print(json.dumps({"cpu_s": cpu, "per_annotator": per}))
         return
     if not Path(args.bench_python).exists():
@@ -322,7 +333,8 @@ def main() -> None:
         datatrove = run_datatrove(
             args.bench_python, corpus_path, Path(tmp) / "datatrove.jsonl", not args.no_words
         )
-        all_signals = time_all_signals(corpus_path)
+        all_signals = time_in_fresh_process(corpus_path, "all-signals")
+        no_line_cache = time_in_fresh_process(corpus_path, "no-line-cache")
     documents, our_cpu, per_annotator = run_thresher(corpus)
     rows = datatrove["rows"]
 
@@ -397,6 +409,12 @@ def main() -> None:
     )
     for name, seconds in all_signals["per_annotator"].items():
         print(f"  {name:28s} {seconds:7.2f} s  {size / 1e6 / max(seconds, 1e-9):8.2f} MB/s")
+    uncached = no_line_cache["cpu_s"]
+    print(
+        f"shipped policy, C4's cross-document line cache off (fresh process): {uncached:.2f} s  "
+        f"{size / 1e6 / uncached:.3f} MB/s, ratio {their_cpu / uncached:.1f}x "
+        f"(signals.c4 {no_line_cache['per_annotator']['signals.c4']:.2f} s)"
+    )
 
     if not args.no_words:
         compare_words(corpus, rows)
