@@ -251,10 +251,7 @@ def compare_words(corpus: list[tuple[str, str]], rows: dict[str, Any]) -> None:
     print(f"documents with identical token lists: {docs_same}/{checked} ({100 * docs_same / checked:.3f}%)")
     print(f"documents with the same word count:   {tokens_same_count}/{checked}")
     print(f"tokens differing: {token_diff} of {token_total} ({100 * token_diff / max(1, token_total):.4f}%)")
-    print(
-        f"lines with the same sentence count:   {line_same}/{line_total} "
-        f"({100 * line_same / line_total:.3f}%)"
-    )
+    print(f"lines with the same sentence count:   {line_same}/{line_total} ({100 * line_same / line_total:.3f}%)")
     for example, count in examples.most_common(20):
         print(f"  {count:5d} x {example}")
 
@@ -299,9 +296,7 @@ def language_checks() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bench-python", default=DEFAULT_BENCH_PYTHON)
     parser.add_argument("--windows", type=int, default=1800)
     parser.add_argument("--tweet-docs", type=int, default=3000)
@@ -330,9 +325,7 @@ def main() -> None:
         with corpus_path.open("w", encoding="utf-8") as out:
             for doc_id, text in corpus:
                 out.write(json.dumps({"id": doc_id, "text": text}, ensure_ascii=False) + "\n")
-        datatrove = run_datatrove(
-            args.bench_python, corpus_path, Path(tmp) / "datatrove.jsonl", not args.no_words
-        )
+        datatrove = run_datatrove(args.bench_python, corpus_path, Path(tmp) / "datatrove.jsonl", not args.no_words)
         all_signals = time_in_fresh_process(corpus_path, "all-signals")
         no_line_cache = time_in_fresh_process(corpus_path, "no-line-cache")
     documents, our_cpu, per_annotator = run_thresher(corpus)
@@ -351,9 +344,7 @@ def main() -> None:
         keep_agree += same_keep
         reason_agree += theirs == ours
         if theirs != ours:
-            disagreements.append(
-                f"{document.id}: datatrove {theirs} | ours {ours} | {explain(document, row)}"
-            )
+            disagreements.append(f"{document.id}: datatrove {theirs} | ours {ours} | {explain(document, row)}")
         if theirs == "keep" and ours == "keep":
             both_kept += 1
             expected = row["c4_text"]
@@ -369,9 +360,7 @@ def main() -> None:
     total = len(documents)
     print("\n== decisions (datatrove 0.10.1 FineWeb stack vs thresher policy 'fineweb')")
     print(f"keep/drop agreement: {keep_agree}/{total} ({100 * keep_agree / total:.3f}%)")
-    print(
-        f"first failing filter + reason agreement: {reason_agree}/{total} ({100 * reason_agree / total:.3f}%)"
-    )
+    print(f"first failing filter + reason agreement: {reason_agree}/{total} ({100 * reason_agree / total:.3f}%)")
     kept_theirs = sum(1 for row in rows.values() if row["filter"] is None)
     print(
         f"datatrove keeps {kept_theirs}; thresher keeps/trims "
@@ -383,9 +372,7 @@ def main() -> None:
         print(f"  {theirs:45s} -> {ours:45s} {count:5d}{flag}")
     print(f"\n== text C4 leaves (documents both keep: {both_kept})")
     print(f"c4_document(text).text == datatrove's text: {c4_exact}/{both_kept}")
-    print(
-        f"pipeline output (kept segments) == datatrove's text, byte for byte: {c4_output_exact}/{both_kept}"
-    )
+    print(f"pipeline output (kept segments) == datatrove's text, byte for byte: {c4_output_exact}/{both_kept}")
     print(f"  same after normalising white space between/around lines: {c4_output_normalised}/{both_kept}")
     for doc_id in output_diffs:
         print(f"  differs: {doc_id}")

@@ -251,9 +251,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     """Validate a parsed TOML table and build the policy; raise PolicyError naming the problem."""
     unknown = set(data) - _TOP_LEVEL_KEYS
     if unknown:
-        raise PolicyError(
-            f"{source}: unknown key(s) {sorted(unknown)}; a policy may have {sorted(_TOP_LEVEL_KEYS)}."
-        )
+        raise PolicyError(f"{source}: unknown key(s) {sorted(unknown)}; a policy may have {sorted(_TOP_LEVEL_KEYS)}.")
     name = data.get("name", Path(source).stem)
     if not isinstance(name, str):
         raise PolicyError(f"{source}: 'name' must be a string, got {type(name).__name__}.")
@@ -264,9 +262,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
             raise PolicyError(f"{source}: 'annotators' must be a list of annotator names.")
         unknown_annotators = [a for a in annotators if a not in REGISTRY]
         if unknown_annotators:
-            raise PolicyError(
-                f"{source}: unknown annotator(s) {unknown_annotators}; known: {list(REGISTRY)}."
-            )
+            raise PolicyError(f"{source}: unknown annotator(s) {unknown_annotators}; known: {list(REGISTRY)}.")
     specs = signal_specs(annotators)
 
     keep_kinds = None
@@ -292,8 +288,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     short_circuit = data.get("short_circuit", False)
     if not isinstance(short_circuit, bool):
         raise PolicyError(
-            f"{source}: 'short_circuit' must be true or false, got {short_circuit!r} "
-            f"({type(short_circuit).__name__})."
+            f"{source}: 'short_circuit' must be true or false, got {short_circuit!r} ({type(short_circuit).__name__})."
         )
     return Policy(
         name=name,
@@ -324,9 +319,7 @@ def _check_kinds(kinds: Any, where: str) -> list[str]:
     return kinds
 
 
-def _parse_rule(
-    raw: Any, scope: str, index: int, source: str, specs: dict[tuple[str, str], SignalSpec]
-) -> Rule:
+def _parse_rule(raw: Any, scope: str, index: int, source: str, specs: dict[tuple[str, str], SignalSpec]) -> Rule:
     table = f"{scope}_rules"
     if not isinstance(raw, dict):
         raise PolicyError(f"{source}: [[{table}]] #{index + 1} must be a table.")

@@ -281,9 +281,7 @@ def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     ids_u = ids.astype(np.uint64)
     repeated_at = None
     for n in (2, 3, 4):
-        repeated_at = _top_ngrams(
-            n, ids_u, doc_of, position, counts, starts, word_length, sizes, results, repeated_at
-        )
+        repeated_at = _top_ngrams(n, ids_u, doc_of, position, counts, starts, word_length, sizes, results, repeated_at)
     total_chars = int(char_end[-1]) if len(char_end) else 0
     powers, inverse_powers = _TABLE.powers(total_chars + 1)
     weighted = char_hash[ids] * powers[char_start]
@@ -402,9 +400,7 @@ def _top_ngrams(
     starts = _valid(n, position, counts, doc_of)
     cumulative = np.concatenate(([0], np.cumsum(word_length)))
     # Documents whose n-grams are all distinct: the top n-gram is their first, seen once.
-    for doc, (result, start, count) in enumerate(
-        zip(results, doc_starts.tolist(), counts.tolist(), strict=False)
-    ):
+    for doc, (result, start, count) in enumerate(zip(results, doc_starts.tolist(), counts.tolist(), strict=False)):
         if count < n:
             result[name] = None
         else:
