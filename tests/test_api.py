@@ -76,3 +76,12 @@ def test_analysis_pauses_the_cyclic_collector_only_while_it_runs() -> None:
         assert seen == [False, False] and not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_lone_surrogates_from_the_python_api_do_not_crash_any_policy() -> None:
+    # Readers quarantine undecodable input, but a caller of the Python API can pass any str.
+    text = "Hello there \ud800 world, this is a line.\nThe \udcff second line is here and it is long enough."
+    for policy in ("default", "annotate", "fineweb"):
+        analysis = Pipeline(policy=policy).analyze(text)
+        assert analysis["decision"] in {"keep", "trim", "drop"}
+        assert analysis["signals"]["language"] is not None

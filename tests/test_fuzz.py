@@ -27,8 +27,7 @@ def balanced(summary: dict) -> bool:
 
 @FUZZ_SETTINGS
 @given(data=st.binary(max_size=3000), suffix=st.sampled_from(SUFFIXES), compress=st.booleans())
-def test_random_bytes_in_any_format(tmp_path_factory: pytest.TempPathFactory, data: bytes, suffix: str,
-                                    compress: bool):
+def test_random_bytes_in_any_format(tmp_path_factory: pytest.TempPathFactory, data: bytes, suffix: str, compress: bool):
     root = tmp_path_factory.mktemp("fuzz")
     if compress and suffix.endswith(".gz"):
         data = gzip.compress(data)
@@ -41,7 +40,10 @@ def test_random_bytes_in_any_format(tmp_path_factory: pytest.TempPathFactory, da
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=200),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
     max_leaves=12,
@@ -60,15 +62,19 @@ def test_structured_hostile_records(tmp_path_factory: pytest.TempPathFactory, re
     summary = run([root / "in.jsonl"], root / "out", policy="default", workers=1, batch_docs=7)
     assert balanced(summary)
     assert summary["read"] == len(records)
-    has_text = sum(1 for r in records if isinstance(r.get("text"), str) or (
-        r.get("text") is None and isinstance(r.get("html"), str)))
+    has_text = sum(
+        1
+        for r in records
+        if isinstance(r.get("text"), str) or (r.get("text") is None and isinstance(r.get("html"), str))
+    )
     assert summary["read"] - summary["quarantined"] == has_text
 
 
 @pytest.mark.skipif(importlib.util.find_spec("atheris") is None, reason="atheris is not installed")
-def test_atheris_coverage_guided_fuzzing():
+def test_atheris_coverage_guided_fuzzing(tmp_path: Path):
     harness = Path(__file__).parent / "fuzz" / "fuzz_pipeline.py"
-    result = subprocess.run([sys.executable, str(harness), "-runs=3000", "-max_len=4096", "-seed=7"],
-                            capture_output=True, text=True, timeout=600)
+    # A failing input is written as crash-<hash> under the artifact prefix: keep it out of the checkout.
+    command = [sys.executable, str(harness), "-runs=3000", "-max_len=4096", "-seed=7", f"-artifact_prefix={tmp_path}/"]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "Done 3000 runs" in result.stderr

@@ -116,9 +116,9 @@ class Pipeline:
                 break
             annotator.annotate(live)
             if ready[position] > tried:
-                fresh = rules[tried : ready[position]]
-                live = [d for d in live if not any(rule.fires(d.analysis.signals) for rule in fresh)]
-                tried = ready[position]
+                first_firing, stop = self.policy.first_firing, ready[position]
+                live = [d for d in live if first_firing(d.analysis.signals, tried, stop) is None]
+                tried = stop
 
     def analyze(self, text: str, url: str | None = None, html: str | None = None) -> dict[str, Any]:
         """The analysis of one text: decision, reasons, signals and segments, as a dict."""

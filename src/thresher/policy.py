@@ -109,6 +109,32 @@ class Policy:
     # Stop annotating a document once a document rule has dropped it (as datatrove's filter
     # chains do): the decision and its reason are the same, the later signals are absent.
     short_circuit: bool = False
+    # (rules the checks were built from, segment checks, document checks): see `checks`.
+    _checks: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
+
+    def checks(self) -> tuple[tuple[Any, ...], tuple[tuple[Rule, str, Any, Any], ...]]:
+        """The rules as (rule, signal, comparison, threshold[, kinds]) tuples, built once.
+
+        `decide` runs for every document and its segments, so each rule's operator is
+        looked up once, not once a document. Rebuilt when the rule lists change: rules are
+        frozen, and the key is the lists' rules themselves (equal tuples of the same objects
+        compare by identity, so checking it costs well under a microsecond).
+        """
+        key = (tuple(self.segment_rules), tuple(self.document_rules))
+        cached = self._checks
+        if cached is None or cached[0] != key:
+            segment = tuple((r, r.signal, OPERATORS[r.op], r.value, r.kinds) for r in self.segment_rules)
+            document = tuple((r, r.signal, OPERATORS[r.op], r.value) for r in self.document_rules)
+            cached = self._checks = (key, segment, document)
+        return cached[1], cached[2]
+
+    def first_firing(self, signals: dict[str, Any], start: int = 0, stop: int | None = None) -> Rule | None:
+        """The first document rule (of `document_rules[start:stop]`) that fires on `signals`."""
+        for rule, signal, compare, threshold in self.checks()[1][start:stop]:
+            observed = signals.get(signal)
+            if observed is not None and compare(observed, threshold):
+                return rule
+        return None
 
     @property
     def decides(self) -> bool:
@@ -119,9 +145,7 @@ class Policy:
         """Set `document.analysis.decision`, its reasons and each segment's `kept` flag."""
         analysis = document.analysis
         # `Rule.fires` inlined: this loop runs for every segment of every document.
-        segment_checks = [
-            (rule, rule.signal, OPERATORS[rule.op], rule.value, rule.kinds) for rule in self.segment_rules
-        ]
+        segment_checks, _ = self.checks()
         for segment in analysis.segments:
             if self.keep_kinds is not None and segment.kind not in self.keep_kinds:
                 segment.kept = False
@@ -144,11 +168,11 @@ class Policy:
                     segment.kept = False
                     segment.reasons.append(rule.reason(signals))
 
-        for rule in self.document_rules:
-            if rule.fires(analysis.signals):
-                analysis.decision = Decision.DROP
-                analysis.reasons = [rule.reason(analysis.signals)]
-                return
+        dropped_by = self.first_firing(analysis.signals)
+        if dropped_by is not None:
+            analysis.decision = Decision.DROP
+            analysis.reasons = [dropped_by.reason(analysis.signals)]
+            return
 
         kept = sum(1 for segment in analysis.segments if segment.kept)
         if analysis.segments and kept == 0:

@@ -57,16 +57,24 @@ def test_batch_matches_reference_on_unicode_and_punctuation() -> None:
     _assert_batch_equals_reference(texts)
 
 
-def test_chunk_table_gathers_a_subset_of_the_last_batch_as_a_fresh_split_would() -> None:
+def test_chunk_table_returns_the_last_split_for_the_same_texts_and_splits_others_afresh() -> None:
     table = ChunkTable()
     texts = ["one two  three", "", "four\tfive\nsix", "two one"]
-    table.split(texts)
-    subset = [texts[3], texts[0], texts[1]]
-    index, counts, chunks = table.split(subset)
-    assert counts.tolist() == [2, 3, 0]
-    assert chunks == ["two", "one", "one", "two", "three"]
-    assert [table.strings[i] for i in index.tolist()] == chunks
-    # Texts that are not the last batch's objects (even if equal) are split afresh.
-    fresh = ["seven " + "eight"]
-    index, counts, chunks = table.split(fresh)
-    assert chunks == ["seven", "eight"] and counts.tolist() == [2]
+    index, counts, codes = table.split(texts)
+    assert counts.tolist() == [3, 0, 3, 2]
+    assert [table.strings[i] for i in index.tolist()] == "one two three four five six two one".split()
+    assert codes.tobytes().decode("utf-32-le") == "onetwothreefourfivesixtwoone"
+    assert table.split(texts)[0] is index  # the same text objects: the kept split
+    subset = [texts[3], texts[0]]
+    index, counts, codes = table.split(subset)
+    assert counts.tolist() == [2, 3] and index.tolist() == [1, 0, 0, 1, 2]
+    assert codes.tobytes().decode("utf-32-le") == "twooneonetwothree"
+
+
+def test_chunk_table_clears_past_its_limit_and_moves_to_a_new_generation() -> None:
+    table = ChunkTable(limit=3)
+    table.split(["a b c"])
+    assert table.generation == 0
+    index, _, _ = table.split(["d e", "a"])
+    assert table.generation == 1
+    assert [table.strings[i] for i in index.tolist()] == ["d", "e", "a"] and len(table.strings) == 3

@@ -36,22 +36,44 @@ def test_ngram_hashes_one_grams_skip_boundaries() -> None:
     assert hashes.tolist() == [_fnv1a(b"a"), _fnv1a(b"b")]
 
 
-def test_register_equals_scalar_sums() -> None:
+def test_registered_rows_equal_scalar_sums() -> None:
     model = FastTextModel(model_path())
     tokens = ["the", "naïve", "東京は日本の首都です。", "</s>", "__label__en", "__label__zz", "qqqzx", "x"]
-    model._register(tokens)
+    _, counts = model.token_ids([" ".join(tokens[:3]), " ".join(tokens[4:])])
+    # the literal "</s>" is not read: each text is cut at its first one (here: none)
+    assert counts.tolist() == [3, 4]
+    model.token_ids(["</s>"])
     for token in tokens:
         if token.startswith("__label__") and token not in model.word_ids:
-            ids: list[int] = []
+            expected: list[int] = []
         else:
-            ids = model._subword_ids(token)
-        row = model._token_rows[token]
-        assert model._count_array[row] == len(ids)
-        reference = model._dense[ids].sum(axis=0) if ids else np.zeros(model.dim)
-        assert np.allclose(model._sum_array[row], reference, rtol=0, atol=1e-12)
+            expected = model._subword_ids(token)
+        row = model._rows[model.tokens.strings.index(token)]
+        assert row[model.dim] == len(expected)
+        reference = model._dense[expected].sum(axis=0) if expected else np.zeros(model.dim)
+        assert np.allclose(row[: model.dim], reference, rtol=0, atol=1e-12)
 
 
-def test_identify_numpy_chunk_path_equals_token_path() -> None:
+def test_a_literal_end_of_line_token_ends_the_line_as_in_fasttext() -> None:
+    from thresher.signals.language import identify_fasttext, identify_numpy
+
+    texts = [
+        "Le chat est sur le tapis </s> and then an English sentence follows it here",
+        "</s> Le chat est sur le tapis",
+        "one </s> two </s> three",
+        "Le chat est sur le tapis, il fait beau aujourd'hui.",
+    ]
+    model = FastTextModel(model_path())
+    ids, counts = model.token_ids(texts)
+    assert counts.tolist() == [6, 0, 1, 10]
+    assert len(ids) == 17
+    pairs = zip(identify_numpy(texts), identify_fasttext(texts), strict=True)
+    for (lang, score, en), (ref_lang, ref_score, ref_en) in pairs:
+        assert lang == ref_lang
+        assert abs(score - ref_score) < 1e-5 and abs(en - ref_en) < 1e-5
+
+
+def test_identify_numpy_equals_fasttext_on_unicode_white_space() -> None:
     from thresher.signals.language import _numpy_model, identify_fasttext, identify_numpy
 
     texts = [
@@ -63,7 +85,6 @@ def test_identify_numpy_chunk_path_equals_token_path() -> None:
         "single",
     ]
     ours = identify_numpy(texts)
-    # the same texts through fastText's own tokenisation of the NumPy engine (no chunk sharing)
     probabilities = _numpy_model().predict_batch([t.replace("\n", " ") for t in texts if t.strip()])
     present = [i for i, t in enumerate(texts) if t.strip()]
     for row, i in enumerate(present):

@@ -10,6 +10,8 @@ from thresher.signals.gopher import (
     find_duplicates,
     gopher_quality_signals,
     gopher_repetition_signals,
+    line_pieces,
+    paragraph_pieces,
     top_ngram_chars,
 )
 
@@ -79,3 +81,15 @@ def test_top_ngram_and_duplicates() -> None:
     assert top_ngram_chars(["ab", "cd", "ab", "cd", "ef"], 2) == 10
     assert top_ngram_chars(["a"], 2) is None
     assert find_duplicates(["x", "yy", "x", "yy", "yy"]) == (3, 5)
+    assert find_duplicates([]) == (0, 0) and find_duplicates(["", ""]) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "text", ["", "a", "\n", "\n\n", "a\nb", "\na\n\n\nb\n", "a\n\n", "\n\na", "a\r\n\nb", " \n \n\n x"]
+)
+def test_line_and_paragraph_pieces_equal_datatrove_regex_splits(text: str) -> None:
+    import re
+
+    assert line_pieces(text) == re.split("\n+", text)
+    assert paragraph_pieces(text.strip()) == re.split("\n{2,}", text.strip())
+    assert line_pieces("\na\n\n\nb\n") == ["", "a", "b", ""]

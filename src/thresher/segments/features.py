@@ -96,7 +96,7 @@ class LineBatch:
 
     @cached_property
     def codes(self) -> np.ndarray:
-        return np.frombuffer(self.text.encode("utf-32-le"), dtype=np.uint32)
+        return np.frombuffer(self.text.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
 
     @cached_property
     def lower(self) -> str:

@@ -2,8 +2,8 @@
 
 The per-document functions in `gopher.py` are the readable reference; these compute the
 same numbers for a whole batch at once: every white-space chunk of the batch becomes an
-integer id (one dict lookup per chunk, in C through `map`, shared with language ID through
-`CHUNKS`), chunk ids expand to word ids and per-word facts through array gathers, and
+integer id (`_tokens.TokenTable`: a C hash-table probe per chunk when the kernel is built),
+chunk ids expand to word ids and per-word facts through array gathers, and
 n-gram statistics become sorts and group-bys over 64-bit keys. Tests check that both
 give identical values.
 
@@ -17,11 +17,12 @@ collision within one document.
 from __future__ import annotations
 
 import operator
-from itertools import chain, repeat
+from itertools import chain
 
 import numpy as np
 
 from thresher.signals._common import token_facts
+from thresher.signals._tokens import TokenTable
 from thresher.signals.words import english_splitter
 
 _B = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -41,71 +42,38 @@ def _grown(array: np.ndarray, size: int) -> np.ndarray:
 
 
 class ChunkTable:
-    """White-space chunks -> ids, shared by the annotators of a batch.
+    """White-space chunks -> ids (`_tokens.TokenTable`, `str.split`'s rule), bounded.
 
-    Language ID, Gopher and C4 all read a text's white-space chunks. Each batch is split
-    and looked up once: the last batch's result is kept, and an annotator that passes the
-    same text objects gets it back. Annotators keep per-chunk facts in arrays indexed by
-    these ids and rebuild them when `generation` changes (the table is cleared past a bound).
+    Annotators keep per-chunk facts in arrays indexed by these ids and rebuild them when
+    `generation` changes (the table is cleared past `limit` distinct chunks). The last
+    batch's split is kept, so an annotator that passes the same text objects gets it back.
     """
 
     def __init__(self, limit: int = 5_000_000) -> None:
-        self.ids: dict[str, int] = {}
-        self.strings: list[str] = []
+        self.table = TokenTable("whitespace")
         self.generation = 0
         self.limit = limit
-        self._last: tuple[list[str], tuple[np.ndarray, np.ndarray, list[str]]] | None = None
-        self._positions: dict[int, int] | None = None
+        self._last: tuple[list[str], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
-    def split(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(chunk id of every chunk of the batch, chunks per text, the chunks), as `str.split`."""
+    @property
+    def strings(self) -> list[str]:
+        return self.table.strings
+
+    def split(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(chunk id of every chunk of the batch, chunks per text, the uint32 code points of
+        all chunks concatenated), the chunks being `str.split`'s."""
         last = self._last
-        if last is not None:
-            if len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
-                return last[1]
-            subset = self._subset(texts)
-            if subset is not None:
-                return subset
-        split = [text.split() for text in texts]
-        chunks = list(chain.from_iterable(split))
-        index = np.fromiter(map(self.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
-        missing = np.flatnonzero(index < 0).tolist()
-        if missing:
-            if len(self.ids) + len(missing) > self.limit:
-                self.ids.clear()
-                self.strings.clear()
-                self.generation += 1
-                missing = list(range(len(chunks)))
-            new = list(dict.fromkeys([chunks[i] for i in missing]))
-            self.ids.update(zip(new, range(len(self.strings), len(self.strings) + len(new)), strict=True))
-            self.strings.extend(new)
-            index[missing] = [self.ids[chunks[i]] for i in missing]
-        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        result = (index, counts, chunks)
+        if last is not None and len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
+            return last[1]
+        index, counts, codes = self.table.lookup(texts, codes=True)
+        if len(self.table) > self.limit:
+            self.table.clear()
+            self.generation += 1
+            index, counts, codes = self.table.lookup(texts, codes=True)
+        assert codes is not None
+        result = (index, counts, codes)
         self._last = (list(texts), result)
-        self._positions = None
         return result
-
-    def _subset(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]] | None:
-        """The split of `texts` gathered from the last batch's, if each text is one of its objects.
-
-        A policy that stops annotating documents once a rule has dropped them (`short_circuit`)
-        passes later annotators a subset of the batch; this saves splitting it again.
-        """
-        assert self._last is not None
-        previous, (index, counts, chunks) = self._last
-        if self._positions is None:
-            self._positions = {id(text): i for i, text in enumerate(previous)}
-        found = list(map(self._positions.get, map(id, texts)))
-        if None in found:
-            return None
-        rows = np.array(found, dtype=np.int64)
-        starts = np.cumsum(counts) - counts
-        sizes = counts[rows]
-        offsets = np.repeat(starts[rows] - (np.cumsum(sizes) - sizes), sizes) + np.arange(int(sizes.sum()))
-        spans = zip(starts[rows].tolist(), sizes.tolist(), strict=True)
-        picked = list(chain.from_iterable(chunks[start : start + size] for start, size in spans))
-        return index[offsets], sizes, picked
 
 
 CHUNKS = ChunkTable()
@@ -177,13 +145,13 @@ class WordTable:
         self._chunk_ids[self._chunk_words : words_end] = word_ids
         self._chunk_words = words_end
 
-    def encode_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
-        """(word ids of all texts, words per text, white-space chunks of all texts).
+    def encode_texts(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(word ids of all texts, words per text, code points of the texts without white space).
 
         Words are spaCy-compatible words (`thresher.signals.words`); white space never
         joins two words, so a text's words are its chunks' words in order.
         """
-        index, chunk_counts, chunks = CHUNKS.split(texts)
+        index, chunk_counts, codes = CHUNKS.split(texts)
         if self._generation != CHUNKS.generation:
             self._reset_chunks()
         known = len(self._chunk_size)
@@ -202,7 +170,7 @@ class WordTable:
         ids = self._chunk_ids[source]
         doc_of_chunk = np.repeat(np.arange(len(texts)), chunk_counts)
         counts = np.bincount(doc_of_chunk, weights=sizes, minlength=len(texts)).astype(np.int64)
-        return ids, counts, chunks
+        return ids, counts, codes
 
     def encode_text(self, text: str) -> list[int]:
         """Word ids of the spaCy-compatible words of `text`."""
@@ -247,7 +215,7 @@ _TABLE = WordTable()
 def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     """Gopher's word-level quality counts and repetition fractions for a batch of documents."""
     _TABLE.clear_if_larger(5_000_000)
-    ids, counts, chunks = _TABLE.encode_texts(texts)
+    ids, counts, codes = _TABLE.encode_texts(texts)
     docs = len(texts)
     text_lengths = [len(text) for text in texts]
     length, symbol, alpha, stop, char_hash = _TABLE.arrays()
@@ -287,7 +255,7 @@ def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     weighted = char_hash[ids] * powers[char_start]
     prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
     char_prefix = np.concatenate(([0], char_end))
-    window_repeats = _window_repeats(chunks, doc_of, starts, char_start, char_end, powers, inverse_powers)
+    window_repeats = _window_repeats(codes, doc_of, starts, char_start, char_end, powers, inverse_powers)
     for n in (5, 6, 7, 8, 9, 10):
         _duplicate_ngrams(
             n,
@@ -309,7 +277,7 @@ WINDOW = 16
 
 
 def _window_repeats(
-    chunks: list[str],
+    codes: np.ndarray,
     doc_of: np.ndarray,
     doc_starts: np.ndarray,
     char_start: np.ndarray,
@@ -320,13 +288,11 @@ def _window_repeats(
     """Per word position: do the WINDOW characters from its start repeat at another word start
     of the same document? (Words concatenated without spaces, as datatrove's n-gram keys.)
 
-    The words of a text, concatenated, are the text without its white space, so the character
-    codes come from the batch's white-space chunks joined. Returns None if that does not line up.
+    The words of a text, concatenated, are the text without its white space: `codes`, the
+    batch's white-space chunks joined. Returns None if that does not line up.
     """
-    joined = "".join(chunks)
-    if len(joined) != (int(char_end[-1]) if len(char_end) else 0) or len(powers) <= len(joined):
+    if len(codes) != (int(char_end[-1]) if len(char_end) else 0) or len(powers) <= len(codes):
         return None
-    codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
     weighted = codes.astype(np.uint64) * powers[: len(codes)]
     prefix = np.concatenate(([np.uint64(0)], np.cumsum(weighted, dtype=np.uint64)))
     last_word = np.maximum(doc_starts[1:] - 1, 0)

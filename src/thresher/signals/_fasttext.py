@@ -4,8 +4,9 @@ fastText predicts a label from the average of the input-matrix rows of every tok
 line (a known word's own row plus the rows of its character 2..4-grams; an unknown word's
 character n-grams only) and, for lid.176, a hierarchical softmax over 176 languages. A
 token's summed rows never change, so this module computes them once per distinct token
-and caches them; a batch of documents then costs one dictionary lookup per token and a few
-matrix products. This is an independent re-implementation of fastText 0.9.2's inference
+and caches them under the token's id (`_tokens.TokenTable`, fastText's separators); a batch
+of documents then costs one table lookup per token, a row sum per document and a few matrix
+products. This is an independent re-implementation of fastText 0.9.2's inference
 (`Dictionary::getLine`, `computeSubwords`, `QuantMatrix`, `HierarchicalSoftmaxLoss::dfs`)
 over the same model file; `tests/signals` checks it against `fasttext-predict` and the
 parity benchmark reports how far its scores are from fastText's (float32 summation order
@@ -20,10 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from thresher.signals._tokens import TokenTable, row_sums
+
 _MAGIC = 793712314
 _EOS = "</s>"
 _LABEL_PREFIX = "__label__"
-_SPLIT = re.compile(r"[^ \n\r\t\v\f\x00]+")  # fastText's readWord separators
 _CACHE_LIMIT = 500_000  # distinct tokens cached (16 float64 each: 64 MB at most)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FNV_OFFSET = np.uint64(2166136261)
@@ -38,6 +40,16 @@ def _fnv1a(data: bytes) -> int:
         h ^= byte | 0xFFFFFF00 if byte >= 0x80 else byte
         h = (h * 16777619) & 0xFFFFFFFF
     return h
+
+
+def _utf8(text: str) -> bytes:
+    """The bytes fastText would hash for `text`: UTF-8, with the surrogates Python uses for
+    undecodable bytes (U+DC80..U+DCFF) turned back into those bytes, and any other lone
+    surrogate (only reachable through the Python API) encoded as its 3-byte form."""
+    try:
+        return text.encode("utf-8", errors="surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="surrogatepass")
 
 
 def _utf8_bytes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -128,15 +140,19 @@ class FastTextModel:
     def __init__(self, path: str) -> None:
         with open(path, "rb") as handle:
             self._parse(handle.read())
-        self._token_rows: dict[str, int] = {}
-        self.generation = 0  # goes up when the token cache is cleared
         self._ngram_rows: dict[str, int] = {}
         self._gram_sizes = tuple(range(self.minn, self.maxn + 1))
-        self._sum_array = np.zeros((0, self.dim))
-        self._count_array = np.zeros(0)
         self._build_tree()
         # The whole input matrix, decoded once (~50k rows x 16: a few MB).
         self._dense = self.input.rows(np.arange(len(self.input.codes)))
+        # Token id (fastText's separators) -> summed input rows, with the row count as a last column.
+        self.tokens = TokenTable("fasttext")
+        self._rows = np.zeros((0, self.dim + 1))
+        self._registered = 0  # tokens whose rows are computed
+        self._eos_token = -1  # token id of a literal "</s>", once one is seen
+        self.generation = 0  # goes up when the token cache is cleared
+        eos = self._subword_ids(_EOS)
+        self._eos_row = np.append(self._dense[eos].sum(axis=0), len(eos))
 
     # -- loading -------------------------------------------------------------------------
     def _parse(self, data: bytes) -> None:
@@ -273,7 +289,7 @@ class FastTextModel:
         """Input row of a character n-gram (-1 when pruned from the model), memoised."""
         row = self._ngram_rows.get(ngram)
         if row is None:
-            bucket_id = _fnv1a(ngram.encode("utf-8", errors="surrogateescape")) % self.bucket
+            bucket_id = _fnv1a(_utf8(ngram)) % self.bucket
             pruned = self.pruneidx.get(bucket_id)
             row = -1 if pruned is None else self.nwords + pruned
             if len(self._ngram_rows) > _CACHE_LIMIT:
@@ -296,38 +312,41 @@ class FastTextModel:
         grams = [word[i : i + n] for i in range(size) for n in self._gram_sizes if i + n <= size]
         rows = list(map(self._ngram_rows.get, grams))
         if None in rows:
-            rows = [
-                self._ngram_row(gram) if row is None else row for gram, row in zip(grams, rows, strict=True)
-            ]
+            rows = [self._ngram_row(gram) if row is None else row for gram, row in zip(grams, rows, strict=True)]
         ids.extend(row for row in rows if row >= 0)  # type: ignore[operator]
         return ids
 
-    def _register(self, tokens: list[str]) -> None:
-        """Compute and cache the summed input rows of the tokens not seen yet (all at once).
+    def _register_new(self) -> None:
+        """Compute the summed input rows (and row counts) of the tokens the table has added
+        since the last call, all at once.
 
         A cold batch meets thousands of new tokens; their character n-grams are hashed in
         NumPy (`_ngram_hashes`) instead of one Python FNV loop per n-gram.
         """
-        new = [token for token in dict.fromkeys(tokens) if token not in self._token_rows]
-        if not new:
+        start, needed = self._registered, len(self.tokens)
+        if needed == start:
             return
-        start = len(self._token_rows)
-        needed = start + len(new)
-        if needed > len(self._count_array):
-            capacity = max(needed, 2 * len(self._count_array), 1024)
-            sums = np.zeros((capacity, self.dim))
-            counts = np.zeros(capacity)
-            sums[:start] = self._sum_array[:start]
-            counts[:start] = self._count_array[:start]
-            self._sum_array, self._count_array = sums, counts
+        if needed > len(self._rows):
+            grown = np.zeros((max(needed, 2 * len(self._rows), 1024), self.dim + 1))
+            grown[:start] = self._rows[:start]
+            self._rows = grown
+        new = self.tokens.strings[start:needed]
+        if self._eos_token < 0 and _EOS in new:
+            self._eos_token = start + new.index(_EOS)
         owner, rows = self._token_input_rows(new)
-        self._count_array[start:needed] = np.bincount(owner, minlength=len(new))
         gathered = self._dense[rows]
-        block = np.empty((len(new), self.dim))
+        block = self._rows[start:needed]
         for column in range(self.dim):
             block[:, column] = np.bincount(owner, weights=gathered[:, column], minlength=len(new))
-        self._sum_array[start:needed] = block
-        self._token_rows.update(zip(new, range(start, needed), strict=True))
+        block[:, self.dim] = np.bincount(owner, minlength=len(new))
+        self._registered = needed
+
+    def clear_tokens(self) -> None:
+        """Forget every cached token (bounded memory); `generation` goes up."""
+        self.tokens.clear()
+        self._registered = 0
+        self._eos_token = -1
+        self.generation += 1
 
     def _token_input_rows(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(token index, input row) pairs for `tokens`: known words' own rows and the rows of
@@ -367,47 +386,44 @@ class FastTextModel:
         return self._bucket_row[bucket_ids.astype(np.int64)].astype(np.int64)
 
     # -- prediction ----------------------------------------------------------------------
-    def token_rows(self, tokens: list[str]) -> np.ndarray:
-        """Cache rows (in `_sum_array`) of `tokens`, registering the new ones.
+    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(token id of every token fastText reads in each text, tokens per text), with every
+        token's summed input rows cached under its id.
 
-        Past its bound the cache is cleared and `generation` goes up: rows returned by
-        earlier calls are then stale (callers that keep rows check `generation`).
+        fastText reads a line up to its end-of-line token; a literal "</s>" in the text is
+        that token too, so a text's tokens stop after the first one (the caller adds the
+        end-of-line row for the others). Past `_CACHE_LIMIT` distinct tokens the cache is
+        cleared and the batch looked up again.
         """
-        rows = list(map(self._token_rows.get, tokens))
-        if None in rows:
-            missing = [token for token, row in zip(tokens, rows, strict=True) if row is None]
-            if len(self._token_rows) + len(missing) > _CACHE_LIMIT:
-                self._token_rows.clear()  # bounded memory; these tokens are all registered anew
-                self.generation += 1
-                missing = tokens
-            self._register(missing)
-            rows = list(map(self._token_rows.__getitem__, tokens))
-        return np.array(rows, dtype=np.int64)
+        ids, counts, _ = self.tokens.lookup(texts)
+        if len(self.tokens) > _CACHE_LIMIT:
+            self.clear_tokens()
+            ids, counts, _ = self.tokens.lookup(texts)
+        self._register_new()
+        if self._eos_token >= 0:
+            hits = np.flatnonzero(ids == self._eos_token)
+            if len(hits):
+                starts = np.cumsum(counts) - counts
+                doc_of = np.repeat(np.arange(len(counts)), counts)
+                docs, first = np.unique(doc_of[hits], return_index=True)
+                counts = counts.copy()
+                counts[docs] = hits[first] - starts[docs]
+                ids = ids[np.arange(len(ids)) - starts[doc_of] < counts[doc_of]]
+        return ids, counts
 
     def predict_batch(self, texts: list[str]) -> np.ndarray:
         """Label probabilities (documents x labels) as fastText's k=-1, threshold=0 predict.
 
-        Each text is read as one line (callers replace newlines), plus fastText's end-of-line
-        token. Rows of texts without any input row are NaN. Labels fastText would not return
-        (probability under its 1e-5 pruning floor) are 0.
+        Each text is read as one line (newlines are separators, as datatrove's text
+        preparation makes them), plus fastText's end-of-line token. Rows of texts without
+        any input row are NaN. Labels fastText would not return (probability under its
+        1e-5 pruning floor) are 0.
         """
-        tokens: list[str] = []
-        lengths: list[int] = []
-        for text in texts:
-            line = _SPLIT.findall(text)
-            line.append(_EOS)
-            tokens += line
-            lengths.append(len(line))
-        return self.predict_rows(self.token_rows(tokens), np.array(lengths, dtype=np.int64))
-
-    def predict_rows(self, index: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """`predict_batch` from cache rows: `index` holds every text's token rows in order (its
-        end-of-line token included), `lengths` the number of tokens of each text (>= 1)."""
-        starts = np.cumsum(lengths) - lengths
-        sums = np.add.reduceat(self._sum_array[index], starts, axis=0)
-        counts = np.add.reduceat(self._count_array[index], starts)
-        out = np.empty((len(lengths), len(self.labels)))
-        for begin in range(0, len(lengths), 1024):
+        ids, counts = self.token_ids(texts)
+        totals = row_sums(ids, counts, self._rows[: self._registered]) + self._eos_row
+        sums, counts = totals[:, : self.dim], totals[:, self.dim]
+        out = np.empty((len(counts), len(self.labels)))
+        for begin in range(0, len(counts), 1024):
             block = slice(begin, begin + 1024)
             with np.errstate(invalid="ignore", divide="ignore"):
                 hidden = sums[block] / counts[block, None]

