@@ -6,7 +6,8 @@
  * into a temporary the size of the batch. Both are memory-bound and slow down most on a busy
  * host. Here a chunk is hashed straight from the text's code points and looked up in an
  * open-addressing table; only chunks never seen become str objects. The per-document row
- * sums are accumulated in place.
+ * sums are accumulated in place. Gopher's greedy duplicate n-gram scan, a sequential loop
+ * over the repeated n-grams, runs here too.
  *
  * The module is optional: `thresher.signals._tokens` falls back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
@@ -328,7 +329,69 @@ done:
     return result;
 }
 
+/* greedy_repeats(at, group, first_at, chars, doc, n, groups, positions, out): datatrove's greedy
+ * duplicate n-gram scan (`find_all_duplicate`) over the candidate occurrences of repeated
+ * n-grams, in position order. Word positions and group ids are global to the batch (no two
+ * documents share one), so the `skipped` and `added` flags need no reset between documents;
+ * out[doc] receives the characters of the n-grams counted as repeats. */
+static PyObject *greedy_repeats(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer at, group, first_at, chars, doc, out;
+    Py_ssize_t n, groups, positions;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnw*", &at, &group, &first_at, &chars, &doc, &n, &groups, &positions,
+                          &out))
+        return NULL;
+    PyObject *result = NULL;
+    unsigned char *skipped = NULL, *added = NULL;
+    const Py_ssize_t count = at.len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t docs = out.len / (Py_ssize_t)sizeof(int64_t);
+    if (group.len != at.len || first_at.len != at.len || chars.len != at.len || doc.len != at.len || n < 1) {
+        PyErr_SetString(PyExc_ValueError, "greedy_repeats: the five arrays must have one int64 per candidate");
+        goto done;
+    }
+    skipped = PyMem_Calloc((size_t)positions + 1, 1);
+    added = PyMem_Calloc((size_t)groups + 1, 1);
+    if (skipped == NULL || added == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const int64_t *a = at.buf, *g = group.buf, *f = first_at.buf, *c = chars.buf, *d = doc.buf;
+    int64_t *repeated = out.buf;
+    int64_t index = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        const int64_t position = a[k];
+        if (position < index) continue;
+        if (position < 0 || position + n > positions || g[k] < 0 || g[k] >= groups || f[k] < 0 ||
+            f[k] >= positions || d[k] < 0 || d[k] >= docs) {
+            PyErr_SetString(PyExc_IndexError, "greedy_repeats: a position, group or document is out of range");
+            goto done;
+        }
+        if (added[g[k]] || !skipped[f[k]]) {
+            repeated[d[k]] += c[k];
+            memset(skipped + position + 1, 1, (size_t)(n - 1));
+            index = position + n;
+        } else {
+            added[g[k]] = 1;
+            index = position + 1;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(skipped);
+    PyMem_Free(added);
+    PyBuffer_Release(&at);
+    PyBuffer_Release(&group);
+    PyBuffer_Release(&first_at);
+    PyBuffer_Release(&chars);
+    PyBuffer_Release(&doc);
+    PyBuffer_Release(&out);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"greedy_repeats", greedy_repeats, METH_VARARGS,
+     "greedy_repeats(at, group, first_at, chars, doc, n, groups, positions, out): datatrove's greedy\n"
+     "duplicate n-gram scan over candidate occurrences (int64 arrays, position order); adds each\n"
+     "document's repeated characters into out (int64 per document)."},
     {"row_sums", row_sums, METH_VARARGS,
      "row_sums(ids, counts, table, width, out): per text, the sum of the float64 table rows (width\n"
      "columns) named by its int64 ids, written into out (len(counts) x width float64)."},

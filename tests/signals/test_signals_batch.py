@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
+import pytest
+
 from thresher.document import Document
-from thresher.signals._batch import ChunkTable
+from thresher.signals import _tokens
+from thresher.signals._batch import ChunkTable, greedy_repeats
 from thresher.signals.gopher import (
     GopherSignals,
     document_words,
@@ -38,7 +42,16 @@ def _assert_batch_equals_reference(texts: list[str]) -> None:
         assert document.analysis.signals == expected, document.text
 
 
-def test_batch_matches_reference() -> None:
+@pytest.fixture(params=["native", "python"])
+def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test with the C kernel's loops, then with their Python fallback."""
+    if request.param == "native" and _tokens._native is None:
+        pytest.skip("thresher._native is not built (no C compiler at install)")
+    monkeypatch.setenv("THRESHER_NATIVE", "1" if request.param == "native" else "0")
+    return request.param
+
+
+def test_batch_matches_reference(kernel: str) -> None:
     texts = _texts(300, seed=3) + ["", "one", "a b a b a b a b a b a b a b", "ab c x a bc ab c x a bc"]
     long_words = "alpha beta gamma delta epsilon zeta eta theta iota kappa".split()
     rng = random.Random(5)
@@ -47,7 +60,7 @@ def test_batch_matches_reference() -> None:
     _assert_batch_equals_reference(texts)
 
 
-def test_batch_matches_reference_on_unicode_and_punctuation() -> None:
+def test_batch_matches_reference_on_unicode_and_punctuation(kernel: str) -> None:
     # non-ASCII words (the character hashes of new words are computed in one NumPy pass),
     # affixes the splitter cuts, and repeats made of different chunkings of the same characters
     pieces = ["naïve", "café", "“quoted”", "don't", "U.S.", "日本語", "😀", "ab", "c", "abc", "(x)", "well-known"]
@@ -78,3 +91,31 @@ def test_chunk_table_clears_past_its_limit_and_moves_to_a_new_generation() -> No
     index, _, _ = table.split(["d e", "a"])
     assert table.generation == 1
     assert [table.strings[i] for i in index.tolist()] == ["d", "e", "a"] and len(table.strings) == 3
+
+
+def test_greedy_repeats_exact_values(kernel: str) -> None:
+    # One document, word positions 0..9, n = 2. Group 0 first occurs at 0 and repeats at 2 and 4;
+    # group 1 first occurs at 1 and repeats at 5. The scan: at 2 (group 0, its first occurrence
+    # not skipped: counted, 3 chars, skips 3), at 4 (counted again, skips 5), at 5 (before the
+    # scan's index 6: passed over).
+    at = np.array([2, 4, 5])
+    group = np.array([0, 0, 1])
+    first_at = np.array([0, 0, 1])
+    chars = np.array([3, 3, 4])
+    docs = np.array([0, 0, 0])
+    assert greedy_repeats(at, group, first_at, chars, docs, 2, 2, 10, 1).tolist() == [6]
+    # A group whose first occurrence was skipped: its first repeat only marks it added.
+    skipped_first = greedy_repeats(
+        np.array([1, 3, 6]),
+        np.array([0, 1, 1]),
+        np.array([0, 2, 2]),
+        np.array([5, 2, 2]),
+        np.array([0, 0, 1]),
+        2,
+        2,
+        10,
+        2,
+    )
+    # at 1: group 0, first at 0 not skipped: counted (5), skips 2; at 3: group 1, first at 2 skipped:
+    # added, index 4; at 6 (document 1): group 1 added: counted (2)
+    assert skipped_first.tolist() == [5, 2]

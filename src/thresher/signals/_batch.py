@@ -22,7 +22,7 @@ from itertools import chain
 import numpy as np
 
 from thresher.signals._common import token_facts
-from thresher.signals._tokens import TokenTable
+from thresher.signals._tokens import TokenTable, _native, native_available
 from thresher.signals.words import english_splitter
 
 _B = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
@@ -262,7 +262,6 @@ def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
             doc_of,
             position,
             counts,
-            starts,
             prefix,
             char_prefix,
             inverse_powers,
@@ -405,7 +404,6 @@ def _duplicate_ngrams(
     doc_of: np.ndarray,
     position: np.ndarray,
     counts: np.ndarray,
-    doc_starts: np.ndarray,
     prefix: np.ndarray,
     char_prefix: np.ndarray,
     inverse_powers: np.ndarray,
@@ -436,27 +434,63 @@ def _duplicate_ngrams(
     if len(members) == 0:
         return
     # members are in position order; a member is a candidate unless it is its group's first.
-    candidate = members != first[group]
-    member_docs = doc_of[starts[members]]
-    split = np.flatnonzero(np.diff(member_docs)) + 1
-    for part in np.split(np.arange(len(members)), split):
-        doc = int(member_docs[part[0]])
-        base = int(doc_starts[doc])
-        skipped = np.zeros(int(counts[doc]), dtype=bool)
-        added: set[int] = set()
-        index = 0
-        repeated = 0
-        for m in part[candidate[part]].tolist():
-            at = int(starts[members[m]]) - base
-            if at < index:
-                continue
-            group_id = int(group[m])
-            first_at = int(starts[first[group_id]]) - base
-            if group_id in added or not skipped[first_at]:
-                repeated += int(chars[members[m]])
-                skipped[at + 1 : at + n] = True
-                index = at + n
-            else:
-                added.add(group_id)
-                index = at + 1
-        results[doc][name] = repeated / sizes[doc]
+    candidates = np.flatnonzero(members != first[group])
+    at = starts[members[candidates]]
+    group_of = group[candidates]
+    docs = doc_of[at]
+    repeated = greedy_repeats(
+        at,
+        group_of,
+        starts[first[group_of]],
+        chars[members[candidates]],
+        docs,
+        n,
+        len(first),
+        len(doc_of),
+        len(results),
+    )
+    for doc in np.unique(doc_of[starts[members]]).tolist():
+        results[doc][name] = int(repeated[doc]) / sizes[doc]
+
+
+def greedy_repeats(
+    at: np.ndarray,
+    group: np.ndarray,
+    first_at: np.ndarray,
+    chars: np.ndarray,
+    docs: np.ndarray,
+    n: int,
+    groups: int,
+    positions: int,
+    documents: int,
+) -> np.ndarray:
+    """datatrove's greedy duplicate n-gram scan (`find_all_duplicate`) over the candidate
+    occurrences of repeated n-grams: per document, the characters counted as repeats.
+
+    `at` holds the (batch-wide) word positions of the candidates in increasing order, each a
+    repeat of the n-gram group `group` whose first occurrence is at `first_at`. An occurrence
+    counts when the scan reaches it and its group was counted before, or its group's first
+    occurrence was not itself skipped; a counted n-gram skips the next n - 1 positions. The
+    C kernel runs the loop when it is built; this is the same loop in Python.
+    """
+    out = np.zeros(documents, dtype=np.int64)
+    if native_available():
+        arrays = [np.ascontiguousarray(a, dtype=np.int64) for a in (at, group, first_at, chars, docs)]
+        _native.greedy_repeats(*arrays, n, groups, positions, out)
+        return out
+    skipped = np.zeros(positions + 1, dtype=bool)
+    added: set[int] = set()
+    index = 0
+    for position, group_id, first, size, doc in zip(
+        at.tolist(), group.tolist(), first_at.tolist(), chars.tolist(), docs.tolist(), strict=True
+    ):
+        if position < index:
+            continue
+        if group_id in added or not skipped[first]:
+            out[doc] += size
+            skipped[position + 1 : position + n] = True
+            index = position + n
+        else:
+            added.add(group_id)
+            index = position + 1
+    return out
