@@ -387,7 +387,69 @@ done:
     return result;
 }
 
+/* fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's
+ * `Dictionary::computeSubwords` over each word's bytes (the word already wrapped in "<" and
+ * ">"): every character minn..maxn-gram, walking UTF-8 by whole characters (a continuation
+ * byte never starts one), hashed with fastText's FNV-1a over sign-extended bytes, modulo
+ * `bucket`; one-character n-grams of the boundary characters are skipped. In fastText's order
+ * (by start, then by length); both arrays int64, as bytearrays. */
+static PyObject *fasttext_ngrams(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *words;
+    Py_ssize_t minn, maxn, bucket;
+    if (!PyArg_ParseTuple(args, "Onnn", &words, &minn, &maxn, &bucket)) return NULL;
+    if (bucket <= 0) {
+        PyErr_SetString(PyExc_ValueError, "fasttext_ngrams: bucket must be positive");
+        return NULL;
+    }
+    PyObject *sequence = PySequence_Fast(words, "words must be a list of bytes");
+    if (sequence == NULL) return NULL;
+    Buffer owners = {NULL, 0, 0, sizeof(int64_t)};
+    Buffer buckets = {NULL, 0, 0, sizeof(int64_t)};
+    PyObject *result = NULL;
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    for (Py_ssize_t w = 0; w < count; w++) {
+        PyObject *item = PySequence_Fast_GET_ITEM(sequence, w);
+        if (!PyBytes_Check(item)) {
+            PyErr_Format(PyExc_TypeError, "words[%zd] is %.100s, not bytes", w, Py_TYPE(item)->tp_name);
+            goto done;
+        }
+        const unsigned char *word = (const unsigned char *)PyBytes_AS_STRING(item);
+        const Py_ssize_t size = PyBytes_GET_SIZE(item);
+        for (Py_ssize_t i = 0; i < size; i++) {
+            if ((word[i] & 0xC0) == 0x80) continue;
+            uint32_t h = 2166136261u;
+            Py_ssize_t j = i;
+            for (Py_ssize_t n = 1; j < size && n <= maxn; n++) {
+                do {
+                    h ^= (uint32_t)(int32_t)(signed char)word[j++];
+                    h *= 16777619u;
+                } while (j < size && (word[j] & 0xC0) == 0x80);
+                if (n >= minn && !(n == 1 && (i == 0 || j == size))) {
+                    if (buffer_reserve(&owners, 1) < 0 || buffer_reserve(&buckets, 1) < 0) goto done;
+                    ((int64_t *)owners.data)[owners.size++] = w;
+                    ((int64_t *)buckets.data)[buckets.size++] = (int64_t)(h % (uint32_t)bucket);
+                }
+            }
+        }
+    }
+    {
+        PyObject *owner_bytes = buffer_to_bytearray(&owners);
+        PyObject *bucket_bytes = buffer_to_bytearray(&buckets);
+        if (owner_bytes && bucket_bytes) result = PyTuple_Pack(2, owner_bytes, bucket_bytes);
+        Py_XDECREF(owner_bytes);
+        Py_XDECREF(bucket_bytes);
+    }
+done:
+    PyMem_Free(owners.data);
+    PyMem_Free(buckets.data);
+    Py_DECREF(sequence);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
+     "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
+     "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},
     {"greedy_repeats", greedy_repeats, METH_VARARGS,
      "greedy_repeats(at, group, first_at, chars, doc, n, groups, positions, out): datatrove's greedy\n"
      "duplicate n-gram scan over candidate occurrences (int64 arrays, position order); adds each\n"

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
+import random
 
+import numpy as np
+import pytest
+
+from thresher.signals import _tokens
 from thresher.signals._fasttext import FastTextModel, _fnv1a, _ngram_hashes
 from thresher.signals.language import model_path
 
@@ -97,3 +101,24 @@ def test_identify_numpy_equals_fasttext_on_unicode_white_space() -> None:
         assert lang == ref_lang
         if score is not None:
             assert abs(score - ref_score) < 1e-5 and abs(en - ref_en) < 1e-5
+
+
+@pytest.mark.skipif(_tokens._native is None, reason="thresher._native is not built (no C compiler at install)")
+def test_native_ngram_buckets_equal_the_numpy_hashes() -> None:
+    rng = random.Random(4)
+    alphabet = list("abcxyz<>-'") + ["é", "ß", "日", "本", "д", "😀", "\u200b"]
+    words = ["<" + "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12))) + ">" for _ in range(300)]
+    words += ["", "<a>", "<é日😀>"]
+    owner_bytes, bucket_bytes = _tokens._native.fasttext_ngrams([w.encode("utf-8") for w in words], 2, 4, 2000000)
+    owner, hashes = _ngram_hashes("".join(words), np.array([len(w) for w in words]), 2, 4)
+    native = zip(
+        np.frombuffer(owner_bytes, dtype=np.int64).tolist(),
+        np.frombuffer(bucket_bytes, dtype=np.int64).tolist(),
+        strict=True,
+    )
+    numpy = zip(owner.tolist(), (hashes % np.uint64(2000000)).tolist(), strict=True)
+    assert sorted(native) == sorted(numpy)  # the same n-grams (NumPy lists them by length first)
+    # fastText's own walk: a stray continuation byte belongs to the character before it
+    owner_bytes, bucket_bytes = _tokens._native.fasttext_ngrams([b"<a\x80b>"], 2, 2, 2**31 - 1)
+    expected = [_fnv1a(gram) % (2**31 - 1) for gram in (b"<a\x80", b"a\x80b", b"b>")]
+    assert np.frombuffer(bucket_bytes, dtype=np.int64).tolist() == expected

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from thresher.signals._tokens import TokenTable, row_sums
+from thresher.signals._tokens import TokenTable, _native, native_available, row_sums
 
 _MAGIC = 793712314
 _EOS = "</s>"
@@ -320,8 +320,9 @@ class FastTextModel:
         """Compute the summed input rows (and row counts) of the tokens the table has added
         since the last call, all at once.
 
-        A cold batch meets thousands of new tokens; their character n-grams are hashed in
-        NumPy (`_ngram_hashes`) instead of one Python FNV loop per n-gram.
+        A cold batch meets thousands of new tokens; their character n-grams are hashed in C
+        (`thresher._native.fasttext_ngrams`) or, without the kernel, in NumPy
+        (`_ngram_hashes`), never by one Python FNV loop per n-gram.
         """
         start, needed = self._registered, len(self.tokens)
         if needed == start:
@@ -334,11 +335,13 @@ class FastTextModel:
         if self._eos_token < 0 and _EOS in new:
             self._eos_token = start + new.index(_EOS)
         owner, rows = self._token_input_rows(new)
-        gathered = self._dense[rows]
+        # Each token's rows, grouped by token in fastText's order (its word row, then its
+        # n-grams), summed without gathering them into a temporary first.
+        order = np.argsort(owner, kind="stable")
+        counts = np.bincount(owner, minlength=len(new))
         block = self._rows[start:needed]
-        for column in range(self.dim):
-            block[:, column] = np.bincount(owner, weights=gathered[:, column], minlength=len(new))
-        block[:, self.dim] = np.bincount(owner, minlength=len(new))
+        block[:, : self.dim] = row_sums(rows[order], counts, self._dense)
+        block[:, self.dim] = counts
         self._registered = needed
 
     def clear_tokens(self) -> None:
@@ -363,6 +366,18 @@ class FastTextModel:
                 wrapped.append("")  # EOS has no n-grams; an unknown "__label__x" is read as a label
             else:
                 wrapped.append("<" + token + ">")
+        if native_available():
+            # fastText's own walk over each wrapped word's UTF-8 bytes, in C (lone surrogates
+            # included: `_utf8` gives the bytes fastText would have read).
+            owner_bytes, bucket_bytes = _native.fasttext_ngrams(
+                [_utf8(word) for word in wrapped], self.minn, self.maxn, self.bucket
+            )
+            gram_owner = np.frombuffer(owner_bytes, dtype=np.int64)
+            gram_rows = self._bucket_row[np.frombuffer(bucket_bytes, dtype=np.int64)].astype(np.int64)
+            found = gram_rows >= 0
+            owner = np.concatenate((np.array(owners, dtype=np.int64), gram_owner[found]))
+            row = np.concatenate((np.array(rows, dtype=np.int64), gram_rows[found]))
+            return owner, row
         joined = "".join(wrapped)
         if _SURROGATE.search(joined) is not None:
             # Lone surrogates (undecodable input): the scalar path encodes them as fastText would see them.
