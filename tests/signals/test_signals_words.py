@@ -64,3 +64,20 @@ def test_find_suffix_window_equals_full_search() -> None:
         match = splitter._suffix(text)
         assert (match.end() - match.start() if match else 0) == length, text
         assert splitter._find_suffix(text) == length, text
+
+
+def test_batched_sentences_and_words_equal_the_per_line_counts() -> None:
+    import copy
+    import random
+
+    splitter = copy.deepcopy(english_splitter())  # its own chunk tables, as a fresh process has
+    lines = [case[0] for case in CASES] + ["", " ", "a  b", " lead", "trail ", "tab\there", "x\u3000y. Z"]
+    pieces = ["Mr.", "end.", "Next", "one", "!", "...", "(", ")", '"', "U.S.", "ok?", "--", "e.g.", "it:)", "5:30p.m."]
+    rng = random.Random(2)
+    lines += [" ".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(300)]
+    for batch in (lines, lines[::-1], lines[:50]):  # again: chunks now known, effects reused
+        sentences, words = splitter.sentences_and_words_batch(batch)
+        assert list(zip(sentences.tolist(), words.tolist(), strict=True)) == [
+            splitter.sentences_and_words(line) for line in batch
+        ]
+        assert sentences.tolist() == [splitter.sentence_count(line) for line in batch]

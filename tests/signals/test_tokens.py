@@ -188,3 +188,16 @@ def test_the_fineweb_policy_gives_the_same_analysis_with_and_without_the_kernel(
         return value
 
     assert rounded(outputs[0]["out"]) == rounded(outputs[1]["out"])
+
+
+@pytest.mark.parametrize("native", BOTH)
+def test_a_table_pickles_and_copies_with_its_ids(native: bool) -> None:
+    import copy
+    import pickle
+
+    table = TokenTable("fasttext", native=native)
+    table.lookup(["b a\xa0c", "d b"])
+    for clone in (pickle.loads(pickle.dumps(table)), copy.deepcopy(table)):
+        assert clone.strings == table.strings == ["b", "a\xa0c", "d"]
+        assert clone.lookup(["d e b"])[0].tolist() == [2, 3, 0]
+        assert clone.native is native

@@ -89,6 +89,14 @@ class TokenTable:
     def __len__(self) -> int:
         return len(self._table)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (and copied) as its chunks: the C table itself cannot be."""
+        return {"mode": self.mode, "native": self.native, "strings": list(self.strings)}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["mode"], native=state["native"] and _native is not None)  # type: ignore[misc]
+        self.lookup(state["strings"])  # each string is one chunk: the same ids again, in order
+
     @property
     def strings(self) -> list[str]:
         return self._table.strings

@@ -25,10 +25,12 @@ import re
 import unicodedata
 from functools import cache
 from importlib import resources
-from itertools import chain, repeat
+from itertools import chain
 from typing import Any
 
 import numpy as np
+
+from thresher.signals._tokens import TokenTable
 
 _CACHE_LIMIT = 2_000_000
 
@@ -54,11 +56,16 @@ class SpacyEnglishSplitter:
         self._matcher_max = max((len(p) for p in self._matcher), default=0)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._transitions: dict[str, tuple[bool, int, bool, int, int]] = {}
-        # the same effects, as rows of one array indexed by a chunk id (for batches)
-        self._effect_ids: dict[str, int] = {}
-        self._effects = np.zeros((0, 6), dtype=np.int64)
-        self._columns: dict[str, np.ndarray] = {}
-        self._columns_for = -1
+        # the same effects, as columns indexed by a chunk id (for batches: `_add_effects`)
+        self._effect_table = TokenTable("whitespace")
+        self._effects_known = 0
+        self._effect_arrays: tuple[np.ndarray, ...] = (
+            np.zeros(0, dtype=bool),
+            np.zeros(0, dtype=bool),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+            np.zeros(0, dtype=np.int32),
+        )
         self._final_char = re.compile("[" + re.escape("".join(sorted(self.punct_chars))) + "]")
 
     # -- spaCy's helpers -------------------------------------------------------------
@@ -251,75 +258,66 @@ class SpacyEnglishSplitter:
         passes the state through (its tokens are all punctuation that does not end a
         sentence) or sets it whatever it was (the state after its last deciding token), so
         the state entering a chunk is the one the nearest setting chunk before it in the
-        same line leaves, or "no sentence end seen" at the line's start. Lines with white
-        space other than single spaces between chunks (an empty chunk, or one holding white
-        space: flagged once per distinct chunk) take the token-by-token path.
+        same line leaves, or "no sentence end seen" at the line's start. A line whose only
+        white space is single spaces between chunks is split by the chunk table (C when
+        built: its chunks are exactly `line.split(" ")`), and each distinct chunk's effect
+        is kept in arrays under its chunk id; other lines (white-space tokens) take the
+        token-by-token path.
         """
         sentences = np.zeros(len(lines), dtype=np.int64)
         words = np.zeros(len(lines), dtype=np.int64)
-        split = [line.split(" ") for line in lines]
-        chunk_counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        chunks = list(chain.from_iterable(split))
-        ids = np.fromiter(map(self._effect_ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
-        missing = np.flatnonzero(ids < 0).tolist()
-        if missing:
-            if len(self._effect_ids) + len(missing) > _CACHE_LIMIT:
-                self._effect_ids.clear()
-                self._effects = self._effects[:0]
-                self._columns_for = -1
-                missing = list(range(len(chunks)))
-            new = list(dict.fromkeys([chunks[i] for i in missing]))
-            rows = [self._chunk_effect(chunk) for chunk in new]
-            first = len(self._effect_ids)
-            self._effects = np.concatenate((self._effects, np.array(rows, dtype=np.int64).reshape(-1, 6)))
-            self._effect_ids.update(zip(new, range(first, first + len(new)), strict=True))
-            ids[missing] = [self._effect_ids[chunks[i]] for i in missing]
-        columns = self._effect_columns()
-        line_of = np.repeat(np.arange(len(lines)), chunk_counts)
-        slow = np.zeros(len(lines), dtype=bool)
-        slow[line_of[columns["flag"][ids]]] = True
-        for index in np.flatnonzero(slow).tolist():
-            sentences[index], words[index] = self.sentences_and_words(lines[index])
-        if slow.any():
-            usable = ~slow[line_of]
-            ids, line_of = ids[usable], line_of[usable]
-        if len(ids) == 0:
+        fast: list[int] = []
+        for index, line in enumerate(lines):
+            if line and _OTHER_SPACE.search(line) is None:
+                fast.append(index)
+            else:
+                sentences[index], words[index] = self.sentences_and_words(line)
+        if not fast:
             return sentences, words
+        table = self._effect_table
+        ids, chunk_counts, _ = table.lookup([lines[i] for i in fast])
+        if len(table) > _CACHE_LIMIT:
+            table.clear()
+            self._effects_known = 0
+            ids, chunk_counts, _ = table.lookup([lines[i] for i in fast])
+        self._add_effects()
+        sets, out, from_unseen, from_seen, tokens = self._effect_arrays
+        line_of = np.repeat(np.arange(len(fast)), chunk_counts)
         line_start = np.searchsorted(line_of, line_of)  # first chunk of each chunk's line
         position = np.arange(len(ids))
-        last_setter = np.maximum.accumulate(np.where(columns["sets"][ids], position, -1))
+        last_setter = np.maximum.accumulate(np.where(sets[ids], position, -1))
         previous = np.concatenate(([-1], last_setter[:-1]))
-        seen = (previous >= line_start) & columns["out"][ids[np.maximum(previous, 0)]]
-        new_sentences = np.where(seen, columns["from_seen"][ids], columns["from_unseen"][ids])
-        fast = ~slow & (chunk_counts > 0)
-        fast_sentences = np.bincount(line_of, weights=new_sentences, minlength=len(lines)).astype(np.int64)
-        fast_words = np.bincount(line_of, weights=columns["tokens"][ids], minlength=len(lines)).astype(np.int64)
-        sentences[fast] = 1 + fast_sentences[fast]
-        words[fast] = fast_words[fast]
+        seen = (previous >= line_start) & out[ids[np.maximum(previous, 0)]]
+        new_sentences = np.where(seen, from_seen[ids], from_unseen[ids])
+        chosen = np.array(fast, dtype=np.int64)
+        sentences[chosen] = 1 + np.bincount(line_of, weights=new_sentences, minlength=len(fast)).astype(np.int64)
+        words[chosen] = np.bincount(line_of, weights=tokens[ids], minlength=len(fast)).astype(np.int64)
         return sentences, words
 
-    def _effect_columns(self) -> dict[str, np.ndarray]:
-        """The effect table as compact columns (rebuilt when chunks were added)."""
-        if self._columns_for != len(self._effects):
-            e = self._effects
-            self._columns = {
-                "sets": e[:, 0] == e[:, 2],  # the chunk sets the state (else passes it through)
-                "out": e[:, 0] == 1,  # the state it sets
-                "from_unseen": e[:, 1].astype(np.int32),
-                "from_seen": e[:, 3].astype(np.int32),
-                "tokens": e[:, 4].astype(np.int32),
-                "flag": e[:, 5] == 1,
-            }
-            self._columns_for = len(self._effects)
-        return self._columns
-
-    def _chunk_effect(self, chunk: str) -> tuple[int, int, int, int, int, int]:
-        """A " "-separated piece's `_transition`, plus a flag: 1 where the piece is empty or holds
-        white space (its line needs the token-by-token sentencizer)."""
-        if not chunk or _OTHER_SPACE.search(chunk) is not None:
-            return (0, 0, 0, 0, 0, 1)
-        effect = self._transitions.get(chunk) or self._transition(chunk)
-        return (*map(int, effect), 0)  # type: ignore[return-value]
+    def _add_effects(self) -> None:
+        """Effects (`_transition`) of the chunks the effect table added since the last call, as
+        columns indexed by chunk id: sets the state, the state it sets, new sentences from
+        "not seen" and from "seen", tokens."""
+        start, end = self._effects_known, len(self._effect_table)
+        if end == start:
+            return
+        arrays = self._effect_arrays
+        if end > len(arrays[0]):
+            size = max(end, 2 * len(arrays[0]), 1024)
+            grown = [np.zeros(size, dtype=a.dtype) for a in arrays]
+            for old, new in zip(arrays, grown, strict=True):
+                new[:start] = old[:start]
+            self._effect_arrays = arrays = tuple(grown)
+        transitions = self._transitions
+        effects = [transitions.get(chunk) or self._transition(chunk) for chunk in self._effect_table.strings[start:end]]
+        block = np.array(effects, dtype=np.int64).reshape(-1, 5)
+        sets, out, from_unseen, from_seen, tokens = arrays
+        sets[start:end] = block[:, 0] == block[:, 2]  # the chunk sets the state (else passes it through)
+        out[start:end] = block[:, 0] == 1
+        from_unseen[start:end] = block[:, 1]
+        from_seen[start:end] = block[:, 3]
+        tokens[start:end] = block[:, 4]
+        self._effects_known = end
 
     def sentence_count(self, text: str) -> int:
         """Sentences spaCy's sentencizer finds in `text` (datatrove's `split_into_sentences`).
