@@ -153,9 +153,12 @@ def run_thresher(
     False, every signal of every document is computed.
     """
     pipeline = Pipeline(policy="fineweb")
+    # Warm up every annotator, as datatrove's worker warms every filter: loads the models and
+    # compiles the rules outside the timed loop (with short_circuit on, an early rule would drop
+    # the warm-up document before the later annotators load anything).
+    pipeline.policy.short_circuit = False
+    pipeline.analyze_documents([Document(id="w", text="Warm up the models. And the tables.")])
     pipeline.policy.short_circuit = short_circuit
-    warm = [Document(id="w", text="Warm up the models. And the tables.")]
-    pipeline.analyze_documents(warm)
     per_annotator: dict[str, float] = collections.defaultdict(float)
     for annotator in pipeline.annotators:
         timed = _timed(annotator.annotate, annotator.name, per_annotator)

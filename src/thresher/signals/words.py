@@ -54,6 +54,7 @@ class SpacyEnglishSplitter:
             if self._find_prefix(text) or self._infix_matches(text) or self._find_suffix(text) or " " in text:
                 self._matcher[tuple(self._tokenize_chunk(text, with_specials=False))] = text
         self._matcher_max = max((len(p) for p in self._matcher), default=0)
+        self._matcher_first = frozenset(pattern[0] for pattern in self._matcher)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._transitions: dict[str, tuple[bool, int, bool, int, int]] = {}
         # the same effects, as columns indexed by a chunk id (for batches: `_add_effects`)
@@ -171,6 +172,8 @@ class SpacyEnglishSplitter:
 
     def _apply_matcher(self, tokens: list[str]) -> list[str]:
         """spaCy's `_apply_special_cases` within one chunk: longest, then leftmost, wins."""
+        if self._matcher_first.isdisjoint(tokens):
+            return tokens  # no pattern can start at any token
         found: list[tuple[int, int]] = []
         count = len(tokens)
         for start in range(count):
