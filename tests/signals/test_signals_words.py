@@ -81,3 +81,22 @@ def test_batched_sentences_and_words_equal_the_per_line_counts() -> None:
             splitter.sentences_and_words(line) for line in batch
         ]
         assert sentences.tolist() == [splitter.sentence_count(line) for line in batch]
+
+
+def test_handle_fast_path_equals_the_full_algorithm() -> None:
+    import random
+
+    splitter = english_splitter()
+    rng = random.Random(8)
+    letters = list("abcdefghijklmnopqrstuvwxyzABCXYZ") + ["é", "ß", "ñ", "д", "日"]
+    chunks = ["@a", "@ab", "@a.", "@ab.", "@abc.", "@Mr", "@Mr.", "@U", "@e.g", "@user:", "@user's", "@user_:"]
+    for _ in range(3000):
+        name = "@" + "".join(rng.choice(letters) for _ in range(rng.randint(1, 12)))
+        chunks.append(name + rng.choice(["", "", ",", ".", ";", ":", "!", "?", '"', "'", ")"]))
+    for chunk in chunks:
+        splitter._cache.pop(chunk, None)
+        expected = splitter._tokenize_chunk(chunk)
+        if len(expected) > 1 or chunk not in splitter.specials:
+            expected = splitter._apply_matcher(expected)
+        assert splitter.chunk_tokens(chunk) == tuple(expected), chunk
+    assert splitter.chunk_tokens("@user:") == ("@user", ":")

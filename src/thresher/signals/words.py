@@ -212,6 +212,13 @@ class SpacyEnglishSplitter:
                 cached = (chunk,)  # letters only: no affix, infix or special case applies
             elif simple is not None and simple.group(1) not in self.specials and len(simple.group(1)) > 1:
                 cached = (simple.group(1), simple.group(2))  # "word," "word." and the like
+            elif (
+                special is None
+                and (mention := _MENTION.fullmatch(chunk)) is not None
+                and (mention.group(2) is None or (len(mention.group(1)) > 2 and mention.group(1) not in self.specials))
+            ):
+                # "@name" and "@name:": "@" is no prefix and letters hold no affix or infix
+                cached = tuple(self._apply_matcher([group for group in mention.groups() if group is not None]))
             else:
                 tokens = self._tokenize_chunk(chunk)
                 if len(tokens) > 1 or chunk not in self.specials:
@@ -436,6 +443,9 @@ _RUNS = re.compile(r"\s+|\S+")
 # a run of letters is one token; letters then one of , . ; : ! ? " ' ) split in two.
 _LETTERS = re.compile(r"[^\W\d_]+")
 _WORD_PUNCT = re.compile(r"([^\W\d_]+)([,.;:!?\"')])?")
+# and the same after an "@" (a handle, as in tweets: "@name", "@name:"), but not before a
+# period, which spaCy sometimes keeps ("@CdjovñyY." is one token)
+_MENTION = re.compile(r"(@[^\W\d_]+)([,;:!?\"')])?")
 # White space other than single spaces between chunks: such runs are spaCy tokens.
 _OTHER_SPACE = re.compile(r"[^\S ]|  |^ | $")
 
