@@ -26,6 +26,7 @@ from thresher.signals._tokens import TokenTable, _native, native_available, row_
 _MAGIC = 793712314
 _EOS = "</s>"
 _LABEL_PREFIX = "__label__"
+_BLOCK = 4096  # texts scored together (the tree's scores: 351 x 4096 float64, 11 MB)
 _CACHE_LIMIT = 500_000  # distinct tokens cached (16 float64 each: 64 MB at most)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FNV_OFFSET = np.uint64(2166136261)
@@ -240,7 +241,7 @@ class FastTextModel:
         return _Quantized(codes, centroids, norms), offset
 
     def _build_tree(self) -> None:
-        """fastText's Huffman tree over label counts; per label, its path of (node, went right)."""
+        """fastText's Huffman tree over label counts (`HierarchicalSoftmaxLoss::buildTree`)."""
         osz = len(self.label_counts)
         count = [float(c) for c in self.label_counts] + [1e15] * (osz - 1)
         left = [-1] * (2 * osz - 1)
@@ -261,28 +262,11 @@ class FastTextModel:
             count[i] = count[mini[0]] + count[mini[1]]
             parent[mini[0]] = parent[mini[1]] = i
             binary[mini[1]] = True
-        go_right = np.zeros((osz, osz - 1))
-        go_left = np.zeros((osz, osz - 1))
-        for label in range(osz):
-            child = label
-            while parent[child] != -1:
-                internal = parent[child] - osz
-                if binary[child]:
-                    go_right[label, internal] = 1.0
-                else:
-                    go_left[label, internal] = 1.0
-                child = parent[child]
-        # Per label, the columns of [log f | log (1 - f) | 0] its path sums (padded with the 0 column):
-        # a gather and a sum instead of a BLAS product, whose worker threads would spin on other cores.
-        nodes = osz - 1
-        paths = [
-            [n for n in range(nodes) if go_right[label, n]] + [nodes + n for n in range(nodes) if go_left[label, n]]
-            for label in range(osz)
-        ]
-        depth = max(len(path) for path in paths)
-        self._paths = np.full((osz, depth), 2 * nodes, dtype=np.int64)
-        for label, path in enumerate(paths):
-            self._paths[label, : len(path)] = path
+        # Children of each internal node (nodes osz .. 2 osz - 2; the root is the last one).
+        # A node is built from smaller-numbered ones, so walking the internal nodes from the
+        # root down visits every parent before its children.
+        self._left = np.array(left[osz:], dtype=np.int64)
+        self._right = np.array(right[osz:], dtype=np.int64)
 
     # -- tokens --------------------------------------------------------------------------
     def _ngram_row(self, ngram: str) -> int:
@@ -426,6 +410,28 @@ class FastTextModel:
                 ids = ids[np.arange(len(ids)) - starts[doc_of] < counts[doc_of]]
         return ids, counts
 
+    def _leaf_scores(self, hidden: np.ndarray) -> np.ndarray:
+        """Log-probability of every label (labels x texts) from the texts' hidden vectors.
+
+        fastText's `HierarchicalSoftmaxLoss::dfs` adds log(1 - f + 1e-5) going left and
+        log(f + 1e-5) going right, f = sigmoid(hidden . output row of the node), from the
+        root down. Here all texts go down the tree together: one vector operation per node,
+        each node's score reused by both children (the paths are not summed label by label).
+        """
+        osz = len(self.labels)
+        # hidden @ output.T without BLAS (einsum's own loop, one thread: BLAS worker threads
+        # would spin on the other cores)
+        f = 1.0 / (1.0 + np.exp(-np.einsum("nk,dk->nd", self.output, hidden, optimize=False)))
+        go_left = np.log(1.0 - f + 1e-5)
+        go_right = np.log(f + 1e-5)
+        scores = np.empty((2 * osz - 1, len(hidden)))
+        scores[2 * osz - 2] = 0.0
+        for node in range(osz - 2, -1, -1):  # internal node osz + node, root first
+            here = scores[osz + node]
+            np.add(here, go_left[node], out=scores[self._left[node]])
+            np.add(here, go_right[node], out=scores[self._right[node]])
+        return scores[:osz]
+
     def predict_batch(self, texts: list[str]) -> np.ndarray:
         """Label probabilities (documents x labels) as fastText's k=-1, threshold=0 predict.
 
@@ -438,16 +444,13 @@ class FastTextModel:
         totals = row_sums(ids, counts, self._rows[: self._registered]) + self._eos_row
         sums, counts = totals[:, : self.dim], totals[:, self.dim]
         out = np.empty((len(counts), len(self.labels)))
-        for begin in range(0, len(counts), 1024):
-            block = slice(begin, begin + 1024)
+        for begin in range(0, len(counts), _BLOCK):
+            block = slice(begin, begin + _BLOCK)
             with np.errstate(invalid="ignore", divide="ignore"):
                 hidden = sums[block] / counts[block, None]
-                # hidden @ output.T without BLAS (einsum's own loop, one thread)
-                f = 1.0 / (1.0 + np.exp(-np.einsum("dk,nk->dn", hidden, self.output, optimize=False)))
-                logs = np.concatenate((np.log(f + 1e-5), np.log(1.0 - f + 1e-5), np.zeros((len(f), 1))), axis=1)
-                scores = logs[:, self._paths].sum(axis=2)
+                scores = self._leaf_scores(hidden)
             probabilities = np.exp(scores)
             probabilities[scores < np.log(1e-5)] = 0.0
-            out[block] = probabilities
+            out[block] = probabilities.T
         out[counts == 0] = np.nan
         return out
