@@ -286,22 +286,27 @@ static PyTypeObject TokenTableType = {
 };
 
 /* row_sums(ids, counts, table, width, out): out[t] = sum of table rows ids[j] over text t's ids. */
+static void release_buffers(Py_buffer *views, int count) {
+    for (int i = 0; i < count; i++) PyBuffer_Release(&views[i]);
+}
+
 static PyObject *row_sums(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer ids, counts, table, out;
+    Py_buffer views[4];
+    Py_buffer *const ids = &views[0], *const counts = &views[1], *const table = &views[2], *const out = &views[3];
     Py_ssize_t width;
-    if (!PyArg_ParseTuple(args, "y*y*y*nw*", &ids, &counts, &table, &width, &out)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*y*nw*", ids, counts, table, &width, out)) return NULL;
     PyObject *result = NULL;
-    const Py_ssize_t n_ids = ids.len / (Py_ssize_t)sizeof(int64_t);
-    const Py_ssize_t n_texts = counts.len / (Py_ssize_t)sizeof(int64_t);
-    const Py_ssize_t rows = width > 0 ? table.len / (Py_ssize_t)sizeof(double) / width : 0;
-    if (width <= 0 || out.len != n_texts * width * (Py_ssize_t)sizeof(double)) {
+    const Py_ssize_t n_ids = ids->len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t n_texts = counts->len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t rows = width > 0 ? table->len / (Py_ssize_t)sizeof(double) / width : 0;
+    if (width <= 0 || out->len != n_texts * width * (Py_ssize_t)sizeof(double)) {
         PyErr_SetString(PyExc_ValueError, "row_sums: out must hold len(counts) x width doubles");
         goto done;
     }
-    const int64_t *id = ids.buf;
-    const int64_t *count = counts.buf;
-    const double *rows_data = table.buf;
-    double *target = out.buf;
+    const int64_t *id = ids->buf;
+    const int64_t *count = counts->buf;
+    const double *rows_data = table->buf;
+    double *target = out->buf;
     Py_ssize_t j = 0;
     for (Py_ssize_t t = 0; t < n_texts; t++) {
         double *row_out = target + t * width;
@@ -322,10 +327,7 @@ static PyObject *row_sums(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    PyBuffer_Release(&ids);
-    PyBuffer_Release(&counts);
-    PyBuffer_Release(&table);
-    PyBuffer_Release(&out);
+    release_buffers(views, 4);
     return result;
 }
 
@@ -335,16 +337,17 @@ done:
  * documents share one), so the `skipped` and `added` flags need no reset between documents;
  * out[doc] receives the characters of the n-grams counted as repeats. */
 static PyObject *greedy_repeats(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer at, group, first_at, chars, doc, out;
+    Py_buffer views[6];
+    Py_buffer *const at = &views[0], *const group = &views[1], *const first_at = &views[2], *const chars = &views[3],
+                     *const doc = &views[4], *const out = &views[5];
     Py_ssize_t n, groups, positions;
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnw*", &at, &group, &first_at, &chars, &doc, &n, &groups, &positions,
-                          &out))
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nnnw*", at, group, first_at, chars, doc, &n, &groups, &positions, out))
         return NULL;
     PyObject *result = NULL;
     unsigned char *skipped = NULL, *added = NULL;
-    const Py_ssize_t count = at.len / (Py_ssize_t)sizeof(int64_t);
-    const Py_ssize_t docs = out.len / (Py_ssize_t)sizeof(int64_t);
-    if (group.len != at.len || first_at.len != at.len || chars.len != at.len || doc.len != at.len || n < 1) {
+    const Py_ssize_t count = at->len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t docs = out->len / (Py_ssize_t)sizeof(int64_t);
+    if (group->len != at->len || first_at->len != at->len || chars->len != at->len || doc->len != at->len || n < 1) {
         PyErr_SetString(PyExc_ValueError, "greedy_repeats: the five arrays must have one int64 per candidate");
         goto done;
     }
@@ -354,8 +357,8 @@ static PyObject *greedy_repeats(PyObject *Py_UNUSED(module), PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    const int64_t *a = at.buf, *g = group.buf, *f = first_at.buf, *c = chars.buf, *d = doc.buf;
-    int64_t *repeated = out.buf;
+    const int64_t *a = at->buf, *g = group->buf, *f = first_at->buf, *c = chars->buf, *d = doc->buf;
+    int64_t *repeated = out->buf;
     int64_t index = 0;
     for (Py_ssize_t k = 0; k < count; k++) {
         const int64_t position = a[k];
@@ -378,12 +381,7 @@ static PyObject *greedy_repeats(PyObject *Py_UNUSED(module), PyObject *args) {
 done:
     PyMem_Free(skipped);
     PyMem_Free(added);
-    PyBuffer_Release(&at);
-    PyBuffer_Release(&group);
-    PyBuffer_Release(&first_at);
-    PyBuffer_Release(&chars);
-    PyBuffer_Release(&doc);
-    PyBuffer_Release(&out);
+    release_buffers(views, 6);
     return result;
 }
 
@@ -461,7 +459,11 @@ static PyMethodDef module_methods[] = {
 };
 
 static struct PyModuleDef native_module = {
-    PyModuleDef_HEAD_INIT, "thresher._native", "Compiled kernels of Thresher's signal hot path.", -1, module_methods,
+    PyModuleDef_HEAD_INIT,
+    .m_name = "thresher._native",
+    .m_doc = "Compiled kernels of Thresher's signal hot path.",
+    .m_size = -1,
+    .m_methods = module_methods,
 };
 
 PyMODINIT_FUNC PyInit__native(void) {
