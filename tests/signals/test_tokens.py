@@ -201,3 +201,12 @@ def test_a_table_pickles_and_copies_with_its_ids(native: bool) -> None:
         assert clone.strings == table.strings == ["b", "a\xa0c", "d"]
         assert clone.lookup(["d e b"])[0].tolist() == [2, 3, 0]
         assert clone.native is native
+
+
+def test_the_fallbacks_str_split_shortcut_covers_every_white_space_fasttext_keeps() -> None:
+    # The Python table reads fastText's tokens with str.split wherever the text holds no
+    # character that str.split cuts at and fastText does not (or NUL, which fastText cuts at).
+    split_by_python = [c for c in range(0x110000) if len(f"a{chr(c)}b".split()) != 1]
+    kept_by_fasttext = [c for c in split_by_python if chr(c) not in " \n\r\t\v\f"]
+    assert kept_by_fasttext and all(_tokens._NOT_FASTTEXT_SPLIT.search(chr(c)) for c in kept_by_fasttext)
+    assert _tokens._NOT_FASTTEXT_SPLIT.search("\x00")

@@ -30,6 +30,8 @@ except ImportError:  # not compiled (no compiler at install): the Python fallbac
 
 MODES = ("whitespace", "fasttext")
 _FASTTEXT_TOKEN = re.compile(r"[^ \n\r\t\v\f\x00]+")
+# White space `str.split` cuts at but fastText does not, and NUL, which fastText cuts at.
+_NOT_FASTTEXT_SPLIT = re.compile("[\x00\x1c-\x1f\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]")
 
 
 def native_available() -> bool:
@@ -55,8 +57,11 @@ class _PythonTable:
     def lookup(self, texts: list[str], codes: bool = False) -> tuple[Any, Any, Any]:
         if self.mode == "whitespace":
             split = [text.split() for text in texts]
-        else:
-            split = [_FASTTEXT_TOKEN.findall(text) for text in texts]
+        else:  # str.split (C speed) wherever it cuts exactly where fastText does
+            split = [
+                text.split() if _NOT_FASTTEXT_SPLIT.search(text) is None else _FASTTEXT_TOKEN.findall(text)
+                for text in texts
+            ]
         chunks = list(chain.from_iterable(split))
         index = np.fromiter(map(self.ids.get, chunks, repeat(-1)), dtype=np.int64, count=len(chunks))
         missing = np.flatnonzero(index < 0).tolist()
