@@ -16,7 +16,6 @@ collision within one document.
 
 from __future__ import annotations
 
-import operator
 from itertools import chain
 
 import numpy as np
@@ -45,15 +44,13 @@ class ChunkTable:
     """White-space chunks -> ids (`_tokens.TokenTable`, `str.split`'s rule), bounded.
 
     Annotators keep per-chunk facts in arrays indexed by these ids and rebuild them when
-    `generation` changes (the table is cleared past `limit` distinct chunks). The last
-    batch's split is kept, so an annotator that passes the same text objects gets it back.
+    `generation` changes (the table is cleared past `limit` distinct chunks).
     """
 
     def __init__(self, limit: int = 5_000_000) -> None:
         self.table = TokenTable("whitespace")
         self.generation = 0
         self.limit = limit
-        self._last: tuple[list[str], tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
 
     @property
     def strings(self) -> list[str]:
@@ -62,18 +59,13 @@ class ChunkTable:
     def split(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(chunk id of every chunk of the batch, chunks per text, the uint32 code points of
         all chunks concatenated), the chunks being `str.split`'s."""
-        last = self._last
-        if last is not None and len(last[0]) == len(texts) and all(map(operator.is_, last[0], texts)):
-            return last[1]
         index, counts, codes = self.table.lookup(texts, codes=True)
         if len(self.table) > self.limit:
             self.table.clear()
             self.generation += 1
             index, counts, codes = self.table.lookup(texts, codes=True)
         assert codes is not None
-        result = (index, counts, codes)
-        self._last = (list(texts), result)
-        return result
+        return index, counts, codes
 
 
 CHUNKS = ChunkTable()

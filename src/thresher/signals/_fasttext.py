@@ -151,7 +151,6 @@ class FastTextModel:
         self._rows = np.zeros((0, self.dim + 1))
         self._registered = 0  # tokens whose rows are computed
         self._eos_token = -1  # token id of a literal "</s>", once one is seen
-        self.generation = 0  # goes up when the token cache is cleared
         eos = self._subword_ids(_EOS)
         self._eos_row = np.append(self._dense[eos].sum(axis=0), len(eos))
 
@@ -329,11 +328,10 @@ class FastTextModel:
         self._registered = needed
 
     def clear_tokens(self) -> None:
-        """Forget every cached token (bounded memory); `generation` goes up."""
+        """Forget every cached token (bounded memory)."""
         self.tokens.clear()
         self._registered = 0
         self._eos_token = -1
-        self.generation += 1
 
     def _token_input_rows(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(token index, input row) pairs for `tokens`: known words' own rows and the rows of
