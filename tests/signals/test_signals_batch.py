@@ -44,7 +44,9 @@ def _assert_batch_equals_reference(texts: list[str]) -> None:
 
 @pytest.fixture(params=["native", "python"])
 def kernel(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Run a test with the C kernel's loops, then with their Python fallback."""
+    """Run a test with the C kernel's per-call loops (greedy scan, row sums), then with their
+    Python fallback. The module-level token tables keep the mode they were built in; their
+    fallback is compared with the kernel in tests/signals/test_tokens.py."""
     if request.param == "native" and _tokens._native is None:
         pytest.skip("thresher._native is not built (no C compiler at install)")
     monkeypatch.setenv("THRESHER_NATIVE", "1" if request.param == "native" else "0")
