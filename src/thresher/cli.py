@@ -322,7 +322,8 @@ def _signals() -> int:
 def _dedup(args: argparse.Namespace) -> int:
     """`thresher dedup`: options become a `[dedup]` table, validated like a policy section."""
     from thresher.accounting import AccountingError
-    from thresher.dedup import parse_dedup_settings, run_dedup
+    from thresher.dedup import parse_dedup_settings
+    from thresher.runner import run_dedup
 
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1", EXIT_USAGE)

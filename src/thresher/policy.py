@@ -35,6 +35,7 @@ from thresher.annotator import SignalSpec
 from thresher.annotators import REGISTRY, signal_specs
 from thresher.dedup.settings import DedupSettings, parse_dedup_settings
 from thresher.document import SEGMENT_KINDS, Decision, Document, Reason
+from thresher.errors import PolicyError  # defined in a leaf module; `thresher.policy.PolicyError` stays
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -59,10 +60,6 @@ _TOP_LEVEL_KEYS = {
     "dedup",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message says where and how to fix it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,11 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from thresher import __version__
+from thresher._version import __version__
 from thresher.engines.batch import Job
 from thresher.engines.checkpoint import PROGRESS_DIR, Checkpoint
 from thresher.engines.local import RunOptions, run_sources
@@ -22,6 +22,9 @@ from thresher.policy import load_policy, policy_text
 from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, parquet
 from thresher.readers.base import DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_MAX_RECORD_BYTES
 from thresher.writers import DEFAULT_RECORDS_PER_SHARD
+
+if TYPE_CHECKING:
+    from thresher.dedup.settings import DedupSettings
 
 DEDUP_WORKDIR = ".dedup-work"
 OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json", PROGRESS_DIR, "report.html", DEDUP_WORKDIR)
@@ -154,6 +157,48 @@ def run(
         shutil.rmtree(out / DEDUP_WORKDIR, ignore_errors=True)
     _write_json_atomically(out / "summary.json", summary)
     tally.check()
+    return summary
+
+
+def run_dedup(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    settings: DedupSettings | None = None,
+    *,
+    workers: int | None = None,
+    fields: FieldNames | None = None,
+    output_format: str | None = None,
+    keep_original: bool = True,
+    keep_html: bool = True,
+    batch_docs: int = DEFAULT_BATCH_DOCS,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
+) -> dict[str, Any]:
+    """`thresher dedup` as a function: `run` with the built-in `dedup` policy.
+
+    `settings` defaults to `DedupSettings()` (datatrove's MinHash defaults). Pass 1 plans
+    (finds every duplicate), pass 2 is the ordinary engine, so formats, shards, quarantine,
+    resume and accounting are those of `thresher run`.
+    """
+    if settings is None:
+        from thresher.dedup.settings import DedupSettings
+
+        settings = DedupSettings()
+    summary = run(
+        inputs,
+        output,
+        policy="dedup",
+        dedup=settings,
+        workers=workers,
+        fields=fields,
+        output_format=output_format,
+        keep_original=keep_original,
+        keep_html=keep_html,
+        batch_docs=batch_docs,
+        batch_bytes=batch_bytes,
+        records_per_shard=records_per_shard,
+    )
+    summary["command"] = "dedup"
     return summary
 
 
