@@ -16,7 +16,7 @@ import orjson
 from thresher._version import __version__
 from thresher.engines.batch import Job
 from thresher.engines.checkpoint import PROGRESS_DIR, Checkpoint
-from thresher.engines.local import RunOptions, run_sources
+from thresher.engines.local import RunOptions, default_workers, run_sources
 from thresher.engines.progress import Progress
 from thresher.policy import load_policy, policy_text
 from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, parquet
@@ -77,6 +77,10 @@ def run(
     fmt = output_format or _default_format(sources)
     if fmt not in ("jsonl", "parquet"):
         raise ValueError(f"output format {fmt!r}: use jsonl or parquet")
+    if not workers and engine == "local":  # a small input gets fewer workers than cores
+        workers = default_workers(sources)
+        if limit is not None:  # no more workers than the batches `limit` records make
+            workers = max(1, min(workers, -(-limit // batch_docs)))
     workers = workers or os.cpu_count() or 1
     fields = fields or FieldNames()
     job = Job(
