@@ -149,6 +149,38 @@ def test_thresher_has_no_import_cycle() -> None:
     )
 
 
+# The stages of the data flow, and what drives them: a stage never imports a driver.
+STAGES = (
+    "thresher.readers",
+    "thresher.segments",
+    "thresher.signals",
+    "thresher.safety",
+    "thresher.dedup",
+    "thresher.annotator",
+    "thresher.annotators",
+    "thresher.document",
+    "thresher.policy",
+    "thresher.pipeline",
+)
+DRIVERS = ("thresher.engines", "thresher.runner", "thresher.cli", "thresher.report", "thresher.explain")
+
+
+def _within(module: str, prefixes: tuple[str, ...]) -> bool:
+    return any(module == prefix or module.startswith(prefix + ".") for prefix in prefixes)
+
+
+def test_stages_never_import_what_drives_them() -> None:
+    graph = import_graph(SRC / "thresher")
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in graph.items()
+        if _within(module, STAGES)
+        for target in targets
+        if _within(target, DRIVERS) or target == "thresher"
+    )
+    assert upward == []
+
+
 def _package(root: Path, files: dict[str, str]) -> Path:
     for relative, text in files.items():
         path = root / relative

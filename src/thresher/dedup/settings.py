@@ -25,7 +25,7 @@ Policy TOML (every key optional):
                                  # least this (0: plain LSH, as datatrove)
     verify_by = "shingles"       # "shingles": exact Jaccard of the shingle sets (kept on disk
                                  # during pass 1); "signature": estimated from the signature
-                                 # (equal values / hashes; what the Ray engine does)
+                                 # (equal values / hashes); both engines do either
     boilerplate_min_docs = 0     # > 0: trim lines found in more than this many documents
     within_document = false      # trim repeated lines and quoted-back text inside a document
     memory_mb = 256              # spill buffer before writing to disk
