@@ -111,11 +111,11 @@ def main() -> None:
                 env["PYTHONPYCACHEPREFIX"] = str(work / f"pycache-{len(name)}-{abs(hash(name))}")
             return env
 
+        run = [sys.executable, "-m", "thresher.cli", "run", str(one), "-o", "OUT", "--quiet"]
         commands = {
             "import thresher": [sys.executable, "-c", "import thresher"],
-            "run, no report": [sys.executable, "-m", "thresher.cli", "run", str(one), "-o", "OUT", "--quiet",
-                               "--no-report"],
-            "run with report": [sys.executable, "-m", "thresher.cli", "run", str(one), "-o", "OUT", "--quiet"],
+            "run, no report": [*run, "--no-report"],
+            "run with report": run,
         }
         envs = {name: environment(name, src) for name, src in trees.items()}
         for name in trees:  # warm-up: bytecode written, files in the page cache
@@ -142,9 +142,7 @@ def main() -> None:
         if args.baseline:
             base, now = (results[(label, tree)] for tree in (f"baseline {args.baseline}", "this tree"))
             ratio = [statistics.median(r[i] for r in base) / statistics.median(r[i] for r in now) for i in range(3)]
-            print(
-                f"{'':16} {'baseline / this tree':22} {ratio[0]:6.2f}x {'':13} {ratio[1]:5.2f}x {ratio[2]:11.2f}x"
-            )
+            print(f"{'':16} {'baseline / this tree':22} {ratio[0]:6.2f}x {'':13} {ratio[1]:5.2f}x {ratio[2]:11.2f}x")
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
         f"bytecode {'not cached' if args.no_bytecode else 'cached'}; {args.rounds} rounds, interleaved"
