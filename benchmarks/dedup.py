@@ -41,7 +41,8 @@ DATATROVE_PYTHON = os.environ.get("DEDUP_DATATROVE_PYTHON") or next(
 
 OURS = r"""
 import json, resource, sys, time
-from thresher.dedup import DedupSettings, run_dedup
+from thresher.dedup import DedupSettings
+from thresher.runner import run_dedup
 inp, out, workers, exact, memory_mb = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5])
 overrides = json.loads(sys.argv[6]) if len(sys.argv) > 6 else {}
 t = time.perf_counter()

@@ -14,7 +14,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-__version__ = "0.1.0"
+from thresher._version import __version__
 
 __all__ = ["Pipeline", "__version__", "analyze", "run"]
 

@@ -13,6 +13,9 @@ import orjson
 from thresher import __version__
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+WORKERS_HELP = (
+    "worker processes (default: all cores; one per MB of input when that is fewer, so a small input runs in-process)"
+)
 
 
 def _add_field_options(parser: argparse.ArgumentParser) -> None:
@@ -48,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
                      "previous Thresher output, whose results are replaced)")
     run.add_argument("--policy", default="default", help="built-in policy name (default, annotate, ...) or a "
                      "path to a policy .toml file (default: default)")
-    run.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    run.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     run.add_argument("--limit", type=int, default=None, help="stop after N input records")
     run.add_argument("--output-format", choices=["jsonl", "parquet"], default=None,
                      help="format of kept/removed shards (default: Parquet for Parquet input, else JSONL)")
@@ -91,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("-o", "--output", default="thresher-demo-out", metavar="OUT",
                       help="output folder (default: ./thresher-demo-out)")
-    demo.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    demo.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     demo.add_argument("--policy", default="default", help="policy to apply (default: default)")
 
     report = commands.add_parser(
@@ -144,7 +147,7 @@ def _add_dedup_parser(commands: argparse._SubParsersAction) -> None:
     dedup.add_argument("--hashes-per-bucket", type=int, default=None, help="hashes per band (default: 8)")
     dedup.add_argument("--seed", type=int, default=1, help="MinHash seed (default: 1)")
     dedup.add_argument("--memory-mb", type=int, default=256, help="spill buffer before shards go to disk (MB)")
-    dedup.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores)")
+    dedup.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     dedup.add_argument("--output-format", choices=["jsonl", "parquet"], default=None)
     dedup.add_argument("--batch-size", type=int, default=256, help="records per batch (default: 256)")
     _add_field_options(dedup)
@@ -322,7 +325,8 @@ def _signals() -> int:
 def _dedup(args: argparse.Namespace) -> int:
     """`thresher dedup`: options become a `[dedup]` table, validated like a policy section."""
     from thresher.accounting import AccountingError
-    from thresher.dedup import parse_dedup_settings, run_dedup
+    from thresher.dedup import parse_dedup_settings
+    from thresher.runner import run_dedup
 
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1", EXIT_USAGE)

@@ -29,12 +29,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from thresher.annotator import SignalSpec
 from thresher.annotators import REGISTRY, signal_specs
-from thresher.dedup.settings import DedupSettings, parse_dedup_settings
 from thresher.document import SEGMENT_KINDS, Decision, Document, Reason
+from thresher.errors import PolicyError  # defined in a leaf module; `thresher.policy.PolicyError` stays
+
+if TYPE_CHECKING:  # a policy with a [dedup] table imports it when parsed (see `parse_policy`)
+    from thresher.dedup.settings import DedupSettings
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -59,10 +62,6 @@ _TOP_LEVEL_KEYS = {
     "dedup",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
-
-
-class PolicyError(ValueError):
-    """A policy file that cannot be used; the message says where and how to fix it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,7 +307,11 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise PolicyError(f"{source}: rule names must be unique; repeated: {duplicates}.")
-    dedup = parse_dedup_settings(data["dedup"], source) if "dedup" in data else None
+    dedup = None
+    if "dedup" in data:
+        from thresher.dedup.settings import parse_dedup_settings
+
+        dedup = parse_dedup_settings(data["dedup"], source)
     short_circuit = data.get("short_circuit", False)
     if not isinstance(short_circuit, bool):
         raise PolicyError(

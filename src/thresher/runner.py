@@ -9,19 +9,22 @@ import shutil
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from thresher import __version__
+from thresher._version import __version__
 from thresher.engines.batch import Job
 from thresher.engines.checkpoint import PROGRESS_DIR, Checkpoint
-from thresher.engines.local import RunOptions, run_sources
+from thresher.engines.local import RunOptions, default_workers, run_sources
 from thresher.engines.progress import Progress
 from thresher.policy import load_policy, policy_text
 from thresher.readers import FieldNames, ReadLimits, Source, discover_sources, parquet
 from thresher.readers.base import DEFAULT_MAX_DECOMPRESSION_RATIO, DEFAULT_MAX_RECORD_BYTES
 from thresher.writers import DEFAULT_RECORDS_PER_SHARD
+
+if TYPE_CHECKING:
+    from thresher.dedup.settings import DedupSettings
 
 DEDUP_WORKDIR = ".dedup-work"
 OUTPUT_PARTS = ("kept", "removed", "quarantine", "summary.json", PROGRESS_DIR, "report.html", DEDUP_WORKDIR)
@@ -74,6 +77,10 @@ def run(
     fmt = output_format or _default_format(sources)
     if fmt not in ("jsonl", "parquet"):
         raise ValueError(f"output format {fmt!r}: use jsonl or parquet")
+    if not workers and engine == "local":  # a small input gets fewer workers than cores
+        workers = default_workers(sources)
+        if limit is not None:  # no more workers than the batches `limit` records make
+            workers = max(1, min(workers, -(-limit // batch_docs)))
     workers = workers or os.cpu_count() or 1
     fields = fields or FieldNames()
     job = Job(
@@ -154,6 +161,48 @@ def run(
         shutil.rmtree(out / DEDUP_WORKDIR, ignore_errors=True)
     _write_json_atomically(out / "summary.json", summary)
     tally.check()
+    return summary
+
+
+def run_dedup(
+    inputs: Sequence[str | Path],
+    output: str | Path,
+    settings: DedupSettings | None = None,
+    *,
+    workers: int | None = None,
+    fields: FieldNames | None = None,
+    output_format: str | None = None,
+    keep_original: bool = True,
+    keep_html: bool = True,
+    batch_docs: int = DEFAULT_BATCH_DOCS,
+    batch_bytes: int = DEFAULT_BATCH_BYTES,
+    records_per_shard: int = DEFAULT_RECORDS_PER_SHARD,
+) -> dict[str, Any]:
+    """`thresher dedup` as a function: `run` with the built-in `dedup` policy.
+
+    `settings` defaults to `DedupSettings()` (datatrove's MinHash defaults). Pass 1 plans
+    (finds every duplicate), pass 2 is the ordinary engine, so formats, shards, quarantine,
+    resume and accounting are those of `thresher run`.
+    """
+    if settings is None:
+        from thresher.dedup.settings import DedupSettings
+
+        settings = DedupSettings()
+    summary = run(
+        inputs,
+        output,
+        policy="dedup",
+        dedup=settings,
+        workers=workers,
+        fields=fields,
+        output_format=output_format,
+        keep_original=keep_original,
+        keep_html=keep_html,
+        batch_docs=batch_docs,
+        batch_bytes=batch_bytes,
+        records_per_shard=records_per_shard,
+    )
+    summary["command"] = "dedup"
     return summary
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:  # imported where a Parquet shard is opened: JSONL runs never load pyarrow
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 DEFAULT_RECORDS_PER_SHARD = 100_000
 
@@ -42,11 +43,13 @@ class ShardWriter:
         elif self._records >= self.records_per_shard:
             self.close()
             self._part += 1
-        if isinstance(payload, pa.Table):
+        if not isinstance(payload, bytes):  # an Arrow table
             if self._parquet is not None and not self._parquet.schema.equals(payload.schema):
                 self.close()
                 self._part += 1
             if self._parquet is None:
+                import pyarrow.parquet as pq
+
                 self._open()
                 self._parquet = pq.ParquetWriter(str(self._temp), payload.schema, compression="zstd")
             self._parquet.write_table(payload)

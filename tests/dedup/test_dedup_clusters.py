@@ -10,9 +10,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from thresher.cli import main
-from thresher.dedup import DedupSettings, parse_dedup_settings, plan, run_dedup
+from thresher.dedup import DedupSettings, parse_dedup_settings, plan
 from thresher.policy import PolicyError
 from thresher.readers import FieldNames, discover_sources
+from thresher.runner import run_dedup
 
 ARTICLE = (
     "The river rose through the night and by morning the old bridge was closed to traffic. Engineers from "

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from thresher.document import Document, Segment
+from thresher.signals import rpv2
 from thresher.signals.rpv2 import (
     RedPajamaSignals,
     code_point_table,
@@ -18,6 +21,22 @@ def test_tables_agree_with_str_methods_on_tricky_characters() -> None:
     for predicate in (str.isupper, str.isnumeric, str.isalpha, str.isspace):
         table = code_point_table(predicate)
         assert [bool(table[p]) for p in code_points(sample)] == [predicate(c) for c in sample]
+
+
+def test_tables_grow_as_far_as_the_text_reaches(monkeypatch) -> None:
+    monkeypatch.setattr(rpv2, "_TABLES", {})
+    assert len(code_point_table(str.isupper, ord("Z"))) == 4096
+    # Mathematical bold capitals (plane 1) and a plane-14 tag character: the table grows to cover them.
+    sample = "A\U0001d400\U0001d41a\U000e0041"
+    points = code_points(sample)
+    table = code_point_table(str.isupper, rpv2.highest_code_point(points))
+    assert len(table) == 0xE1000  # the 4,096-code-point block holding U+E0041, and all below
+    assert [bool(table[p]) for p in points] == [True, True, False, False]
+    assert len(code_point_table(str.isupper)) == sys.maxunicode + 1
+    monkeypatch.setattr(rpv2, "_TABLES", {})
+    full = code_point_table(str.isupper)
+    assert (table == full[: len(table)]).all()
+    assert rpv2.highest_code_point(code_points("")) == 0
 
 
 def test_prefix_counts_give_span_counts() -> None:

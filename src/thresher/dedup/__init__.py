@@ -2,8 +2,8 @@
 
 Two passes over the inputs. Pass 1 (`plan`) hashes every record in worker processes and
 spills the hashes to disk, then groups them into clusters and returns a `DuplicatePlan`
-(record identity -> reason). Pass 2 (`run_dedup`, or `thresher run` with a `[dedup]`
-policy section) streams the records again and writes them by the plan.
+(record identity -> reason). Pass 2 (`thresher run` with a `[dedup]` policy section, or
+`thresher.runner.run_dedup`) streams the records again and writes them by the plan.
 
     thresher dedup crawl/*.jsonl.zst -o out/                   # exact + near, datatrove defaults
     thresher dedup data.parquet -o out/ --no-exact --threshold 0.8
@@ -17,7 +17,7 @@ MinHash signature, so they are never near duplicates (as in datatrove). Settings
 `thresher.dedup.settings` (the `[dedup]` policy table).
 """
 
-from thresher.dedup.apply import mark_document, run_dedup
+from thresher.dedup.apply import mark_document
 from thresher.dedup.minhash import MinHasher, MinHashParams, reference_signature
 from thresher.dedup.normalize import simplify_text
 from thresher.dedup.plan import EXACT_DUPLICATE, NEAR_DUPLICATE, DuplicatePlan, DuplicateReason, cached_plan, plan
@@ -36,6 +36,5 @@ __all__ = [
     "parse_dedup_settings",
     "plan",
     "reference_signature",
-    "run_dedup",
     "simplify_text",
 ]

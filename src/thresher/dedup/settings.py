@@ -25,7 +25,7 @@ Policy TOML (every key optional):
                                  # least this (0: plain LSH, as datatrove)
     verify_by = "shingles"       # "shingles": exact Jaccard of the shingle sets (kept on disk
                                  # during pass 1); "signature": estimated from the signature
-                                 # (equal values / hashes; what the Ray engine does)
+                                 # (equal values / hashes); both engines do either
     boilerplate_min_docs = 0     # > 0: trim lines found in more than this many documents
     within_document = false      # trim repeated lines and quoted-back text inside a document
     memory_mb = 256              # spill buffer before writing to disk
@@ -38,6 +38,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from thresher.dedup.minhash import MinHashParams, lsh_threshold, shape_for_threshold
+from thresher.errors import PolicyError
 
 VERIFY_BY = ("shingles", "signature")
 
@@ -106,8 +107,6 @@ KNOWN_KEYS = frozenset((*_BOOL_KEYS, *_INT_KEYS, "threshold", "verify", "verify_
 
 def parse_dedup_settings(table: Any, source: str = "<memory>") -> DedupSettings:
     """Validate a `[dedup]` table (as parsed by tomllib) into settings; raise PolicyError naming file and key."""
-    from thresher.policy import PolicyError
-
     if not isinstance(table, dict):
         raise PolicyError(f"{source}: [dedup] must be a table, e.g. [dedup] with exact = true.")
     unknown = sorted(set(table) - KNOWN_KEYS)

@@ -11,15 +11,17 @@ import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import pyarrow as pa
 
 from thresher.accounting import Tally
 from thresher.document import Decision, Document, Reason, SegmentKind
 from thresher.pipeline import Pipeline
 from thresher.readers import FieldNames, Parsed, Quarantined, RawBatch, decode
+
+if TYPE_CHECKING:  # imported by `_to_table`, for Parquet output only
+    import pyarrow as pa
 
 DESTINATIONS = ("kept", "removed", "quarantine")
 
@@ -232,6 +234,8 @@ def _to_table(records: list[dict[str, Any]]) -> pa.Table:
     Arrow cannot store in one column; such a batch is retried with every input field
     other than text, id and url stored as a JSON string.
     """
+    import pyarrow as pa
+
     rows = []
     for record in records:
         row = dict(record)

@@ -3,12 +3,14 @@
 The reading process frames input into batches and keeps at most `2 x workers` of them
 in flight, so memory is bounded by the batch size and the worker count, not the corpus.
 Results are consumed in submission order, which makes the output byte-identical for
-any number of workers. With one worker everything runs in-process (no pool to start).
+any number of workers. With one worker everything runs in-process (no pool to start);
+by default a small input gets fewer workers than cores (`default_workers`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -20,6 +22,41 @@ from thresher.engines.batch import BatchResult, Job, process_batch
 from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards, split_finished
 from thresher.readers import RawBatch, ReadLimits, Source, parquet
 from thresher.writers import OutputWriter
+
+# Input bytes that make one more worker worth starting. A worker process pays its own
+# imports and model loads (~0.5 s on the 2-core machine of benchmarks/startup.py), and the
+# pool's server process the imports once more, while the analysis runs at ~0.75 MB/s per
+# core (benchmarks/throughput.py): under ~1 MB of input, one process is done before a
+# second one would be ready.
+BYTES_PER_WORKER = 1 << 20
+# A compressed file's bytes on disk stand for about this many of text (web text compresses
+# 3-5x with gzip or zstd; Parquet columns are compressed too).
+_COMPRESSED_SUFFIXES = (".gz", ".zst", ".zstd", ".lz4", ".parquet")
+_EXPANSION = 4
+
+
+def default_workers(sources: Iterable[Source], cores: int | None = None) -> int:
+    """Workers for a run that did not ask for a number: one per `BYTES_PER_WORKER` of input, at most `cores`.
+
+    One worker means no pool at all: the run stays in this process, so `thresher run` on a
+    few documents starts as fast as `Pipeline` in a script. The output is identical for any
+    number of workers, so this only decides how fast it comes. Sizes are read from the file
+    system (stat, no reading) until the input is known to be large enough for every core.
+    """
+    cores = max(1, cores or os.cpu_count() or 1)
+    enough = cores * BYTES_PER_WORKER
+    total = 0
+    for source in sources:
+        paths = [source.path] if source.path is not None else [path for path, _ in source.files]
+        for path in paths:
+            try:
+                size = path.stat().st_size
+            except OSError:
+                continue  # unreadable: the reader quarantines it; it does no work here
+            total += size * _EXPANSION if path.name.lower().endswith(_COMPRESSED_SUFFIXES) else size
+            if total >= enough:
+                return cores
+    return max(1, min(cores, -(-total // BYTES_PER_WORKER)))
 
 
 @dataclass(frozen=True, slots=True)

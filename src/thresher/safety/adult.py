@@ -26,7 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from thresher.annotator import SignalSpec
+from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
 from thresher.safety.common import document_max, main_flagged_share
 
@@ -226,8 +226,11 @@ class AdultAnnotator:
         ),
     )
 
+    lexicon: LazyModel[AdultLexicon] = LazyModel(shipped_lexicon)  # loaded by the first `annotate`
+
     def __init__(self, lexicon: AdultLexicon | None = None) -> None:
-        self.lexicon = lexicon or shipped_lexicon()
+        if lexicon is not None:
+            self.lexicon = lexicon
 
     def annotate(self, documents: list[Document]) -> None:
         for document in documents:

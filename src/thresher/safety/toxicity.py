@@ -22,7 +22,7 @@ import re
 
 import numpy as np
 
-from thresher.annotator import SignalSpec
+from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
 from thresher.safety.common import document_max, segment_texts
 from thresher.safety.toxicity_model import CLASSES, ToxicityModel, shipped_model
@@ -147,8 +147,11 @@ class ToxicityAnnotator:
         SignalSpec("toxicity", "float", "document", "maximum segment toxicity"),
     )
 
+    model: LazyModel[ToxicityModel] = LazyModel(shipped_model)  # loaded by the first `annotate`
+
     def __init__(self, model: ToxicityModel | None = None) -> None:
-        self.model = model or shipped_model()
+        if model is not None:
+            self.model = model
 
     def annotate(self, documents: list[Document]) -> None:
         texts, _ = segment_texts(documents)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from thresher.annotator import SignalSpec
+from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document, Segment
 from thresher.segments.dom import CUE_NAMES, html_blocks
 from thresher.segments.features import (
@@ -88,8 +88,7 @@ class TextSegmenter:
     name = "segments.text"
     signals: tuple[SignalSpec, ...] = SEGMENT_SIGNALS
 
-    def __init__(self) -> None:
-        self.model = _model("text")
+    model: LazyModel[TwoStageModel] = LazyModel(lambda: _model("text"))  # loaded by the first `annotate`
 
     def annotate(self, documents: list[Document]) -> None:
         todo = [d for d in documents if not d.analysis.segments and d.html is None]
@@ -143,8 +142,7 @@ class HtmlSegmenter:
     name = "segments.html"
     signals: tuple[SignalSpec, ...] = SEGMENT_SIGNALS
 
-    def __init__(self) -> None:
-        self.model = _model("html")
+    model: LazyModel[TwoStageModel] = LazyModel(lambda: _model("html"))  # loaded when a page with HTML comes
 
     def annotate(self, documents: list[Document]) -> None:
         todo = [d for d in documents if not d.analysis.segments and d.html is not None]
