@@ -295,7 +295,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         if unknown_annotators:
             raise PolicyError(f"{source}: unknown annotator(s) {unknown_annotators}; known: {list(REGISTRY)}.")
     specs = signal_specs(annotators)
-    byo = _parse_byo_tables(data, source, specs)
+    byo = _parse_byo_tables(data, source)
     if byo is not None:
         specs = {**specs, **{(spec.scope, spec.name): spec for spec in byo.specs}}
 
@@ -342,7 +342,7 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     )
 
 
-def _parse_byo_tables(data: dict[str, Any], source: str, specs: dict[tuple[str, str], SignalSpec]) -> Any:
+def _parse_byo_tables(data: dict[str, Any], source: str) -> Any:
     """The bring-your-own tables (`thresher.byo`), checked with the files they name; None without any."""
     from thresher.byo import ByoError, parse_byo
 
@@ -351,7 +351,8 @@ def _parse_byo_tables(data: dict[str, Any], source: str, specs: dict[tuple[str, 
     except ByoError as error:
         raise PolicyError(str(error)) from error
     if byo is not None:
-        taken = sorted({spec.name for spec in byo.specs if (spec.scope, spec.name) in specs})
+        builtin = signal_specs(None)  # every annotator's, not only this policy's: names must stay unambiguous
+        taken = sorted({spec.name for spec in byo.specs if (spec.scope, spec.name) in builtin})
         if taken:
             raise PolicyError(f"{source}: signal name(s) {taken} of [[classifiers]] are built-in; rename them.")
     return byo
