@@ -27,7 +27,8 @@ from thresher.policy import PolicyError, load_policy
 # Benchmark-like items written for these tests (question, choices, answer).
 ITEMS = [
     {
-        "question": "Which layer of the atmosphere holds most of the ozone that absorbs ultraviolet light from the sun?",
+        "question": "Which layer of the atmosphere holds most of the ozone that absorbs ultraviolet light "
+        "from the sun?",
         "choices": ["troposphere", "stratosphere", "mesosphere", "thermosphere"],
         "answer": "The stratosphere holds most of the ozone, which absorbs the sun's ultraviolet light before it "
         "reaches the ground.",
@@ -193,5 +194,5 @@ def test_cli_builds_the_index_and_a_bad_index_stops_the_policy(tmp_path: Path) -
     with pytest.raises(PolicyError, match="not a decontamination index"):
         load_policy(policy_file(tmp_path, "drop"))
     (tmp_path / "trivia.idx").unlink()
-    with pytest.raises(PolicyError, match="trivia.idx' not found"):
+    with pytest.raises(PolicyError, match=r"trivia\.idx' not found"):
         load_policy(policy_file(tmp_path, "drop"))
