@@ -95,7 +95,7 @@ def test_downloaded_or_unknown_encodings_are_refused(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="exactly one of"):
         load_policy(policy(tmp_path, 'encoding = "x"\ntokenizer = "y"'))
     (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
-    with pytest.raises(PolicyError, match="broken.json: not a Hugging Face tokenizer.json"):
+    with pytest.raises(PolicyError, match=r"broken\.json: not a Hugging Face tokenizer\.json"):
         load_policy(policy(tmp_path, 'tokenizer = "broken.json"'))
 
 
