@@ -149,7 +149,7 @@ def build_index(
                     item.short_texts += 1
                     continue
                 chunks.append(ngram_hashes(word_hashes(words), n))
-        hashes = np.unique(np.concatenate(chunks)) if chunks else np.zeros(0, dtype=np.uint64)
+        hashes = _distinct(np.concatenate(chunks)) if chunks else np.zeros(0, dtype=np.uint64)
         item.ngrams = len(hashes)
         all_hashes.append(hashes)
         all_sets.append(np.full(len(hashes), set_id, dtype=np.uint16))
@@ -182,6 +182,12 @@ def build_index(
         np.savez(handle, hashes=hashes, sets=sets, meta=np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8))
     temp.replace(target)
     return stats
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (sort, then drop repeats: np.unique is several times slower on uint64)."""
+    values = np.sort(values)
+    return values[np.concatenate(([True], values[1:] != values[:-1]))] if len(values) else values
 
 
 def read_index_meta(path: str | Path) -> dict[str, Any]:
