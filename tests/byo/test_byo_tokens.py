@@ -153,3 +153,20 @@ def test_without_the_table_no_tokenizer_is_imported() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr
+
+
+def test_undecodable_bytes_do_not_break_counting_or_classifying(tmp_path: Path) -> None:
+    """Input with invalid UTF-8 reaches annotators as lone surrogates; both C++/Rust sides still answer."""
+    from byo_fixtures import quality_model
+
+    train_tokenizer(tmp_path / "tokenizer.json")
+    quality_model(tmp_path / "quality.bin")
+    path = tmp_path / "both.toml"
+    path.write_text(
+        'annotators = []\n[tokens]\ntokenizer = "tokenizer.json"\n'
+        '[[classifiers]]\nname = "quality"\nmodel = "quality.bin"\nlabel = "__label__hq"\n',
+        encoding="utf-8",
+    )
+    field = thresher.Pipeline(path).analyze("the study measured \udc80 rainfall")
+    assert field["signals"]["tokens"] > 0
+    assert 0.0 <= field["signals"]["quality"] <= 1.0

@@ -44,7 +44,11 @@ def label_probabilities(model: Any, texts: list[str], labels: tuple[str, ...]) -
     predict = model.f.predict
     for i in chosen:
         line = texts[i].replace("\r", " ").replace("\n", " ") + "\n"
-        scores = {label: probability for probability, label in predict(line, -1, 0.0, "replace")}
+        try:
+            predictions = predict(line, -1, 0.0, "replace")
+        except TypeError:  # a lone surrogate (undecodable input byte) cannot cross into C++ as UTF-8
+            predictions = predict(line.encode("utf-8", "replace").decode("utf-8"), -1, 0.0, "replace")
+        scores = {label: probability for probability, label in predictions}
         out[i] = tuple(min(1.0, float(scores.get(label, 0.0))) for label in labels)
     return out
 

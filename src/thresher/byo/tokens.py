@@ -64,7 +64,12 @@ def _hf_counter(path: str, add_special_tokens: bool, size: int, mtime_ns: int) -
     tokenizer.no_padding()
 
     def count(texts: list[str]) -> list[int]:
-        return [len(encoding.ids) for encoding in tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)]
+        try:
+            encoded = tokenizer.encode_batch(texts, add_special_tokens=add_special_tokens)
+        except Exception:  # a lone surrogate (undecodable input byte) is not valid UTF-8 for Rust
+            clean = [text.encode("utf-8", "replace").decode("utf-8") for text in texts]
+            encoded = tokenizer.encode_batch(clean, add_special_tokens=add_special_tokens)
+        return [len(encoding.ids) for encoding in encoded]
 
     return count
 
