@@ -173,6 +173,10 @@ def test_blocked_documents_are_dropped_without_a_rule(tmp_path: Path) -> None:
         workers=1,
     )
     assert summary["removed_by_reason"] == {"url_blocked": 2}
+    from thresher.report import build_report
+
+    page = build_report(tmp_path / "out", samples=2)  # the funnel and the samples name the rule and the list
+    assert "url_blocked" in page and "URL matched block list" in page
 
 
 def test_missing_list_or_bad_regex_stops_at_load(tmp_path: Path) -> None:
