@@ -260,7 +260,8 @@ def main() -> None:
               f"ours: {len(np.load(index)['hashes']):,}")  # fmt: skip
 
     print()
-    print(f"{'block list':14} {'Thresher load s':>16} {'MB':>8} {'datatrove load s':>17} {'MB':>8}")
+    print("block list: load time and resident memory after loading (Thresher's peak during the load in brackets)")
+    print(f"{'domains':>14} {'Thresher load s':>16} {'MB':>8} {'(peak)':>8} {'datatrove load s':>17} {'MB':>8}")
     for size in args.sizes:
         path = generated_domains(work / f"domains-{size}.txt", size, seed=size)
         result = subprocess.run([sys.executable, __file__, "--load-list", str(path)], capture_output=True, text=True,
@@ -272,7 +273,8 @@ def main() -> None:
         their_load = peer("load-list", str(path))
         peer_text = (f"{their_load['seconds']:17.2f} {their_load['rss_bytes'] / 1e6:8.0f}"
                      if their_load else f"{'-':>17} {'-':>8}")  # fmt: skip
-        print(f"{size:>14,} {mine_load['seconds']:16.2f} {mine_load['rss_bytes'] / 1e6:8.0f} {peer_text}"
+        print(f"{size:>14,} {mine_load['seconds']:16.2f} {mine_load['rss_bytes'] / 1e6:8.0f} "
+              f"{'(' + format(mine_load['peak_bytes'] / 1e6, '.0f') + ')':>8} {peer_text}"
               f"   ({mine_load['entries']:,} distinct domains)")  # fmt: skip
         path.unlink()
     print(f"\nwork folder (safe to delete): {work}")

@@ -60,7 +60,7 @@ def test_trained_model_drives_a_rule_with_fasttexts_own_scores(model_folder: Pat
     out = list(pipeline.process(records))
     for record, text, label in zip(out, texts, labels, strict=True):
         field = record["thresher"]
-        found_labels, probabilities = reference.predict(text.replace("\n", " "), k=-1)
+        found_labels, probabilities = reference.predict(text.strip().replace("\n", " "), k=-1)
         expected_probability = dict(zip(found_labels, probabilities, strict=True))["__label__hq"]
         assert field["signals"]["quality"] == pytest.approx(min(1.0, expected_probability), abs=1e-7)
         expected_label = "keep" if label == "__label__hq" else "drop"
@@ -70,7 +70,7 @@ def test_trained_model_drives_a_rule_with_fasttexts_own_scores(model_folder: Pat
         # level = "both": every segment is scored too, with the segment's own text
         for segment in field["segments"]:
             line = text[segment["start"] : segment["end"]]
-            segment_labels, segment_probabilities = reference.predict(line.replace("\n", " "), k=-1)
+            segment_labels, segment_probabilities = reference.predict(line.strip().replace("\n", " "), k=-1)
             score = dict(zip(segment_labels, segment_probabilities, strict=True))["__label__hq"]
             assert segment["signals"]["quality"] == pytest.approx(min(1.0, score), abs=1e-7)
 

@@ -5,9 +5,11 @@ ID), so any supervised model fastText trains works: softmax, one-vs-all or hiera
 softmax, word n-grams, quantized `.ftz` or full `.bin`. Each worker loads each model once
 (cached by path, size and modification time) and scores a batch's texts in one pass.
 
-A text is prepared as datatrove's `FastTextClassifierFilter` prepares it (newlines become
-spaces, whole text), so a model trained for a datatrove or DCLM pipeline gives the same
-scores here. A blank text has no score (no rule fires on it).
+A text is prepared as datatrove's `FastTextClassifierFilter` prepares it with
+`newline_replacement=" "` (stripped, newlines become spaces, whole text), so a model trained
+for a datatrove or DCLM pipeline gives the same scores here (`benchmarks/byo.py` prints the
+largest difference). The strip matters: Python strips Unicode spaces such as U+00A0, which
+fastText would read as part of the last word. A blank text has no score (no rule fires on it).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ def label_probabilities(model: Any, texts: list[str], labels: tuple[str, ...]) -
     # is one C++ call (a few microseconds of overhead against the model's own work).
     predict = model.f.predict
     for i in chosen:
-        line = texts[i].replace("\r", " ").replace("\n", " ") + "\n"
+        line = texts[i].strip().replace("\n", " ") + "\n"
         try:
             predictions = predict(line, -1, 0.0, "replace")
         except TypeError:  # a lone surrogate (undecodable input byte) cannot cross into C++ as UTF-8
