@@ -131,6 +131,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--load-list", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--lists-only", action="store_true", help="only the block-list load table")
     args = parser.parse_args()
     if args.load_list:
         load_list_here(args.load_list)
@@ -145,6 +146,9 @@ def main() -> None:
     from thresher.document import Document
 
     work = Path(tempfile.mkdtemp(prefix="thresher-byo-bench-"))
+    if args.lists_only:
+        _list_table(work, args.sizes)
+        return
     records = crawl_records()
     megabytes = sum(len(r["text"].encode("utf-8", "surrogatepass")) for r in records) / 1e6
     print(f"corpus: {len(records)} crawl pages, {megabytes:.2f} MB of text; {args.runs} runs, median; one core")
@@ -259,10 +263,14 @@ def main() -> None:
         print(f"datatrove's decontamination index: {theirs['decont_index_ngrams']:,} n-grams (spaCy words); "
               f"ours: {len(np.load(index)['hashes']):,}")  # fmt: skip
 
+    _list_table(work, args.sizes)
+
+
+def _list_table(work: Path, sizes: list[int]) -> None:
     print()
     print("block list: load time and resident memory after loading (Thresher's peak during the load in brackets)")
     print(f"{'domains':>14} {'Thresher load s':>16} {'MB':>8} {'(peak)':>8} {'datatrove load s':>17} {'MB':>8}")
-    for size in args.sizes:
+    for size in sizes:
         path = generated_domains(work / f"domains-{size}.txt", size, seed=size)
         result = subprocess.run([sys.executable, __file__, "--load-list", str(path)], capture_output=True, text=True,
                                 timeout=3600)  # fmt: skip
