@@ -28,6 +28,9 @@ class Tally:
     trimmed_by_reason: Counter[str] = field(default_factory=Counter)
     quarantined_by_error: Counter[str] = field(default_factory=Counter)
     chars_removed_by_kind: Counter[str] = field(default_factory=Counter)
+    # Token counts ([tokens] policies only): of the text written to kept/, and of the rest.
+    tokens_kept: int = 0
+    tokens_removed: int = 0
 
     def add(self, other: Tally) -> None:
         self.read += other.read
@@ -41,6 +44,8 @@ class Tally:
         self.trimmed_by_reason.update(other.trimmed_by_reason)
         self.quarantined_by_error.update(other.quarantined_by_error)
         self.chars_removed_by_kind.update(other.chars_removed_by_kind)
+        self.tokens_kept += other.tokens_kept
+        self.tokens_removed += other.tokens_removed
 
     @property
     def balanced(self) -> bool:

@@ -115,7 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
                         help="read at most N records of each of kept/, removed/ and quarantine/ (default: all)")
     report.add_argument("--text-field", default="text", help="field holding the text (default: text)")
 
-    commands.add_parser("signals", help="list every signal a policy can use, with its scope and type")
+    signals = commands.add_parser("signals", help="list every signal a policy can use, with its scope and type")
+    signals.add_argument("--policy", default=None, metavar="FILE",
+                         help="also list the signals of this policy's [[classifiers]], [urls], [decontaminate] "
+                         "and [tokens] tables")
+    _add_decontaminate_parser(commands)
     _add_dedup_parser(commands)
     return parser
 
@@ -164,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "demo":
             return _demo(args)
         if args.command == "signals":
-            return _signals()
+            return _signals(args.policy)
+        if args.command == "decontaminate-index":
+            return _decontaminate_index(args)
         if args.command == "dedup":
             return _dedup(args)
         if args.command == "report":
@@ -313,12 +319,60 @@ def _demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _signals() -> int:
+def _signals(policy: str | None = None) -> int:
     from thresher.annotators import REGISTRY
 
+    loaded = None
+    if policy is not None:
+        from thresher.policy import PolicyError, load_policy
+
+        try:
+            loaded = load_policy(policy)
+        except PolicyError as error:
+            return _fail(str(error), EXIT_USAGE)
     for name, factory in REGISTRY.items():
         for spec in factory.signals:  # type: ignore[attr-defined]
             print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {name:22} {spec.description}")
+    if loaded is not None and loaded.byo is not None:
+        for spec in loaded.byo.specs:
+            print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {'policy ' + loaded.name:22} {spec.description}")
+    return EXIT_OK
+
+
+def _add_decontaminate_parser(commands: argparse._SubParsersAction) -> None:
+    index = commands.add_parser(
+        "decontaminate-index",
+        help="index the word n-grams of eval sets (benchmarks) for a policy's [decontaminate] table",
+        description="Read EVAL files (JSON Lines, optionally .gz or .zst; one eval set a file, named by the "
+        "file name), normalise every string of every record (or only --field FIELD) as deduplication does, "
+        "and write the hashes of their N-word n-grams to INDEX.",
+    )
+    index.add_argument("inputs", nargs="+", metavar="EVAL", help="eval set files (.jsonl, .jsonl.gz, .jsonl.zst)")
+    index.add_argument("-o", "--output", required=True, metavar="INDEX", help="index file to write")
+    index.add_argument("--ngram", type=int, default=13, metavar="N", help="words per n-gram (default: 13)")
+    index.add_argument("--field", action="append", default=None, metavar="FIELD",
+                       help="index only this top-level field (repeat for several; default: every string)")
+
+
+def _decontaminate_index(args: argparse.Namespace) -> int:
+    from thresher.byo.decontaminate import IndexError_, build_index
+
+    if args.ngram < 1:
+        return _fail("--ngram must be at least 1", EXIT_USAGE)
+    missing = [path for path in args.inputs if not Path(path).is_file()]
+    if missing:
+        return _fail(f"eval file(s) not found: {missing}", EXIT_USAGE)
+    try:
+        stats = build_index(args.inputs, args.output, n=args.ngram, fields=args.field)
+    except IndexError_ as error:
+        return _fail(str(error), EXIT_FAILED)
+    except OSError as error:
+        return _fail(f"cannot write {args.output}: {error.strerror or error}", EXIT_FAILED)
+    for item in stats:
+        short = f" ({item.short_texts} texts shorter than {args.ngram} words not indexed)" if item.short_texts else ""
+        grams = f"{item.ngrams} distinct {args.ngram}-grams"
+        print(f"{item.name}: {item.records} records, {item.texts} texts, {grams}{short}")
+    print(f"index: {args.output}")
     return EXIT_OK
 
 

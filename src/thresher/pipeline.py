@@ -62,6 +62,12 @@ class Pipeline:
     ) -> None:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         self.annotators = build_annotators(self.policy.annotators)
+        # Bring-your-own tables add their annotators, and a step after the decision (token counts).
+        self._after_decide: Callable[[list[Document]], None] | None = None
+        if self.policy.byo is not None:
+            from thresher.byo.wiring import add_byo_annotators
+
+            self.annotators, self._after_decide = add_byo_annotators(self.annotators, self.policy.byo)
         self.fields = fields or FieldNames()
         self.keep_original = keep_original
         self.keep_html = keep_html
@@ -87,6 +93,8 @@ class Pipeline:
             if self.policy.decides:
                 for document in documents:
                     self.policy.decide(document)
+            if self._after_decide is not None:
+                self._after_decide(documents)
 
     def _annotate_short_circuit(self, documents: list[Document]) -> None:
         """Run the annotators in order, each over the documents no document rule has dropped yet.

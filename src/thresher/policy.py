@@ -60,6 +60,11 @@ _TOP_LEVEL_KEYS = {
     "segment_rules",
     "document_rules",
     "dedup",
+    # Bring-your-own tables (thresher.byo): a user's classifiers, URL lists, eval index, tokenizer.
+    "classifiers",
+    "urls",
+    "decontaminate",
+    "tokens",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
 
@@ -108,6 +113,8 @@ class Policy:
     # Stop annotating a document once a document rule has dropped it (as datatrove's filter
     # chains do): the decision and its reason are the same, the later signals are absent.
     short_circuit: bool = False
+    # Bring-your-own tables ([[classifiers]], [urls], [decontaminate], [tokens]): `thresher.byo.ByoSettings`.
+    byo: Any = None
     # (rules the checks were built from, segment checks, document checks): see `checks`.
     _checks: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -287,6 +294,9 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         if unknown_annotators:
             raise PolicyError(f"{source}: unknown annotator(s) {unknown_annotators}; known: {list(REGISTRY)}.")
     specs = signal_specs(annotators)
+    byo = _parse_byo_tables(data, source)
+    if byo is not None:
+        specs = {**specs, **{(spec.scope, spec.name): spec for spec in byo.specs}}
 
     keep_kinds = None
     segments = data.get("segments", {})
@@ -303,6 +313,10 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         _parse_rule(raw, "document", index, source, specs)
         for index, raw in enumerate(_rule_list(data, "document_rules", source))
     ]
+    if byo is not None:
+        from thresher.byo.wiring import byo_rules
+
+        segment_rules, document_rules = byo_rules(byo, segment_rules, document_rules)
     names = [rule.name for rule in segment_rules + document_rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -327,7 +341,24 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         source=source,
         dedup=dedup,
         short_circuit=short_circuit,
+        byo=byo,
     )
+
+
+def _parse_byo_tables(data: dict[str, Any], source: str) -> Any:
+    """The bring-your-own tables (`thresher.byo`), checked with the files they name; None without any."""
+    from thresher.byo import ByoError, parse_byo
+
+    try:
+        byo = parse_byo(data, source)
+    except ByoError as error:
+        raise PolicyError(str(error)) from error
+    if byo is not None:
+        builtin = signal_specs(None)  # every annotator's, not only this policy's: names must stay unambiguous
+        taken = sorted({spec.name for spec in byo.specs if (spec.scope, spec.name) in builtin})
+        if taken:
+            raise PolicyError(f"{source}: signal name(s) {taken} of [[classifiers]] are built-in; rename them.")
+    return byo
 
 
 def _rule_list(data: dict[str, Any], key: str, source: str) -> list[Any]:

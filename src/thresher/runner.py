@@ -148,6 +148,9 @@ def run(
         resumed=resume,
         thresher_version=__version__,
     )
+    if loaded_policy.byo is not None and loaded_policy.byo.tokens is not None:
+        summary.update(tokenizer=loaded_policy.byo.tokens.label, tokens_kept=tally.tokens_kept,
+                       tokens_removed=tally.tokens_removed)
     if dedup_stats is not None:
         assert loaded_policy.dedup is not None
         counted = ("exact_duplicate", "near_duplicate", "nothing_kept")

@@ -93,6 +93,7 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
             outputs["quarantine"].append(_dumps(item.to_record()))
             continue
         analysis = item.document.analysis
+        _count_tokens(tally, analysis)
         for segment in analysis.segments:
             if not segment.kept or analysis.decision is Decision.DROP:
                 tally.chars_removed_by_kind[segment.kind] += segment.end - segment.start
@@ -120,6 +121,21 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
         else:
             result.payloads[name] = b"".join(records)
     return result
+
+
+def _count_tokens(tally: Tally, analysis: Any) -> None:
+    """Add a document's tokens ([tokens] policies) to the kept and removed totals."""
+    tokens = analysis.signals.get("tokens")
+    if not isinstance(tokens, int):
+        return
+    if analysis.decision is Decision.DROP:
+        tally.tokens_removed += tokens
+    elif analysis.decision is Decision.TRIM:
+        kept = analysis.signals.get("tokens_kept", tokens)
+        tally.tokens_kept += kept
+        tally.tokens_removed += max(0, tokens - kept)
+    else:
+        tally.tokens_kept += tokens
 
 
 def _encode(record: dict[str, Any]) -> bytes | Quarantined:
@@ -186,6 +202,8 @@ def _analyze(
     Items at the positions in `skip` are already decided (duplicates) and not analysed.
     """
     parsed = [item for i, item in enumerate(items) if isinstance(item, Parsed) and i not in skip]
+    if skip and pipeline._after_decide is not None:  # duplicates are decided unannotated: count their tokens
+        pipeline._after_decide([items[i].document for i in sorted(skip) if isinstance(items[i], Parsed)])
     try:
         pipeline.analyze_documents([item.document for item in parsed], before_decide)
         return items

@@ -167,6 +167,7 @@ def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, d
         notes.append(f"skipped: {esc(problem)}")
     if len(data.unreadable) > 5:
         notes.append(f"… and {len(data.unreadable) - 5} more unreadable lines or shards")
+    tokens = _tokens_line(summary)
     inputs = summary.get("inputs") or []
     shown_inputs = ", ".join(f"<code>{esc(i)}</code>" for i in inputs[:6]) + (" …" if len(inputs) > 6 else "")
     return (
@@ -174,10 +175,20 @@ def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, d
         f"<b>{policy_text}</b><br>inputs {shown_inputs or '-'}<br>"
         f"{bytes_in / 1e6:,.1f} MB read, {bytes_kept / 1e6:,.1f} MB kept{kept_share} · "
         f"{summary.get('seconds', '?')} s, {summary.get('docs_per_second', '?')} docs/s on "
-        f"{summary.get('workers', '?')} worker(s)</p>"
+        f"{summary.get('workers', '?')} worker(s){tokens}</p>"
         f"<div class=\"cards\">{cards}</div>"
         + (f"<ul class=\"notes\">{''.join(f'<li>{n}</li>' for n in notes)}</ul>" if notes else "")
     )
+
+
+def _tokens_line(summary: dict[str, Any]) -> str:
+    """The token totals of a `[tokens]` run (the size of the corpus a model will see), or nothing."""
+    if "tokens_kept" not in summary:
+        return ""
+    kept, removed = int(summary["tokens_kept"]), int(summary.get("tokens_removed") or 0)
+    share = f" ({100 * kept / (kept + removed):.1f}%)" if kept + removed else ""
+    return (f"<br>{kept:,} tokens kept{share}, {removed:,} removed · "
+            f"{render.esc(summary.get('tokenizer', ''))}")
 
 
 def _signals_section(
