@@ -179,6 +179,10 @@ def load_rows() -> tuple[list[Row], list[Row]]:
             for i, row in enumerate(csv.DictReader(handle)):
                 cls = int(row["class"])
                 # Davidson has no split: every fifth tweet is its held-out part.
+                # Tried: Davidson's "offensive" class (mostly profanity and banter) masked for
+                # toxicity. ETHOS ROC-AUC 0.723 -> 0.732, OLID 0.763 -> 0.749, but the crawl
+                # sample's flagged segments went from 15 to 22 (none toxic either way) and
+                # HateCheck's counter-speech and negation cases got worse, so it stays toxic.
                 labels = {"toxicity": int(cls != 2), "identity_attack": int(cls == 0)}
                 train.append(Row(row["tweet"], "davidson", "en", "test" if i % 5 == 0 else "train", labels))
     for source, name in TRAIN_FILES.items():
