@@ -56,6 +56,23 @@ def test_model_separates_obvious_cases() -> None:
     assert probs[1].max() < 0.5  # no head flags the council
 
 
+def test_heads_separate_profanity_insult_and_identity_mentions() -> None:
+    """Swearing in praise is profanity, not toxicity; an insult is toxic without a swear word;
+    neutral mentions of identity groups are neither. (Not every case holds: see the report.)"""
+    cake, wine, blind, insult = shipped_model().predict_proba(
+        [
+            "Holy shit, this fucking cake recipe is amazing",
+            "We served white wine with the fish, and the gay couple next door brought dessert.",
+            "Blind people can use screen readers to browse the web.",
+            "You are a worthless idiot and everyone hates you",
+        ]
+    )
+    toxicity, profanity = HEADS.index("toxicity"), HEADS.index("profanity")
+    assert cake[profanity] >= 0.5 and cake[toxicity] < 0.5
+    assert wine.max() < 0.5 and blind.max() < 0.5
+    assert insult[toxicity] >= 0.5 and insult[profanity] < 0.5
+
+
 class _CountingModel:
     """A stand-in model: every head's log-odds is 10 x (share of the words that are "bad") - 5."""
 
