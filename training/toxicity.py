@@ -1,491 +1,526 @@
-"""Train the shipped toxicity model and compare it, on one held-out split, with the alternatives.
+"""Train the shipped toxicity model on several licensed sources and measure it on sources it never saw.
 
-Run in the training environment (scikit-learn, alt-profanity-check and, optionally,
-fasttext-numpy2-wheel; kept apart from the run-time environment because
-alt-profanity-check pins scikit-learn/joblib and fastText's module clashes with
-fasttext-predict):
+Run in a training environment that has scikit-learn and alt-profanity-check (the peer):
 
-    /work/venvs/train/bin/python training/toxicity.py            # train, compare, write the model
-    /work/venvs/train/bin/python training/toxicity.py --no-save  # compare only
+    python3 -m venv /work/venvs/tox-peer
+    /work/venvs/tox-peer/bin/pip install alt-profanity-check==1.9.1 numpy scipy
+    /work/venvs/tox-peer/bin/python training/toxicity.py            # evaluate, train, write the model
+    /work/venvs/tox-peer/bin/python training/toxicity.py --no-save  # evaluate only
 
-Setting up that environment:
+Data (read from ../shared/data at training time, never copied):
 
-    python3 -m venv /work/venvs/train
-    /work/venvs/train/bin/pip install alt-profanity-check==1.9.1 fasttext-numpy2-wheel numpy
+* trained on, licence permitting (see ../shared/data/toxicity/README.md): Davidson et al.'s
+  tweets (MIT), the SemEval-2021 toxic spans posts (Civil Comments, CC0) and HateXplain's
+  Twitter part (MIT); as ordinary web text (all negatives, weighing WEB_WEIGHT times a
+  labelled source): the article-extraction news paragraphs (MIT) of one third of the pages,
+  the visible lines of two thirds (by name) of trafilatura's test pages (Apache-2.0 fixtures;
+  menus, navigation, prose, mostly German) and the sentences of Fast-DetectGPT's texts (MIT;
+  news, Wikipedia, stories, PubMed);
+* tried and dropped (the model scores English only, see LANGUAGES): GermEval 2018 (CC BY
+  4.0), the Korean hate speech comments (CC BY-SA 4.0), COLD (Apache-2.0);
+* evaluation only: ETHOS (GPL-3.0: its terms would pass on to the shipped weights), OLID,
+  GermEval 2021 and OffComBR (no licence stated), HateCheck (synthetic, diagnostic:
+  `benchmarks/safety.py --hatecheck`).
 
-Data: ../shared/data/offensive-tweets/labeled_data.csv (Davidson et al. 2017; class 0 hate,
-1 offensive, 2 neither). One stratified 80/20 split with a fixed seed; the model (the
-3-class logistic regression alone, or it plus a binary toxic-vs-neither one on NB-scaled
-features, added into one weight table: see `thresher.safety.toxicity_model`), the
-regularisation strengths and the decision threshold (binary macro-F1, toxic vs neither)
-are chosen on a validation split carved out of the training part, never on the test part,
-and the threshold is shipped as the prior weight of "none", so the annotator's toxicity
->= 0.5 is that decision. Every tweet figure printed is on the same 20% test part, scored
-once, for the chosen model only.
+Why the toxic spans posts need care: all of them are toxic, so a model would learn "Civil
+Comments style = toxic". Where the raters marked spans, the posts are cut into sentences:
+a sentence holding a marked character is toxic, one holding none (4+ words) is a negative
+of the same style and topic, so the words that separate the classes are the marked ones
+(and both classes are sentences, so length says nothing).
 
-Web adaptation (the tweets are not web text): the article bodies of
-../shared/data/article-extraction are cut into three disjoint thirds of pages. The first
-third's paragraphs join the training data as "neither"; the second third calibrates the
-prior weight of "none" (smallest k with <= 1% of paragraphs flagged); the third third
-only reports. The fastText comparison is trained on the tweets alone.
+Labels (`HEADS`): `toxicity` is each source's own label (for GermEval 2018, when used, its
+PROFANITY-only tweets are 0: profanity alone is not toxic). The other heads are weakly
+supervised: `profanity` = the text holds a word of the LDNOOBW list of its language;
+`identity_attack` = Davidson's "hate" class (and, when used, GermEval 2018's ABUSE, the
+Korean set's toxic comments with a social-bias target, COLD's offensive comments), unknown
+(masked) for the toxic posts of sources that do not say; `threat` = a toxic text that holds
+a violence word (`VIOLENCE`), never checked by a person.
 
-Caveat printed with the figures: alt-profanity-check was itself trained on these tweets
-(among others), so its test figures are optimistic - it has seen the test rows. The fair
-peer is printed after it: alt-profanity-check's recipe retrained on our training part only.
+Evaluation, nothing tuned on it:
+
+1. leave one source out: for each English training source, the `toxicity` head is trained
+   on all other sources and scored on every row of the left-out one (ROC-AUC, F1 at the
+   shipped threshold), beside alt-profanity-check's shipped model on the same rows. The
+   toxic spans source has no true negatives, so its figure is on its sentences (marked vs
+   unmarked; said in the output);
+2. every source's own test split is never trained on (HateXplain's test split, every fifth
+   Davidson tweet); the shipped model is scored there and on the evaluation-only sources.
+
+Choices made on a validation part (10% of the training rows of each source, by row within
+the training part): the regularisation C, and each head's threshold, raised where needed
+until <= 0.05% of the calibration lines are flagged: the news paragraphs of the second third
+of the article-extraction pages and the lines of the held-out third of trafilatura's pages
+(the news paragraphs of the last third are reported only; `benchmarks/safety.py` reports
+all of them). The threshold is folded
+into each head's bias, so the annotator flags at probability >= 0.5.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import gzip
 import json
-import os
+import re
 import sys
-import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.sparse import csr_matrix, diags
+from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score, precision_recall_fscore_support, roc_auc_score
-from sklearn.model_selection import train_test_split
+from sklearn.metrics import f1_score, roc_auc_score
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from thresher.safety.features import FeatureConfig, hashed_features, normalize  # noqa: E402
-from thresher.safety.toxicity import model_scores  # noqa: E402
-from thresher.safety.toxicity_model import (  # noqa: E402
-    CLASSES,
-    MODEL_PATH,
-    ToxicityModel,
-    combine_evidence,
-    log_count_ratio,
-)
+from thresher.safety.features import FeatureConfig, hashed_features, normalize_batch  # noqa: E402
+from thresher.safety.toxicity_model import HEADS, MODEL_PATH, ToxicityModel  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data" / "offensive-tweets" / "labeled_data.csv"
-NEWS = REPO.parent / "shared" / "data" / "article-extraction" / "ground-truth.json"
+SHARED = REPO.parent / "shared" / "data"
+TOX = SHARED / "toxicity"
+DAVIDSON = SHARED / "offensive-tweets" / "labeled_data.csv"
+NEWS = SHARED / "article-extraction" / "ground-truth.json"
+PAGES = SHARED / "crawl" / "trafilatura_test_pages.tar.gz"
+PROSE = SHARED / "machine-text" / "fastdetectgpt.jsonl.gz"
+WEB_WEIGHT = 3.0  # ordinary web text weighs this many times an average labelled source
+LDNOOBW = SHARED / "ldnoobw"
 SEED = 13
-# The tweets are 6% hate, 77% offensive, 17% neither. The classifier is fitted and compared
-# with a uniform target prior; the shipped prior gives "none" k times the weight of each
-# toxic class. Under it a segment is flagged (toxicity >= 0.5) exactly when its uniform-prior
-# score 1 - P(none) exceeds k / (1 + k), so k is the decision threshold t = k / (1 + k)
-# expressed as a prior: it is chosen on the validation split (best binary macro-F1), then
-# raised if needed until <= 1% of the calibration news paragraphs are flagged.
-TARGET_PRIOR = np.array([1 / 3, 1 / 3, 1 / 3])
-C_GRID = (16.0, 64.0, 256.0)  # the 3-class expert
-BINARY_C_GRID = (2.0, 8.0, 32.0)  # the binary expert, on NB-scaled features
-THRESHOLDS = np.round(np.arange(0.10, 0.91, 0.01), 2)
-NONE_WEIGHTS = (1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
-MAX_NEWS_FALSE_ALARMS = 0.01
+# Scored languages: those with labelled data AND ordinary web text to measure false alarms on.
+# Korean (only entertainment-news comments) flagged 21 of the Korean news paragraphs of the
+# article-extraction pages, and Chinese (COLD, collected by keyword on race/gender/region)
+# flagged only neutral text in the crawl sample's Chinese pages, so neither is scored: their
+# sources are left out of training (they only added hash collisions).
+# German (GermEval 2018 tweets) was tried too: on GermEval 2021's comments it reached ROC-AUC
+# 0.62, and 4 of the crawl sample's 593 German segments were flagged, none hostile (0.7%, three
+# times the English rate), so German is not scored either and its set is left out.
+LANGUAGES = ("en",)
+LEXICON_LANGUAGES = ("en", "de", "ko", "zh")
+C_GRID = (4.0, 16.0)
+THRESHOLDS = np.round(np.arange(0.30, 0.96, 0.01), 2)
+MAX_NEWS_FALSE_ALARMS = 0.0005
+# Held-out splits: the source's own test/dev part, never trained on.
+TEST_SPLITS = {"hatexplain_twitter": "test", "germeval2018": "test", "korean_hate_speech": "dev", "cold": "test"}
+TRAIN_FILES = {
+    "toxic_spans_semeval2021": "toxic_spans_semeval2021.jsonl.gz",
+    "hatexplain_twitter": "hatexplain_twitter.jsonl.gz",
+}
+EVAL_FILES = {
+    "ethos": "ethos.jsonl.gz",
+    "olid": "olid_offenseval2019.jsonl.gz",
+    "germeval2021": "germeval2021_de.jsonl.gz",
+    "offcombr": "offcombr_pt.jsonl.gz",
+}
+# Weak threat labels: a toxic text that holds one of these (English) word stems.
+VIOLENCE = re.compile(
+    r"\b(?:kill|killing|killed|murder\w*|shoot|shot|stab\w*|hang|hanged|lynch\w*|behead\w*|slaughter\w*|"
+    r"exterminat\w*|execute|gas them|bomb|burn them|die|dies|rape|beat\s+(?:you|him|her|them)|hurt you)\b"
+)
+WEB_SOURCES = ("news", "pages", "prose")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
-def load() -> tuple[list[str], np.ndarray]:
-    """Tweets and their class (0 hate, 1 offensive, 2 neither), in file order."""
-    if not DATA.exists():
-        sys.exit(f"training needs {DATA} (the project's shared data); not found")
-    with DATA.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    return [row["tweet"] for row in rows], np.array([int(row["class"]) for row in rows])
+@dataclass
+class Row:
+    text: str
+    source: str
+    lang: str
+    split: str
+    labels: dict[str, int] = field(default_factory=dict)  # head -> 0/1; a missing head is masked
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+def span_sentences(record: dict) -> list[tuple[str, int]]:
+    """(sentence, toxic) for a toxic spans post whose raters marked something; [] otherwise.
+
+    A sentence is toxic when it holds a marked character; unmarked sentences of 4+ words are
+    the negatives of the same style and topic.
+    """
+    spans = record.get("spans") or []
+    if not spans:
+        return []
+    out = []
+    for match in _SENTENCE.finditer(record["text"]):
+        start, end = match.span()
+        sentence = match.group().strip()
+        if any(a < end and b > start for a, b in spans):
+            out.append((sentence, 1))
+        elif len(sentence.split()) >= 4:
+            out.append((sentence, 0))
+    return out
+
+
+def identity_label(record: dict) -> int | None:
+    """The weak identity_attack label of a row of the toxicity folder (None: unknown, masked)."""
+    source, label, fine, target = record["source"], record["label"], record.get("fine_label"), record.get("target")
+    if label == 0:
+        return 0
+    if source == "germeval2018":
+        return int(fine == "ABUSE")
+    if source == "korean_hate_speech":
+        return int(bool(target))
+    if source == "cold":
+        return 0 if fine == "attack_individual" else 1
+    if source == "ethos":
+        return int(bool(target))
+    return None
+
+
+def load_rows() -> tuple[list[Row], list[Row]]:
+    """(training-source rows, evaluation-only rows), every label head filled or masked."""
+    train: list[Row] = []
+    if DAVIDSON.exists():
+        with DAVIDSON.open(encoding="utf-8", newline="") as handle:
+            for i, row in enumerate(csv.DictReader(handle)):
+                cls = int(row["class"])
+                # Davidson has no split: every fifth tweet is its held-out part.
+                # Tried: Davidson's "offensive" class (mostly profanity and banter) masked for
+                # toxicity. ETHOS ROC-AUC 0.723 -> 0.732, OLID 0.763 -> 0.749, but the crawl
+                # sample's flagged segments went from 15 to 22 (none toxic either way) and
+                # HateCheck's counter-speech and negation cases got worse, so it stays toxic.
+                labels = {"toxicity": int(cls != 2), "identity_attack": int(cls == 0)}
+                train.append(Row(row["tweet"], "davidson", "en", "test" if i % 5 == 0 else "train", labels))
+    for source, name in TRAIN_FILES.items():
+        for record in read_jsonl(TOX / name):
+            label = int(record["label"])
+            split = "test" if record["split"] == TEST_SPLITS.get(source) else "train"
+            toxic = 0 if source == "germeval2018" and record.get("fine_label") == "PROFANITY" else label
+            labels = {"toxicity": toxic}
+            identity = identity_label(record)
+            if identity is not None:
+                labels["identity_attack"] = identity
+            sentences = span_sentences(record) if source == "toxic_spans_semeval2021" else []
+            if not sentences:
+                train.append(Row(record["text"], source, record["lang"], split, labels))
+            for sentence, toxic in sentences:
+                labels = {"toxicity": toxic} if toxic else {"toxicity": 0, "identity_attack": 0, "threat": 0}
+                train.append(Row(sentence, source, "en", split, labels))
+    evaluation = []
+    for source, name in EVAL_FILES.items():
+        for record in read_jsonl(TOX / name):
+            labels = {"toxicity": int(record["label"])}
+            identity = identity_label(record)
+            if identity is not None:
+                labels["identity_attack"] = identity
+            if source == "ethos":
+                labels["threat"] = int(str(record.get("fine_label", "")).startswith("violent"))
+            evaluation.append(Row(record["text"], source, record["lang"], "all", labels))
+    return train, evaluation
+
+
+def hash_third(name: str) -> int:
+    """0, 1 or 2 from a stable hash of a page name (Python's hash() is salted per process)."""
+    import hashlib
+
+    return hashlib.sha1(name.encode()).digest()[0] % 3
+
+
+def news_thirds() -> list[list[str]]:
+    """News paragraphs of three disjoint page sets: train (negatives), calibrate, report."""
+    truth = json.loads(NEWS.read_text(encoding="utf-8"))
+    ids = sorted(truth)
+    return [
+        [p.strip() for page in ids[k::3] for p in (truth[page].get("articleBody") or "").split("\n") if p.strip()]
+        for k in range(3)
+    ]
+
+
+_BLOCK = re.compile(r"<(?:br|p|div|li|h[1-6]|tr|td|th|title|option|dt|dd|section|article|header|footer)\b[^>]*>", re.I)
+_DROP = re.compile(r"<(script|style|noscript|template)\b.*?</\1\s*>|<!--.*?-->", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+
+
+def page_lines() -> list[tuple[str, str]]:
+    """(page name, line) of the visible text of trafilatura's test pages: navigation, menus, prose.
+
+    Ordinary web text of many kinds (mostly German, some English), so the model sees what a
+    page holds besides comments. A crude tag stripper is enough for negatives.
+    """
+    import html as html_module
+    import tarfile
+
+    out: list[tuple[str, str]] = []
+    with tarfile.open(PAGES) as archive:
+        for member in archive:
+            if not member.isfile() or not member.name.endswith((".html", ".htm")):
+                continue
+            raw = archive.extractfile(member).read().decode("utf-8", "replace")  # type: ignore[union-attr]
+            text = _TAG.sub(" ", _BLOCK.sub("\n", _DROP.sub(" ", raw)))
+            seen: set[str] = set()
+            for line in html_module.unescape(text).split("\n"):
+                line = " ".join(line.split())
+                if line and len(line.split()) <= 80 and line not in seen:
+                    seen.add(line)
+                    out.append((member.name, line))
+    return out
+
+
+def prose_sentences() -> list[str]:
+    """Sentences of Fast-DetectGPT's texts (MIT; news, Wikipedia, stories, PubMed, human and machine)."""
+    out = []
+    for record in read_jsonl(PROSE):
+        out.extend(m.group().strip() for m in _SENTENCE.finditer(record["text"]) if len(m.group().split()) >= 3)
+    return out
+
+
+def lexicon(lang: str) -> re.Pattern[str] | None:
+    """LDNOOBW entries of `lang` as one pattern over normalised text (substrings for ko/zh)."""
+    path = LDNOOBW / lang
+    if not path.exists():
+        return None
+    entries = [e for e in normalize_batch(path.read_text(encoding="utf-8").splitlines()) if e]
+    alternation = "|".join(re.escape(e) for e in sorted(set(entries), key=len, reverse=True))
+    if lang in ("ko", "zh"):
+        return re.compile(alternation)
+    return re.compile(rf"(?<!\w)(?:{alternation})(?!\w)")
+
+
+def weak_labels(rows: list[Row], normalized: list[str]) -> None:
+    """Fill the profanity and threat heads from the lexicons (where a row does not fix them)."""
+    patterns = {lang: lexicon(lang) for lang in LEXICON_LANGUAGES}
+    for row, text in zip(rows, normalized, strict=True):
+        pattern = patterns.get(row.lang)
+        row.labels.setdefault("profanity", int(bool(pattern and pattern.search(text))))
+        if "threat" in row.labels:
+            continue
+        if row.labels["toxicity"] == 0:
+            row.labels["threat"] = 0
+        elif row.lang == "en":
+            row.labels["threat"] = int(bool(VIOLENCE.search(text)))
 
 
 def matrix(texts: list[str], config: FeatureConfig) -> csr_matrix:
     rows, cols, vals = hashed_features(texts, config, normalized=True)
-    return csr_matrix((vals, (rows, cols)), shape=(len(texts), config.buckets))
+    x = csr_matrix((vals.astype(np.float32), (rows, cols)), shape=(len(texts), config.buckets))
+    x.sum_duplicates()
+    return x
 
 
-def report(name: str, y_true: np.ndarray, proba: np.ndarray | None, toxic_score: np.ndarray) -> dict[str, float]:
-    """Per-class P/R/F1, 3-class macro-F1 (when the model has 3 classes), binary macro-F1 and ROC-AUC."""
-    print(f"\n== {name}")
-    result: dict[str, float] = {}
-    if proba is not None:
-        pred = proba.argmax(axis=1)
-        p, r, f, s = precision_recall_fscore_support(y_true, pred, labels=[0, 1, 2], zero_division=0)
-        for k, label in enumerate(CLASSES):
-            print(f"  {label:<10} P={p[k]:.3f} R={r[k]:.3f} F1={f[k]:.3f} n={s[k]}")
-        result["macro_f1_3class"] = float(f1_score(y_true, pred, average="macro"))
-        print(f"  macro-F1 (3 classes): {result['macro_f1_3class']:.4f}")
-    binary_true = (y_true != 2).astype(int)
-    binary_pred = (toxic_score >= 0.5).astype(int)
-    p, r, f, s = precision_recall_fscore_support(binary_true, binary_pred, labels=[1, 0], zero_division=0)
-    print(f"  toxic(hate|offensive) P={p[0]:.3f} R={r[0]:.3f} F1={f[0]:.3f} n={s[0]}   (score >= 0.5)")
-    print(f"  neither               P={p[1]:.3f} R={r[1]:.3f} F1={f[1]:.3f} n={s[1]}")
-    result["macro_f1_binary"] = float(f1_score(binary_true, binary_pred, average="macro"))
-    result["roc_auc"] = float(roc_auc_score(binary_true, toxic_score))
-    print(f"  macro-F1 (toxic vs neither): {result['macro_f1_binary']:.4f}")
-    print(f"  ROC-AUC  (toxic vs neither): {result['roc_auc']:.4f}")
-    return result
+def source_weights(rows: list[Row]) -> np.ndarray:
+    """Each labelled source weighs about the same in total (capped at 3x a row); web text WEB_WEIGHT times that.
 
-
-def fit_linear(x: csr_matrix, y: np.ndarray, c: float) -> LogisticRegression:
-    model = LogisticRegression(C=c, max_iter=2000, solver="lbfgs")
-    return model.fit(x, y)
-
-
-def class_evidence(x: csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, np.ndarray]:
-    """The 3-class expert: log-odds of hate and offensive against none `(buckets, 2)`, `(2,)`, prior removed."""
-    lr = fit_linear(x, y, c)
-    prior = np.bincount(y, minlength=3) / len(y)
-    relative = lr.coef_ - lr.coef_[2]
-    bias = (lr.intercept_ - lr.intercept_[2]) - (np.log(prior) - np.log(prior[2]))
-    return relative[:2].T, bias[:2]
-
-
-def toxic_evidence(x: csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
-    """The binary expert (toxic vs none) on NB-scaled features: log-odds weights `(buckets,)`, prior removed.
-
-    The features are scaled by their log-count ratio (`log_count_ratio`, from the same
-    training rows), the regression is fitted on the scaled matrix, and the scale is folded
-    back into the weights, so the expert scores the unscaled run-time features.
+    Why web text weighs more: the labelled sources are about half toxic, web text almost
+    never is; its weight pulls the bias and the common n-grams of ordinary pages down.
     """
-    toxic = y != 2
-    merged = x.copy()
-    merged.sum_duplicates()
-    positive = np.repeat(toxic, np.diff(merged.indptr))
-    scale = log_count_ratio(merged.indices, np.abs(merged.data), positive, x.shape[1])
-    lr = fit_linear(x @ diags(scale), toxic.astype(int), c)
-    share = float(toxic.mean())
-    return lr.coef_[0] * scale, float(lr.intercept_[0] - np.log(share / (1 - share)))
+    sources = [row.source for row in rows]
+    names, counts = np.unique(sources, return_counts=True)
+    per_source = len(rows) / len(names)
+    weight = {n: min(3.0, per_source / c) for n, c in zip(names.tolist(), counts.tolist(), strict=True)}
+    for name in WEB_SOURCES:
+        if name in weight:
+            weight[name] = WEB_WEIGHT * per_source / counts[names.tolist().index(name)]
+    return np.array([weight[s] for s in sources])
 
 
-def expert_model(
-    config: FeatureConfig,
-    classes: tuple[np.ndarray, np.ndarray],
-    toxic: tuple[np.ndarray, float] | None,
-) -> ToxicityModel:
-    """The run-time model of the 3-class expert alone (`toxic` None) or of both experts added."""
-    toxic_weights, toxic_bias = toxic if toxic is not None else (np.zeros(config.buckets), 0.0)
-    weights, bias = combine_evidence(classes[0], classes[1], toxic_weights, toxic_bias)
-    return ToxicityModel(
-        weights=weights.astype(np.float32),
-        bias=bias,
-        config=config,
-        train_prior=TARGET_PRIOR.copy(),  # the evidence is prior-free: uniform over the classes
-        target_prior=TARGET_PRIOR.copy(),
-    )
+def fit_head(x: csr_matrix, rows: list[Row], head: str, c: float) -> tuple[np.ndarray, float]:
+    """Binary logistic regression of one head over the rows where it is known."""
+    known = np.array([head in row.labels for row in rows])
+    y = np.array([row.labels.get(head, 0) for row in rows])[known]
+    weights = source_weights([row for row, k in zip(rows, known, strict=True) if k])
+    model = LogisticRegression(C=c, max_iter=300, solver="lbfgs")
+    model.fit(x[known], y, sample_weight=weights)
+    return model.coef_[0].astype(np.float32), float(model.intercept_[0])
 
 
-def best_threshold(binary_true: np.ndarray, score: np.ndarray) -> tuple[float, float]:
-    """The threshold of THRESHOLDS with the best binary macro-F1 (the lowest on ties), and that F1."""
-    f1s = [f1_score(binary_true, (score >= t).astype(int), average="macro") for t in THRESHOLDS]
-    k = int(np.argmax(f1s))
-    return float(THRESHOLDS[k]), float(f1s[k])
+def logits(x: csr_matrix, weights: np.ndarray, bias: float) -> np.ndarray:
+    return np.asarray(x @ weights).ravel() + bias
 
 
-def hashed_linear(
-    train_texts: list[str],
-    y_train: np.ndarray,
-    test_texts: list[str],
-    y_test: np.ndarray,
-    buckets: int,
-    extra_negatives: list[str],
-    scale_power: float = 0.5,
-    char_min: int = 2,
-) -> tuple[ToxicityModel, dict[str, float]]:
-    """Choose the experts and their C on a validation split of the training tweets, refit, score the test part.
-
-    Candidates: the 3-class expert alone (one per C of C_GRID) and the sum of the 3-class
-    and the binary NB-scaled expert (every pair of C_GRID x BINARY_C_GRID); the one with the
-    best validation binary macro-F1 (at its best threshold) is refitted. The binary expert
-    alone is printed for reference only: it has no hate/offensive split to name the label.
-
-    The refit adds `extra_negatives` (news paragraphs, class "neither"): every tweet was
-    sampled because it holds a word from a hate lexicon, so the tweets never show the
-    model ordinary prose; a few hundred web paragraphs teach it that "kitchen" or "that
-    gets better" are not evidence. The priors removed from the experts count them.
-    """
-    config = FeatureConfig(buckets=buckets, scale_power=scale_power, char_min=char_min)
-    fit_texts, val_texts, y_fit, y_val = train_test_split(
-        train_texts, y_train, test_size=0.15, random_state=SEED, stratify=y_train
-    )
-    # The validation fit sees the news negatives too, so the threshold it picks transfers to
-    # the refit (whose "none" evidence they shift).
-    negatives = [normalize(text) for text in extra_negatives]
-    y_fit = np.concatenate([y_fit, np.full(len(negatives), 2)])
-    x_fit = matrix(fit_texts + negatives, config)
-    val_true = (y_val != 2).astype(int)
-    size = f"buckets=2^{buckets.bit_length() - 1}"
-
-    def validate(name: str, model: ToxicityModel) -> tuple[float, float]:
-        score = 1 - model_scores(model, val_texts)[:, 2]  # the run-time path, uniform prior
-        t, f1 = best_threshold(val_true, score)
-        print(
-            f"  {size} {name:<36} validation: binary macro-F1 {f1:.4f} at threshold {t:.2f}, "
-            f"ROC-AUC {roc_auc_score(val_true, score):.4f}"
-        )
-        return t, f1
-
-    classes = {c: class_evidence(x_fit, y_fit, c) for c in C_GRID}
-    toxic = {c: toxic_evidence(x_fit, y_fit, c) for c in BINARY_C_GRID}
-    no_split = (np.zeros((buckets, 2)), np.zeros(2))
-    for cb in BINARY_C_GRID:
-        validate(f"binary NB C={cb} (reference only)", expert_model(config, no_split, toxic[cb]))
-    best: tuple[float, float | None] = (C_GRID[0], None)
-    best_t, best_f1 = 0.5, -1.0
-    for c3 in C_GRID:
-        for cb in (None, *BINARY_C_GRID):
-            name = f"3-class C={c3}" + (f" + binary NB C={cb}" if cb is not None else "")
-            t, f1 = validate(name, expert_model(config, classes[c3], toxic[cb] if cb is not None else None))
-            if f1 > best_f1:
-                best, best_t, best_f1 = (c3, cb), t, f1
-    started = time.perf_counter()
-    y_all = np.concatenate([y_train, np.full(len(extra_negatives), 2)])
-    x_train = matrix(train_texts + negatives, config)
-    c3, cb = best
-    model = expert_model(
-        config, class_evidence(x_train, y_all, c3), toxic_evidence(x_train, y_all, cb) if cb is not None else None
-    )
-    chosen = f"3-class C={c3}" + (f" + binary NB C={cb}" if cb is not None else "")
-    print(
-        f"  refit {chosen} on the {len(train_texts)} training tweets + {len(extra_negatives)} news "
-        f"paragraphs (neither) in {time.perf_counter() - started:.1f}s"
-    )
-    corrected = model_scores(model, test_texts)  # the run-time path: uniform prior, short-text blending
-    result = report(
-        f"hashed n-grams, {chosen}, 2^{buckets.bit_length() - 1} buckets, uniform prior",
-        y_test,
-        corrected,
-        1 - corrected[:, 2],
-    )
-    result["C"] = c3
-    result["C_binary"] = cb if cb is not None else 0.0
-    result["validation_threshold"] = best_t
-    result["validation_macro_f1_binary"] = best_f1
-    return model, result
+def auc(y: np.ndarray, score: np.ndarray) -> float:
+    return float(roc_auc_score(y, score)) if 0 < y.sum() < len(y) else float("nan")
 
 
-def fasttext_supervised(train_texts: list[str], y_train: np.ndarray, test_texts: list[str], y_test: np.ndarray) -> None:
-    """fastText supervised with word bigrams and subwords, prior-corrected the same way."""
-    try:
-        import fasttext  # type: ignore[import-not-found]
-    except ImportError:
-        print("\n== fastText: not installed in this environment (pip install fasttext-numpy2-wheel); skipped")
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "train.txt")
-        with open(path, "w", encoding="utf-8") as handle:
-            for text, label in zip(train_texts, y_train, strict=True):
-                handle.write(f"__label__{label} {text}\n")
-        started = time.perf_counter()
-        # lr 0.5 sometimes diverges ("Encountered NaN") on the same file and seed, depending
-        # on the state of the process that trains it; a smaller rate is then tried.
-        for rate in (0.5, 0.25, 0.1):
-            try:
-                model = fasttext.train_supervised(
-                    path,
-                    epoch=25,
-                    lr=rate,
-                    wordNgrams=2,
-                    minn=2,
-                    maxn=5,
-                    dim=50,
-                    bucket=200_000,
-                    seed=SEED,
-                    thread=1,
-                    verbose=0,
-                )
-                break
-            except RuntimeError as error:
-                print(f"\n  fastText with lr={rate}: {error}")
-        else:
-            print("  fastText diverged at every learning rate; skipped")
-            return
-        print(f"\n  fastText trained (lr={rate}) in {time.perf_counter() - started:.1f}s")
-        full = os.path.join(tmp, "model.bin")
-        model.save_model(full)
-        model.quantize(input=path, retrain=True, cutoff=100_000, qnorm=True)
-        small = os.path.join(tmp, "model.ftz")
-        model.save_model(small)
-        print(
-            f"  fastText size: {os.path.getsize(full) / 1e6:.1f} MB full, "
-            f"{os.path.getsize(small) / 1e6:.2f} MB quantized"
-        )
-        for variant in (full, small):
-            loaded = fasttext.load_model(variant)
-            labels, probs = loaded.predict(test_texts, k=3)
-            proba = np.zeros((len(test_texts), 3))
-            for i, (ls, ps) in enumerate(zip(labels, probs, strict=True)):
-                for label, p in zip(ls, ps, strict=True):
-                    proba[i, int(label.removeprefix("__label__"))] = p
-            prior = np.bincount(y_train, minlength=3) / len(y_train)
-            adjusted = proba * TARGET_PRIOR / prior
-            adjusted /= adjusted.sum(axis=1, keepdims=True)
-            report(
-                f"fastText supervised ({Path(variant).suffix}), uniform prior",
-                y_test,
-                adjusted,
-                1 - adjusted[:, 2],
-            )
-
-
-def profanity_check(raw_test: list[str], y_test: np.ndarray) -> None:
-    """alt-profanity-check on the raw test tweets (its own preprocessing), binary only."""
+def peer_scores(texts: list[str]) -> np.ndarray | None:
     try:
         from profanity_check import predict_prob  # type: ignore[import-not-found]
     except ImportError:
-        print("\n== alt-profanity-check: not installed; skipped")
-        return
-    started = time.perf_counter()
-    score = np.asarray(predict_prob(raw_test), dtype=np.float64)
-    elapsed = time.perf_counter() - started
-    report("alt-profanity-check 1.9.1 (SEEN THESE TWEETS IN ITS TRAINING: optimistic)", y_test, None, score)
-    print(f"  speed: {len(raw_test) / elapsed:,.0f} texts/s (one batch call)")
+        return None
+    return np.asarray(predict_prob(texts), dtype=np.float64)
 
 
-def profanity_check_recipe(raw_train: list[str], y_train: np.ndarray, raw_test: list[str], y_test: np.ndarray) -> None:
-    """alt-profanity-check's recipe retrained on OUR training part only: the fair peer.
-
-    alt-profanity-check's shipped model has seen the test tweets, so its figure above is
-    optimistic. Its recipe (word counts with English stop words removed, min_df 0.0001, and a
-    class-balanced linear SVM calibrated to probabilities, as profanity-check's training
-    script builds it), fitted on the same training rows as ours, is scored on the same test
-    rows at its own 0.5 threshold.
-    """
-    try:
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.feature_extraction.text import CountVectorizer
-        from sklearn.svm import LinearSVC
-    except ImportError:
-        print("\n== alt-profanity-check's recipe: scikit-learn not installed; skipped")
-        return
-    vectorizer = CountVectorizer(stop_words="english", min_df=0.0001)
-    features = vectorizer.fit_transform(raw_train)
-    classifier = CalibratedClassifierCV(LinearSVC(class_weight="balanced", dual=False, tol=1e-2, max_iter=100000))
-    classifier.fit(features, (y_train != 2).astype(int))
-    score = classifier.predict_proba(vectorizer.transform(raw_test))[:, 1]
-    report("alt-profanity-check's recipe retrained on our training part (the fair comparison)", y_test, None, score)
-
-
-def news_thirds() -> tuple[list[str], list[str], list[str]]:
-    """Paragraphs of the article-extraction bodies in three disjoint sets of pages.
-
-    Pages at sorted positions 0, 3, 6... train (as "neither"), 1, 4, 7... calibrate, and
-    2, 5, 8... only report; `benchmarks/safety.py` reports the same third separately.
-    """
-    if not NEWS.exists():
-        return [], [], []
-    truth = json.loads(NEWS.read_text(encoding="utf-8"))
-    ids = sorted(truth)
-    parts = [
-        [p.strip() for page in ids[k::3] for p in (truth[page].get("articleBody") or "").split("\n") if p.strip()]
-        for k in range(3)
-    ]
-    return parts[0], parts[1], parts[2]
-
-
-def calibrate(
-    model: ToxicityModel,
-    threshold: float,
-    test_texts: list[str],
-    y_test: np.ndarray,
-    calibration: list[str],
-    report_third: list[str],
-) -> dict[str, float]:
-    """Set the shipped prior: the validation threshold as a "none" weight, raised for web text.
-
-    k = t / (1 - t) makes toxicity >= 0.5 under the shipped prior the same decision as the
-    uniform-prior score >= t (the threshold chosen on validation). News paragraphs are
-    (nearly) never toxic, so the share flagged there is a false-alarm rate: k is raised
-    through NONE_WEIGHTS until <= 1% of the calibration third is flagged. Calibrating on one
-    third of the pages and reporting another (neither used in training) keeps the figure
-    honest. Returns the shipped model's held-out figures (tweets' test part, report third).
-    """
-    k_validation = threshold / (1.0 - threshold)
-    candidates = [k_validation] + [k for k in NONE_WEIGHTS if k > k_validation]
-    chosen = candidates[-1]
-    rates = [0.0, 0.0]
-    if calibration:
-        print(f"\n== web calibration on news paragraphs ({len(calibration)} calibrate, {len(report_third)} report)")
-        for k in candidates:
-            model.target_prior = np.array([1.0, 1.0, k]) / (2.0 + k)
-            rates = [float((1 - model_scores(model, part)[:, 2] >= 0.5).mean()) for part in (calibration, report_third)]
-            print(
-                f"  none weight k={k:<6.3f} false alarms: calibration third {rates[0]:.4f}, report third {rates[1]:.4f}"
-            )
-            if rates[0] <= MAX_NEWS_FALSE_ALARMS:
-                chosen = k
-                break
-    else:
-        print(f"\n{NEWS} absent: shipping the validation threshold without web calibration")
-        chosen = k_validation
-    model.target_prior = np.array([1.0, 1.0, chosen]) / (2.0 + chosen)
+def choose_threshold(
+    y_val: np.ndarray, val_logit: np.ndarray, news_logit: np.ndarray, head: str
+) -> tuple[float, float, float]:
+    """Best validation F1 threshold, raised until <= 0.05% of the calibration lines (news, pages) are flagged."""
+    prob = 1 / (1 + np.exp(-val_logit))
+    news = 1 / (1 + np.exp(-news_logit))
+    f1s = [f1_score(y_val, prob >= t, zero_division=0) for t in THRESHOLDS]
+    t = float(THRESHOLDS[int(np.argmax(f1s))])
+    while t < THRESHOLDS[-1] and float((news >= t).mean()) > MAX_NEWS_FALSE_ALARMS:
+        t = round(t + 0.01, 2)
+    rate = float((news >= t).mean())
     print(
-        f"  chosen k={chosen:.3f} (validation threshold {threshold:.2f} gives k={k_validation:.3f}): "
-        f"target prior {np.round(model.target_prior, 4).tolist()}"
+        f"  {head:<16} threshold {t:.2f}: validation F1 {f1_score(y_val, prob >= t):.3f}, news false alarms {rate:.4f}"
     )
-    proba = model_scores(model, test_texts)
-    result = report(
-        f"SHIPPED model on the tweets' test part (web prior k={chosen:.3f}, flagged at toxicity >= 0.5)",
-        y_test,
-        proba,
-        1 - proba[:, 2],
-    )
-    result["none_weight"] = chosen
-    result["news_false_alarms_calibration"] = rates[0]
-    result["news_false_alarms_report"] = rates[1]
-    print(f"  news false alarms (shipped): calibration third {rates[0]:.4f}, report third {rates[1]:.4f}")
-    return result
+    return t, float(f1_score(y_val, prob >= t)), rate
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--no-save", action="store_true", help="compare only; do not write the model file")
-    parser.add_argument("--buckets", type=int, nargs="+", default=[1 << 18], help="hash sizes to compare")
-    parser.add_argument("--no-fasttext", action="store_true")
-    parser.add_argument("--char-min", type=int, default=2, help="shortest character n-gram")
-    parser.add_argument(
-        "--scale-power", type=float, default=0.5, help="occurrence weight occurrences**-p per block (0.5 or 1)"
-    )
-    parser.add_argument(
-        "--no-news-negatives", action="store_true", help="train on the tweets only (no news paragraphs)"
-    )
+    parser.add_argument("--no-save", action="store_true", help="evaluate only; do not write the model file")
+    parser.add_argument("--no-loso", action="store_true", help="skip the leave-one-source-out runs")
+    parser.add_argument("--buckets", type=int, default=1 << 18)
+    parser.add_argument("--c", type=float, help="use this C instead of choosing it from C_GRID on validation")
     args = parser.parse_args()
-    negatives, calibration, report_third = news_thirds()
-    if args.no_news_negatives:
-        negatives = []
-
-    raw, y = load()
-    indices = np.arange(len(raw))
-    train_idx, test_idx = train_test_split(indices, test_size=0.2, random_state=SEED, stratify=y)
-    texts = [normalize(text) for text in raw]
-    train_texts, test_texts = [texts[i] for i in train_idx], [texts[i] for i in test_idx]
-    y_train, y_test = y[train_idx], y[test_idx]
+    for path in (TOX, DAVIDSON, NEWS, LDNOOBW, PAGES, PROSE):
+        if not path.exists():
+            sys.exit(f"training needs {path} (the project's shared data); not found")
+    started = time.perf_counter()
+    config = FeatureConfig(buckets=args.buckets)
+    train_rows, eval_rows = load_rows()
+    news_train, news_calibrate, news_report = news_thirds()
+    clean = {"toxicity": 0, "identity_attack": 0, "threat": 0}
+    train_rows += [Row(t, "news", "en", "train", dict(clean)) for t in news_train]
+    pages = page_lines()
+    # Pages are split by name: two thirds train, one third calibrates the thresholds with the news.
+    page_held = [line for name, line in pages if hash_third(name) == 0]
+    train_rows += [Row(line, "pages", "web", "train", dict(clean)) for name, line in pages if hash_third(name) != 0]
+    prose = prose_sentences()
+    train_rows += [Row(t, "prose", "en", "train", dict(clean)) for t in prose]
+    news_calibrate = news_calibrate + page_held
+    normalized = normalize_batch([row.text for row in train_rows])
+    weak_labels(train_rows, normalized)
+    eval_norm = normalize_batch([row.text for row in eval_rows])
+    weak_labels(eval_rows, eval_norm)
+    x_all = matrix(normalized, config)
+    x_eval = matrix(eval_norm, config)
+    x_news = [matrix(normalize_batch(part), config) for part in (news_calibrate, news_report)]
     print(
-        f"{len(raw)} tweets; train {len(train_idx)}, test {len(test_idx)} (stratified, seed {SEED}); "
-        f"class counts test {np.bincount(y_test).tolist()} (hate, offensive, neither)"
+        f"{len(train_rows)} rows of training sources, {len(eval_rows)} evaluation-only rows "
+        f"({time.perf_counter() - started:.0f}s)"
     )
+    for source in sorted({row.source for row in train_rows}):
+        part = [row for row in train_rows if row.source == source]
+        counts = {h: sum(r.labels.get(h, 0) for r in part) for h in HEADS}
+        print(f"  {source:<24} {len(part):>6} rows, positives {counts}")
 
-    chosen: tuple[ToxicityModel, dict[str, float]] | None = None
-    for buckets in args.buckets:
-        model, result = hashed_linear(
-            train_texts, y_train, test_texts, y_test, buckets, negatives, args.scale_power, args.char_min
+    rng = np.random.default_rng(SEED)
+    is_train = np.array([not row.split.startswith("test") for row in train_rows])
+    is_val = is_train & (rng.random(len(train_rows)) < 0.1)
+    fit_idx = np.flatnonzero(is_train & ~is_val)
+    val_idx = np.flatnonzero(is_val)
+    fit_rows = [train_rows[i] for i in fit_idx]
+    val_rows = [train_rows[i] for i in val_idx]
+
+    print("\n== choosing C on the validation part (mean per-source ROC-AUC of the toxicity head)")
+    best_c, best_auc = C_GRID[0], -1.0
+    for c in C_GRID if args.c is None else ():
+        w, b = fit_head(x_all[fit_idx], fit_rows, "toxicity", c)
+        score = logits(x_all[val_idx], w, b)
+        y = np.array([row.labels["toxicity"] for row in val_rows])
+        sources = np.array([row.source for row in val_rows])
+        per = [auc(y[sources == s], score[sources == s]) for s in np.unique(sources)]
+        mean = float(np.nanmean(per))
+        print(f"  C={c:<5} mean per-source validation ROC-AUC {mean:.4f}")
+        if mean > best_auc:
+            best_c, best_auc = c, mean
+    if args.c is not None:
+        best_c = args.c
+        print(f"  C={best_c} given by --c (no grid)")
+
+    print(f"\n== heads fitted on the training part (C={best_c}); thresholds on validation + news calibration third")
+    weights = np.zeros((config.buckets, len(HEADS)), dtype=np.float32)
+    bias = np.zeros(len(HEADS))
+    chosen: dict[str, dict[str, float]] = {}
+    for k, head in enumerate(HEADS):
+        w, b = fit_head(x_all[fit_idx], fit_rows, head, best_c)
+        known = np.array([head in row.labels for row in val_rows])
+        y_val = np.array([row.labels.get(head, 0) for row in val_rows])[known]
+        # The threshold is folded into the bias. No refit on training + validation: the
+        # threshold was chosen for these weights (a refit moved the news false alarms).
+        t, f1, rate = choose_threshold(y_val, logits(x_all[val_idx], w, b)[known], logits(x_news[0], w, b), head)
+        weights[:, k] = w
+        bias[k] = b - np.log(t / (1 - t))
+        chosen[head] = {"threshold": t, "validation_f1": f1, "news_calibration_false_alarms": rate}
+    model = ToxicityModel(weights=weights, bias=bias, config=config, languages=LANGUAGES)
+
+    print(
+        "\n== shipped model on held-out data (never trained on); alt-profanity-check's shipped model on the same rows"
+    )
+    test_idx = np.flatnonzero(~is_train)
+    report_sets: list[tuple[str, list[Row], np.ndarray]] = []
+    for source in sorted({train_rows[i].source for i in test_idx}):
+        idx = [i for i in test_idx if train_rows[i].source == source]
+        report_sets.append(
+            (f"{source} (own test split)", [train_rows[i] for i in idx], np.asarray(x_all[idx] @ weights) + bias)
         )
-        # Between hash sizes, the validation figure decides (never the test part).
-        if chosen is None or result["validation_macro_f1_binary"] > chosen[1]["validation_macro_f1_binary"] + 0.002:
-            chosen = (model, result)
-    if not args.no_fasttext:
-        fasttext_supervised(train_texts, y_train, test_texts, y_test)
-    profanity_check([raw[i] for i in test_idx], y_test)
-    profanity_check_recipe([raw[i] for i in train_idx], y_train, [raw[i] for i in test_idx], y_test)
+    for source in EVAL_FILES:
+        idx = [i for i, row in enumerate(eval_rows) if row.source == source]
+        report_sets.append(
+            (f"{source} (never trained on)", [eval_rows[i] for i in idx], np.asarray(x_eval[idx] @ weights) + bias)
+        )
+    held_out: dict[str, dict[str, float]] = {}
+    for name, rows, scores in report_sets:
+        peer = peer_scores([row.text for row in rows])
+        line = []
+        for k, head in enumerate(HEADS):
+            known = np.array([head in row.labels for row in rows])
+            y = np.array([row.labels.get(head, 0) for row in rows])[known]
+            if not known.any() or not 0 < y.sum() < len(y):
+                continue
+            a = auc(y, scores[known, k])
+            f = float(f1_score(y, scores[known, k] >= 0, zero_division=0))
+            held_out.setdefault(name, {})[f"{head}_auc"] = a
+            line.append(f"{head} AUC {a:.3f} F1 {f:.3f}")
+            if head == "toxicity" and peer is not None:
+                pa = auc(y, peer[known])
+                pf = float(f1_score(y, peer[known] >= 0.5, zero_division=0))
+                held_out[name]["peer_toxicity_auc"] = pa
+                line.append(f"[peer AUC {pa:.3f} F1 {pf:.3f}]")
+        print(f"  {name:<40} n={len(rows):<6} " + "; ".join(line))
+    for name, part in zip(("calibration", "report"), x_news, strict=True):
+        shares = np.round((np.asarray(part @ weights) + bias >= 0).mean(axis=0), 4).tolist()
+        flagged = dict(zip(HEADS, shares, strict=True))
+        print(f"  {name} lines: flagged share per head {flagged}")
 
-    assert chosen is not None
-    model, result = chosen
-    shipped = calibrate(model, result["validation_threshold"], test_texts, y_test, calibration, report_third)
+    loso: dict[str, dict[str, float]] = {}
+    if not args.no_loso:
+        print("\n== leave one source out (toxicity head, C and threshold as shipped; every row of the left-out source)")
+        english = ["davidson", "toxic_spans_semeval2021", "hatexplain_twitter"]
+        for left in english[:3]:
+            keep = np.flatnonzero(
+                np.array([row.source != left and not row.split.startswith("test") for row in train_rows])
+            )
+            w, b = fit_head(x_all[keep], [train_rows[i] for i in keep], "toxicity", best_c)
+            out = np.flatnonzero(np.array([row.source == left for row in train_rows]))
+            rows = [train_rows[i] for i in out]
+            y = np.array([row.labels["toxicity"] for row in rows])
+            score = logits(x_all[out], w, b) - np.log(
+                chosen["toxicity"]["threshold"] / (1 - chosen["toxicity"]["threshold"])
+            )
+            peer = peer_scores([row.text for row in rows])
+            note = " (its sentences: marked vs unmarked by the raters)" if left.startswith("toxic_spans") else ""
+            figures = {"auc": auc(y, score), "f1": float(f1_score(y, score >= 0))}
+            text = f"  left out {left:<24} n={len(rows):<6} ROC-AUC {figures['auc']:.3f} F1 {figures['f1']:.3f}"
+            if peer is not None:
+                figures |= {"peer_auc": auc(y, peer), "peer_f1": float(f1_score(y, peer >= 0.5))}
+                text += f"   alt-profanity-check ROC-AUC {figures['peer_auc']:.3f} F1 {figures['peer_f1']:.3f}"
+                if left == "davidson":
+                    text += " (it was trained on these tweets: optimistic)"
+            print(text + note)
+            loso[left] = figures
+
     if not args.no_save:
         model.save(
             MODEL_PATH,
             extra={
-                "trained_on": "Davidson et al. 2017 offensive tweets, 80% stratified split",
+                "trained_on": "davidson, toxic_spans_semeval2021, hatexplain_twitter; negatives: article-extraction "
+                "news (first third of pages), trafilatura test pages (two thirds by name), fastdetectgpt sentences; "
+                "test splits held out",
                 "seed": SEED,
-                "experts": {"C_3class": result["C"], "C_binary_nb": result["C_binary"] or None},
-                "validation_macro_f1_binary": result["validation_macro_f1_binary"],
-                "held_out": shipped,
+                "C": best_c,
+                "heads_chosen": chosen,
+                "held_out": held_out,
+                "leave_one_source_out": loso,
             },
         )
         print(
-            f"\nwrote {MODEL_PATH} ({MODEL_PATH.stat().st_size / 1e6:.2f} MB), "
-            f"2^{model.config.buckets.bit_length() - 1} buckets, C={result['C']}, binary C={result['C_binary']}"
+            f"\nwrote {MODEL_PATH} ({MODEL_PATH.stat().st_size / 1e6:.2f} MB) in {time.perf_counter() - started:.0f}s"
         )
 
 

@@ -1,4 +1,4 @@
-"""Toxicity: the hashed features, the shipped model file, the threat patterns and the annotator."""
+"""Toxicity: the hashed features, the shipped model file, language gating, context and the annotator."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 
 from thresher.document import Document, Segment
 from thresher.safety.features import FeatureConfig, hashed_features, normalize
-from thresher.safety.toxicity import THREAT_SCORE, ToxicityAnnotator, model_scores, threat
-from thresher.safety.toxicity_model import MODEL_PATH, ToxicityModel, shipped_model
+from thresher.safety.toxicity import SCORED_LANGUAGES, ToxicityAnnotator, context_windows, score_segments
+from thresher.safety.toxicity_model import HEADS, MODEL_PATH, ToxicityModel, shipped_model
 
 
 def test_normalize_removes_tweet_noise() -> None:
@@ -40,68 +40,104 @@ def test_features_do_not_cross_documents() -> None:
 def test_shipped_model_is_small_and_loads_without_pickle() -> None:
     assert MODEL_PATH.stat().st_size < 3_000_000
     model = ToxicityModel.load()
-    assert model.weights.shape == (model.config.buckets, 3)
-    assert model.train_prior.sum() == pytest.approx(1.0)
-    assert model.target_prior.sum() == pytest.approx(1.0)
+    assert model.weights.shape == (model.config.buckets, len(HEADS))
+    assert model.languages == SCORED_LANGUAGES  # what `thresher signals` says is scored
 
 
 def test_model_separates_obvious_cases() -> None:
-    probs = model_scores(
-        shipped_model(),
+    probs = shipped_model().predict_proba(
         [
             "shut up you stupid bitch, nobody likes your ugly ass",
             "The council approved the new library budget on Tuesday after a short debate.",
-        ],
+        ]
     )
-    assert 1 - probs[0, 2] >= 0.5
-    assert 1 - probs[1, 2] < 0.2
+    assert probs[0, 0] >= 0.5
+    assert probs[1, 0] < 0.2
+    assert probs[1].max() < 0.5  # no head flags the council
 
 
-def test_short_fragments_need_strong_evidence() -> None:
-    """A one-word fragment is blended with a web prior: its score is far below the raw model's."""
-    model = shipped_model()
-    raw = 1 - model.predict_proba(["meth."])[0, 2]
-    blended = 1 - model_scores(model, ["meth."])[0, 2]
-    assert blended < raw
-    assert 1 - model_scores(model, [""])[0, 2] == pytest.approx(0.1)  # no words: the web prior itself
+def test_heads_separate_profanity_insult_and_identity_mentions() -> None:
+    """Swearing in praise is profanity, not toxicity; an insult is toxic without a swear word;
+    neutral mentions of identity groups are neither. (Not every case holds: see the report.)"""
+    cake, wine, blind, insult = shipped_model().predict_proba(
+        [
+            "Holy shit, this fucking cake recipe is amazing",
+            "We served white wine with the fish, and the gay couple next door brought dessert.",
+            "Blind people can use screen readers to browse the web.",
+            "You are a worthless idiot and everyone hates you",
+        ]
+    )
+    toxicity, profanity = HEADS.index("toxicity"), HEADS.index("profanity")
+    assert cake[profanity] >= 0.5 and cake[toxicity] < 0.5
+    assert wine.max() < 0.5 and blind.max() < 0.5
+    assert insult[toxicity] >= 0.5 and insult[profanity] < 0.5
 
 
-@pytest.mark.parametrize(
-    ("text", "pattern"),
-    [
-        ("Hang them all from the lampposts!", "call_to_violence"),
-        ("Traitors, shoot them like dogs", "call_to_violence"),
-        ("I hope he dies slowly", "death_wish"),
-        ("Praying that every one of them gets shot", "death_wish"),
-        ("Those people should be executed.", "should_die"),
-        ("Death to the invaders", "should_die"),
-        ("They can rot in hell.", "should_die"),
-        # Reporting and negation are not threats.
-        ("The gang threatened to kill them if they talked.", ""),
-        ("We hope no more soldiers die this winter.", ""),
-        ("Police did not shoot him, the report said.", ""),
-        ("Officials hope the evacuation will keep civilians safe from the shelling that killed dozens.", ""),
-        ("The soldiers were killed in the attack.", ""),
-    ],
-)
-def test_threat_patterns(text: str, pattern: str) -> None:
-    assert threat(text) == pattern
+class _CountingModel:
+    """A stand-in model: every head's log-odds is 10 x (share of the words that are "bad") - 5."""
+
+    languages = ("en",)
+
+    def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        words = np.array([len(t.split()) for t in texts], dtype=float)
+        bad = np.array([t.split().count("bad") for t in texts], dtype=float)
+        logit = 10 * bad / np.maximum(words, 1) - 5
+        return np.repeat(logit[:, None], len(HEADS), axis=1), words
+
+    def predict_proba(self, texts: list[str]) -> np.ndarray:
+        return 1 / (1 + np.exp(-self.scores(texts)[0]))
 
 
-def test_annotator_batch() -> None:
-    text = "The library opens at nine every weekday morning for readers.\nHang them all, the traitors!"
+def test_context_windows_stay_inside_the_document() -> None:
+    texts = ["a", "b", "c", "d"]
+    assert context_windows(texts, [0, 0, 0, 1], [0, 1, 3]) == ["a\nb", "a\nb\nc", "d"]
+
+
+def _sigmoid(x: float) -> float:
+    return float(1 / (1 + np.exp(-x)))
+
+
+def test_unscored_language_gets_no_value() -> None:
+    six = "bad bad bad bad bad bad"
+    out = score_segments(_CountingModel(), [six, six, "x"], ["en", "es", None], [0, 1, 2])  # type: ignore[arg-type]
+    assert out[0, 0] == pytest.approx(_sigmoid(5))
+    assert np.isnan(out[1]).all() and np.isnan(out[2]).all()
+
+
+def test_a_short_segment_is_shrunk_and_judged_with_its_neighbours() -> None:
+    """3 words keep half their evidence: (5 - 4) / 2 = 0.5, flagged alone; between two neutral lines
+    the window is 3 bad words in 12 (log-odds -2.5), so it is not; among bad neighbours it stays flagged."""
+    texts = ["the menu lists soup and", "bad bad bad", "bread for the table", "bad bad bad", "bad bad bad bad bad bad"]
+    out = score_segments(_CountingModel(), texts, ["en"] * 5, [0, 0, 0, 1, 1])  # type: ignore[arg-type]
+    assert out[1, 0] == pytest.approx(_sigmoid(-2.5))
+    assert out[3, 0] == pytest.approx(_sigmoid(0.5))
+    assert out[4, 0] == pytest.approx(_sigmoid(5))
+    # One word with no evidence at all is the web prior's 1 / 6 + 5 / 6 * SHORT_PRIOR mix of -5 and -4.
+    single = score_segments(_CountingModel(), ["soup"], ["en"], [0])  # type: ignore[arg-type]
+    assert single[0, 0] == pytest.approx(_sigmoid(-5 / 6 - 4 * 5 / 6))
+
+
+def test_annotator_batch_and_document_roll_up() -> None:
+    text = (
+        "The library opens at nine every weekday morning for readers and families.\n"
+        "Shut up you stupid bitch, nobody likes your ugly ass, you worthless idiot.\n"
+        "La biblioteca abre a las nueve todos los días laborables por la mañana."
+    )
     documents = [Document(id="a", text=text), Document(id="b", text="")]
-    split = text.index("\n")
-    documents[0].analysis.segments = [Segment(0, split, "main"), Segment(split + 1, len(text), "comment")]
+    bounds = [0, text.index("\n"), text.rindex("\n"), len(text)]
+    documents[0].analysis.segments = [
+        Segment(bounds[0], bounds[1], "main"),
+        Segment(bounds[1] + 1, bounds[2], "comment"),
+        Segment(bounds[2] + 1, bounds[3], "main"),
+    ]
     ToxicityAnnotator().annotate(documents)
-    clean, threatening = documents[0].analysis.segments
-    assert clean.signals["toxicity"] < 0.5 and clean.signals["toxicity_label"] == "none"
-    assert clean.signals["toxicity_threat"] == ""
-    assert threatening.signals["toxicity_threat"] == "call_to_violence"
-    assert threatening.signals["toxicity"] == max(THREAT_SCORE, threatening.signals["toxicity_model"])
-    assert threatening.signals["toxicity_label"] in ("hate", "offensive")
-    assert documents[0].analysis.signals["toxicity"] == threatening.signals["toxicity"]
-    assert documents[1].analysis.signals["toxicity"] == 0.0
+    clean, hostile, spanish = documents[0].analysis.segments
+    assert clean.signals["toxicity"] < 0.5
+    assert hostile.signals["toxicity"] >= 0.5
+    assert set(HEADS) <= set(hostile.signals)
+    assert spanish.signals["toxicity"] is None and spanish.signals["profanity"] is None
+    assert documents[0].analysis.signals["toxicity"] == hostile.signals["toxicity"]
+    assert documents[1].analysis.signals["toxicity"] is None  # no segment scored
 
 
 def test_hostile_text_does_not_break_any_safety_annotator() -> None:
@@ -117,10 +153,13 @@ def test_hostile_text_does_not_break_any_safety_annotator() -> None:
         annotator.annotate(documents)
     for document in documents:
         signals = document.analysis.segments[0].signals
-        for name in ("toxicity", "adult", "spam"):
+        for name in ("adult", "spam"):
             assert 0.0 <= float(signals[name]) <= 1.0
             assert document.analysis.signals[name] == signals[name]
+        for name in HEADS:
+            assert signals[name] is None or 0.0 <= float(signals[name]) <= 1.0
+        assert document.analysis.signals["toxicity"] == signals["toxicity"]
     # Rows stay aligned: a NUL inside one text must not shift the next text's features.
-    alone = model_scores(shipped_model(), ["bad \udcff byte"])
-    batched = model_scores(shipped_model(), ["a\x00b\x00c hate you", "bad \udcff byte"])
+    alone = shipped_model().predict_proba(["bad \udcff byte"])
+    batched = shipped_model().predict_proba(["a\x00b\x00c hate you", "bad \udcff byte"])
     assert np.allclose(alone[0], batched[1])

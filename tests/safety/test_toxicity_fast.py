@@ -1,7 +1,7 @@
-"""The batched toxicity path: normaliser, feature layout, scoring and threat prefilter.
+"""The batched toxicity path: normaliser, feature layout and scoring.
 
 Each fast path is checked against a slow reference that states the definition directly
-(per-text normalisation, a sparse dot product, the per-pattern threat loop).
+(per-text normalisation, a sparse dot product).
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ from thresher.safety.features import (
     normalize,
     normalize_batch,
 )
-from thresher.safety.toxicity import threat, threats
-from thresher.safety.toxicity_model import ToxicityModel, combine_evidence, log_count_ratio
+from thresher.safety.toxicity_model import HEADS, ToxicityModel
 
 HOSTILE = [
     "",
@@ -101,105 +100,40 @@ def test_character_blocks_start_at_each_row() -> None:
     assert chars[0].rows.tolist() == [0, 0, 0, 0, 1, 1, 2, 2, 2, 2, 2][: chars[0].slots.size]
 
 
+def _random_model(config: FeatureConfig, seed: int = 0) -> ToxicityModel:
+    rng = np.random.default_rng(seed)
+    weights = rng.standard_normal((config.buckets, len(HEADS))).astype(np.float32)
+    return ToxicityModel(weights=weights, bias=np.array([0.1, -0.2, 0.3, 0.0]), config=config)
+
+
 def test_logits_equal_the_sparse_dot_product() -> None:
     config = FeatureConfig(buckets=1 << 10)
-    rng = np.random.default_rng(0)
-    model = ToxicityModel(
-        weights=rng.standard_normal((config.buckets, 3)).astype(np.float32),
-        bias=np.array([0.1, -0.2, 0.3]),
-        config=config,
-        train_prior=np.full(3, 1 / 3),
-        target_prior=np.full(3, 1 / 3),
-    )
+    model = _random_model(config)
     rows, cols, vals = hashed_features(HOSTILE, config)
     expected = np.tile(model.bias, (len(HOSTILE), 1))
     np.add.at(expected, rows, model.weights[cols].astype(np.float64) * vals[:, None])
-    # Scores are relative to "none" (softmax-invariant): compare the differences.
-    assert np.allclose(model.logits(HOSTILE), expected - expected[:, 2:3])
-    assert model.logits([]).shape == (0, 3)
+    assert np.allclose(model.logits(HOSTILE), expected, atol=1e-4)
+    assert model.logits([]).shape == (0, len(HEADS))
     _, words = model.scores(["Hello, wide-world!", "", "@user RT https://x.y"])
     assert words.tolist() == [3.0, 0.0, 0.0]
 
 
-@pytest.mark.parametrize(
-    "texts",
-    [
-        ["x", "Hang them all", "kİll them", "ſhoot them", "KILL THEM", "a\x00b kill them"],
-        ["İstanbul first: lower() lengthens it", "I hope he dıes", "nothing here", "Death to the invaders"],
-        ["we hope no more soldiers die", "Police did not shoot him", ""],
-    ],
-)
-def test_threats_match_the_per_text_loop(texts: list[str]) -> None:
-    assert threats(texts) == [threat(text) for text in texts]
-    assert threats([]) == []
-
-
-def test_log_count_ratio_on_hand_made_counts() -> None:
-    """p = 1 + [1, 1, 0] and q = 1 + [0, 2, 1]: scale 1 + |log((p / 5) / (q / 6))| per bucket."""
-    scale = log_count_ratio(
-        np.array([0, 1, 1, 2]), np.array([1.0, 1.0, 2.0, 1.0]), np.array([True, True, False, False]), 3
-    )
-    assert scale == pytest.approx([1 + np.log(2.4), 1 - np.log(0.8), 1 - np.log(0.6)])
-
-
-def test_log_count_ratio_of_a_text_against_itself_is_one() -> None:
-    """The same text once toxic, once not: every bucket is as frequent in both classes, scale 1."""
-    config = FeatureConfig(buckets=1 << 10)
-    rows, cols, vals = hashed_features(["you suck", "you suck"], config)
-    scale = log_count_ratio(cols, np.abs(vals), rows == 0, config.buckets)
-    assert np.array_equal(scale, np.ones(config.buckets))
-
-
-def test_combine_evidence_adds_the_binary_expert_to_both_toxic_columns() -> None:
-    weights, bias = combine_evidence(
-        np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([0.5, -0.5]), np.array([10.0, 20.0]), 1.0
-    )
-    assert weights.tolist() == [[11.0, 12.0, 0.0], [23.0, 24.0, 0.0]]
-    assert bias.tolist() == [1.5, 0.5, 0.0]
-
-
-def test_combined_model_is_a_product_of_experts() -> None:
-    """log P(toxic)/P(none) of the combined table = the 3-class expert's + the binary expert's."""
-    config = FeatureConfig(buckets=1 << 10)
-    rng = np.random.default_rng(1)
-    classes, class_bias = rng.standard_normal((config.buckets, 2)), np.array([0.2, -0.1])
-    toxic, toxic_bias = rng.standard_normal(config.buckets), -0.3
-
-    def model(weights: np.ndarray, bias: np.ndarray) -> ToxicityModel:
-        return ToxicityModel(weights, bias, config, np.full(3, 1 / 3), np.full(3, 1 / 3))
-
-    combined = model(*combine_evidence(classes, class_bias, toxic, toxic_bias)).logits(HOSTILE)
-    three = model(*combine_evidence(classes, class_bias, np.zeros(config.buckets), 0.0)).logits(HOSTILE)
-    binary = model(*combine_evidence(np.zeros((config.buckets, 2)), np.zeros(2), toxic, toxic_bias)).logits(HOSTILE)
-    assert np.allclose(np.logaddexp(*combined[:, :2].T), np.logaddexp(*three[:, :2].T) + binary[:, 0])
-    assert np.allclose(combined[:, 0] - combined[:, 1], three[:, 0] - three[:, 1])  # the label is the 3-class call
+def test_probabilities_are_the_logistic_of_the_logits() -> None:
+    model = _random_model(FeatureConfig(buckets=1 << 10), seed=3)
+    assert np.allclose(model.predict_proba(HOSTILE), 1 / (1 + np.exp(-model.logits(HOSTILE))))
 
 
 def test_load_refuses_a_file_of_another_layout(tmp_path: Path) -> None:
     config = FeatureConfig(buckets=1 << 4)
-    good = ToxicityModel(
-        np.zeros((config.buckets, 3), np.float32), np.zeros(3), config, np.full(3, 1 / 3), np.full(3, 1 / 3)
-    )
+    good = ToxicityModel(np.zeros((config.buckets, len(HEADS)), np.float32), np.zeros(len(HEADS)), config, ("en", "de"))
     path = tmp_path / "model.npz"
     good.save(path)
-    assert ToxicityModel.load(path).weights.shape == (config.buckets, 3)
-    np.savez_compressed(
-        path,
-        weights=np.zeros((config.buckets, 2)),
-        bias=np.zeros(3),
-        meta=np.array(
-            json.dumps(
-                {
-                    "classes": ["hate", "offensive", "none"],
-                    "config": {"buckets": config.buckets},
-                    "train_prior": [0.5, 0.5, 0.0],
-                    "target_prior": [0.5, 0.5, 0.0],
-                }
-            )
-        ),
-    )
+    loaded = ToxicityModel.load(path)
+    assert loaded.weights.shape == (config.buckets, len(HEADS)) and loaded.languages == ("en", "de")
+    meta = {"heads": list(HEADS), "languages": ["en"], "config": {"buckets": config.buckets}}
+    np.savez_compressed(path, weights=np.zeros((config.buckets, 2)), bias=np.zeros(4), meta=np.array(json.dumps(meta)))
     with pytest.raises(ValueError, match=r"not a toxicity model of this layout: weights \(16, 2\)"):
         ToxicityModel.load(path)
-    np.savez_compressed(path, weights=np.zeros((config.buckets, 3)), bias=np.zeros(3))
+    np.savez_compressed(path, weights=np.zeros((config.buckets, 4)), bias=np.zeros(4))
     with pytest.raises(ValueError, match="is not a toxicity model file"):
         ToxicityModel.load(path)

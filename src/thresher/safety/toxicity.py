@@ -1,132 +1,100 @@
-"""Toxicity per segment: the shipped n-gram model plus explicit threat patterns.
+"""Toxicity per segment: four heads of one multi-source n-gram model, language-gated, with context.
 
-Why two parts: the model is trained on the Davidson tweets, whose labels are about slurs
-and profanity ("offensive", "hate"); a comment that wishes death on someone or calls for
-violence without a swear word ("Hope that ... is soon among the casualties") is rare
-there, so the model scores it low. Calls for violence and death wishes have a small,
-regular surface form, so a handful of patterns cover them, and each match is explainable
-(`toxicity_threat` names the pattern). Their false-alarm rate on news paragraphs is
-measured by `benchmarks/safety.py`.
+Why language gating: the model was trained and measured on English comments, posts and
+ordinary web text (`training/toxicity.py`). German, Korean and Chinese labelled sets exist,
+but trained on them the model flagged neutral news and blog text in those languages (no
+ordinary web text of theirs to learn from), so they are not scored. Scoring another language would be a
+guess from those languages' n-grams ("negro" is Spanish for black), so a segment in any
+other language, or one whose language is unknown, gets no value (None): a policy rule does
+not fire on it. The language is the segment's `language` from the language annotator when
+it ran before this one, and is computed here otherwise.
 
-Calibration for web text: the model is trained on the tweets plus news paragraphs
-labelled "neither" (every Davidson tweet holds a hate-lexicon word, so the tweets alone
-never show ordinary prose); its probabilities are prior-corrected (the tweets are 77%
-offensive; web text is not) to a prior whose weight on "none" was calibrated on other
-news pages; and the evidence of very short segments is blended with a web prior, because
-a one- or two-word fragment ("meth.", "US FALLS") gives the model too little to go on.
+Why context for short segments: a segment of a few words (a name in a cast list, a dish, a
+menu item) gives the model one or two words to go on, and a single word is not enough to
+call text hostile. Its evidence is shrunk towards ordinary web text in proportion to the
+words it lacks, and a short segment still flagged is scored again together with its
+neighbouring segments, keeping the lower of the two scores, so it stays flagged only when
+its surroundings are hostile too (a short reply in a thread of insults).
+
+Why separate heads: `profanity` (obscene words whatever the tone) is not `toxicity`; the
+default policy trims on `toxicity` only. `identity_attack` and `threat` are weakly
+supervised (see the training script) and are signals, not policy defaults.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Any
 
 import numpy as np
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
-from thresher.safety.common import document_max, segment_texts
-from thresher.safety.toxicity_model import CLASSES, ToxicityModel, shipped_model
+from thresher.safety.toxicity_model import HEADS, ToxicityModel, shipped_model
 
-THREAT_SCORE = 0.9
-SHORT_WORDS = 5  # below this many words the model's evidence is blended with a web prior
-# What a segment with no evidence is assumed to be: mostly harmless (hate, offensive, none).
-WEB_PRIOR = np.array([0.03, 0.07, 0.90])
-
-_VIOLENT_VERBS = (
-    r"kill|shoot|hang|lynch|burn|fry|gas|nuke|bomb|execute|behead|slaughter|exterminate|butcher|stab|torture|"
-    r"string\s+up|wipe\s+out|eradicate|gut|drown|skin|massacre"
-)
-_PEOPLE_OBJECT = r"them|him|her|em|'em|’em|those\s+\w+|these\s+\w+|all\s+of\s+them|every\s+one\s+of\s+them|all"
-_NEGATION_BEFORE = re.compile(
-    r"\b(?:not|never|no|nobody|don[’']?t|didn[’']?t|won[’']?t|wouldn[’']?t|to|would|could|tried|threatened|"
-    r"trying|wanted|going|refused|plans?|planned|ordered|vowed)\s+(?:\w+\s+)?$",
-    re.IGNORECASE,
-)
-THREAT_PATTERNS: dict[str, re.Pattern[str]] = {
-    # An imperative call for violence against people: "fry them like bacon", "hang them all".
-    "call_to_violence": re.compile(rf"\b(?:{_VIOLENT_VERBS})\s+(?:{_PEOPLE_OBJECT})\b", re.IGNORECASE),
-    # A wish for someone's death or suffering: "hope he dies", "pray they all rot".
-    "death_wish": re.compile(
-        r"\b(?:i|we)?\s*(?:hope|hoping|wish|pray|praying)\b(?P<between>[^.!?;]{0,60}?)"
-        r"\b(?:dies|die|dying|killed|casualt(?:y|ies)|rots?|rot\s+in\s+hell|burns?\s+in\s+hell|"
-        r"gets?\s+(?:shot|killed|hanged|hung|what\s+(?:he|she|they)\s+deserves?)|suffers?)\b",
-        re.IGNORECASE,
-    ),
-    # A verdict of death: "should be shot", "deserve to die", "death to the ...".
-    "should_die": re.compile(
-        r"\b(?:should|must|ought\s+to|deserves?\s+to)\s+(?:all\s+)?(?:be\s+)?"
-        r"(?:shot|hanged|hung|killed|executed|lynched|gassed|exterminated|wiped\s+out|put\s+down|die|burn)\b"
-        r"|\bdeath\s+to\s+(?:the\s+|all\s+)?\w+|\b(?:burn|rot)\s+in\s+hell\b",
-        re.IGNORECASE,
-    ),
-}
-_WISH_NEGATION = re.compile(
-    r"\b(?:no|not|never|nobody|none|fewer|less|without|avoid|stop|survive|survives|safe|safely|no\s+one)\b",
-    re.IGNORECASE,
-)
+FLAG = 0.5
+SHORT_WORDS = 6  # under this many words a segment's evidence is shrunk, and a flagged one judged in context
+# The languages the shipped model scores (its file says so too; a test checks they agree), named
+# here so `thresher signals` can say it without loading the model.
+SCORED_LANGUAGES: tuple[str, ...] = ("en",)
+SHORT_PRIOR = -4.0  # log-odds assumed for a text with no words: P = 0.018, ordinary web text
 
 
-# Every threat pattern needs one of these words (the verb, "hope/wish/pray", "should/must/
-# ought/deserve", "death", "burn/rot"); "hope|wish|pray" without a leading \b because the
-# death-wish pattern may glue "i"/"we" to it. It runs on lower-cased text without
-# IGNORECASE (three times faster), so a text it misses cannot match any pattern and most
-# segments skip the per-pattern loop.
-_PREFILTER = re.compile(rf"\b(?:{_VIOLENT_VERBS}|should|must|ought|deserve|death|rot)|hope|hoping|wish|pray")
+def _languages(documents: list[Document], texts: list[str]) -> list[str | None]:
+    """The language of every segment: the language annotator's value, or identified here."""
+    segments = [s for d in documents for s in d.analysis.segments]
+    if segments and all("language" in s.signals for s in segments):
+        return [s.signals["language"] for s in segments]  # type: ignore[misc]
+    from thresher.signals.language import identify
+
+    return [language for language, _, _ in identify(texts)]
 
 
-def threats(texts: list[str]) -> list[str]:
-    """`threat` of every text; one prefilter scan of the joined batch picks the few worth testing."""
-    if not texts:
-        return []
-    # The letters IGNORECASE equates to ASCII ones besides their lower case ("İ" ~ i, "ı" ~ i,
-    # "ſ" ~ s) are mapped first; all three mappings keep the length.
-    joined = "\x00".join(texts).replace("İ", "i").replace("ı", "i").replace("ſ", "s")
-    lowered = joined.lower()
-    if len(lowered) == len(joined):  # the usual case: positions of both strings agree
-        ends = np.cumsum([len(text) + 1 for text in texts])  # index of the NUL after each text
-    else:  # lower() lengthened some character: lower per text to keep the offsets
-        parts = [text.replace("İ", "i").replace("ı", "i").replace("ſ", "s").lower() for text in texts]
-        lowered = "\x00".join(parts)
-        ends = np.cumsum([len(part) + 1 for part in parts])
-    starts = [match.start() for match in _PREFILTER.finditer(lowered)]
-    out = [""] * len(texts)
-    for i in np.unique(np.searchsorted(ends, starts, side="right")).tolist():
-        out[i] = threat(texts[i])
+def context_windows(texts: list[str], owners: list[int], rows: list[int]) -> list[str]:
+    """For each row index, its text between the texts of its neighbours in the same document.
+
+    `owners[i]` is the document of text i; a neighbour from another document is left out.
+    """
+    windows = []
+    for i in rows:
+        parts = [texts[j] for j in (i - 1, i, i + 1) if 0 <= j < len(texts) and owners[j] == owners[i]]
+        windows.append("\n".join(parts))
+    return windows
+
+
+def score_segments(
+    model: ToxicityModel, texts: list[str], languages: list[str | None], owners: list[int]
+) -> np.ndarray:
+    """P(flag) `(len(texts), heads)` of every segment; NaN where its language is not scored.
+
+    One model call for the scored segments, one more for the flagged short ones in context.
+    """
+    out = np.full((len(texts), len(HEADS)), np.nan)
+    scored = [i for i, language in enumerate(languages) if language in model.languages]
+    if not scored:
+        return out
+    probs, words = _shrunk_proba(model, [texts[i] for i in scored])
+    out[scored] = probs
+    short = [i for row, i in enumerate(scored) if words[row] < SHORT_WORDS and probs[row].max() >= FLAG]
+    if short:
+        context, _ = _shrunk_proba(model, context_windows(texts, owners, short))
+        out[short] = np.minimum(out[short], context)
     return out
 
 
-def threat(text: str) -> str:
-    """The name of the first threat pattern that matches `text`, or "" when none does."""
-    for name, pattern in THREAT_PATTERNS.items():
-        for match in pattern.finditer(text):
-            if name == "call_to_violence" and _NEGATION_BEFORE.search(text[max(0, match.start() - 40) : match.start()]):
-                continue
-            if name == "death_wish" and _WISH_NEGATION.search(match.group("between") or ""):
-                continue
-            return name
-    return ""
+def _shrunk_proba(model: ToxicityModel, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """P(flag) per head, each text's log-odds pulled towards SHORT_PRIOR in proportion to its missing words.
 
-
-def model_scores(model: ToxicityModel, texts: list[str]) -> np.ndarray:
-    """Prior-corrected class probabilities with short-text shrinkage, shape (len(texts), 3)."""
-    if not texts:
-        return np.zeros((0, 3))
+    A text of w < SHORT_WORDS words keeps w / SHORT_WORDS of its own evidence: one word
+    ("F", a surname) cannot reach the threshold unless the model is very sure of it.
+    """
     logits, words = model.scores(texts)
-    logits = logits + np.log(model.target_prior) - np.log(model.train_prior)
-    # Segments under SHORT_WORDS words (as the model sees them: normalised, links and
-    # mentions gone): blend the log-odds of each class against "none" with the web prior's,
-    # in proportion to the words seen, so a fragment needs strong evidence.
     scale = np.minimum(1.0, words / SHORT_WORDS)[:, None]
-    odds = logits - logits[:, 2:3]
-    prior_odds = np.log(WEB_PRIOR) - np.log(WEB_PRIOR[2])
-    logits = scale * odds + (1.0 - scale) * prior_odds
-    logits -= logits.max(axis=1, keepdims=True)
-    probs = np.exp(logits)
-    return probs / probs.sum(axis=1, keepdims=True)
+    logits = scale * logits + (1.0 - scale) * SHORT_PRIOR
+    return 1.0 / (1.0 + np.exp(-logits)), words
 
 
 class ToxicityAnnotator:
-    """Writes `toxicity` and its parts (label, model score, threat) per segment; the maximum per document."""
+    """Writes `toxicity`, `profanity`, `identity_attack` and `threat` per segment; toxicity's maximum per document."""
 
     name = "safety.toxicity"
     signals = (
@@ -134,17 +102,13 @@ class ToxicityAnnotator:
             "toxicity",
             "float",
             "segment",
-            "max(model P(hate or offensive), 0.9 if a threat pattern matches); >= 0.5 is flagged",
+            "P(hostile, insulting, hateful or threatening); >= 0.5 is flagged; scored language(s): "
+            f"{', '.join(SCORED_LANGUAGES)} (None for any other); a short segment is judged with its neighbours",
         ),
-        SignalSpec(
-            "toxicity_label",
-            "str",
-            "segment",
-            "hate, offensive or none (the likelier toxic class when flagged)",
-        ),
-        SignalSpec("toxicity_model", "float", "segment", "the n-gram model's P(hate or offensive) alone"),
-        SignalSpec("toxicity_threat", "str", "segment", "the threat pattern that matched, or empty"),
-        SignalSpec("toxicity", "float", "document", "maximum segment toxicity"),
+        SignalSpec("profanity", "float", "segment", "P(obscene words, whatever the tone); not toxicity by itself"),
+        SignalSpec("identity_attack", "float", "segment", "P(attack on a group's identity); weakly supervised"),
+        SignalSpec("threat", "float", "segment", "P(threat or call for violence); weakly supervised, English data"),
+        SignalSpec("toxicity", "float", "document", "maximum segment toxicity; None when no segment was scored"),
     )
 
     model: LazyModel[ToxicityModel] = LazyModel(shipped_model)  # loaded by the first `annotate`
@@ -154,19 +118,21 @@ class ToxicityAnnotator:
             self.model = model
 
     def annotate(self, documents: list[Document]) -> None:
-        texts, _ = segment_texts(documents)
-        probs = model_scores(self.model, texts)  # one model call for the whole batch
-        patterns = threats(texts)
-        model_score = 1.0 - probs[:, 2]
-        threatened = np.array([bool(pattern) for pattern in patterns], dtype=bool)
-        score = np.where(threatened, np.maximum(model_score, THREAT_SCORE), model_score)
-        labels = np.where(score >= 0.5, np.where(probs[:, 0] >= probs[:, 1], 0, 1), 2).tolist()
-        rows = zip(np.round(score, 4).tolist(), np.round(model_score, 4).tolist(), patterns, labels, strict=True)
-        for document in documents:
+        texts: list[str] = []
+        owners: list[int] = []
+        for d, document in enumerate(documents):
             for segment in document.analysis.segments:
-                toxicity, model, pattern, label = next(rows)
-                segment.signals["toxicity"] = toxicity
-                segment.signals["toxicity_model"] = model
-                segment.signals["toxicity_threat"] = pattern
-                segment.signals["toxicity_label"] = CLASSES[label]
-            document.analysis.signals["toxicity"] = document_max(document, "toxicity")
+                texts.append(document.text[segment.start : segment.end])
+                owners.append(d)
+        probs = score_segments(self.model, texts, _languages(documents, texts) if texts else [], owners)
+        values: list[list[Any]] = np.where(np.isnan(probs), None, np.round(probs, 4)).tolist()
+        rows = iter(values)
+        for document in documents:
+            worst: float | None = None
+            for segment in document.analysis.segments:
+                row = next(rows)
+                for head, value in zip(HEADS, row, strict=True):
+                    segment.signals[head] = value
+                if row[0] is not None:
+                    worst = row[0] if worst is None else max(worst, row[0])
+            document.analysis.signals["toxicity"] = worst
