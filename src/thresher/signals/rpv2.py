@@ -322,7 +322,7 @@ class _Chunks:
     with NumPy. The table is cleared past `LIMIT` chunks to bound memory.
     """
 
-    LIMIT = 2_000_000
+    LIMIT = 1_000_000
 
     def __init__(self, native: bool | None = None) -> None:
         self.table = TokenTable("whitespace", native=native)
@@ -735,7 +735,7 @@ def _language(document: Document) -> str:
     return language if isinstance(language, str) else "en"
 
 
-_WHICH_LINE = "of the RPv2 line holding the segment"
+_WHICH_LINE = "(the RPv2 line holding the segment)"
 
 
 class RedPajamaSignals:
@@ -767,7 +767,8 @@ class RedPajamaSignals:
         spec(
             "rps_doc_ut1_blacklist",
             "int",
-            f"UT1 category id of the URL's domain; UT1's index does not ship: set {UT1_SETTING} to your copy",
+            f"UT1 category id of the URL's domain; None unless {UT1_SETTING} names your copy of "
+            "UT1's index (not shipped: not obtainable here)",
         ),
         *(
             spec(f"rps_doc_frac_chars_top_{n}gram", "float", f"characters in the most common {n}-gram")
@@ -779,10 +780,10 @@ class RedPajamaSignals:
         spec(
             "rps_lines_ending_with_terminal_punctution_mark",
             "bool",
-            f"the line ends with . ! ? or ” (RPv2's spelling), {_WHICH_LINE}",
+            f"ends with . ! ? or ” {_WHICH_LINE}; RPv2's spelling",
             "segment",
         ),
-        spec("rps_lines_start_with_bulletpoint", "bool", f"starts with a bullet character, {_WHICH_LINE}", "segment"),
+        spec("rps_lines_start_with_bulletpoint", "bool", f"starts with a bullet character {_WHICH_LINE}", "segment"),
         spec(
             "rps_lines_numerical_chars_fraction",
             "float",
@@ -792,7 +793,7 @@ class RedPajamaSignals:
         spec(
             "rps_lines_uppercase_letter_fraction",
             "float",
-            f"upper-case characters / characters incl. its newline, {_WHICH_LINE}",
+            f"upper-case characters / characters with the newline {_WHICH_LINE}",
             "segment",
         ),
     )
