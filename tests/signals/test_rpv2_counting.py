@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import string
 import sys
 import unicodedata
@@ -37,6 +38,11 @@ def test_char_tables_agree_with_str_methods_on_every_code_point() -> None:
     upper = np.fromiter(map(str.isupper, chars), dtype=bool)
     assert np.array_equal((tables.flags & rpv2._SPACE) != 0, space)
     assert np.array_equal((tables.flags & rpv2._UPPER) != 0, upper)
+    word = np.fromiter((re.match(r"\w", c) is not None for c in chars), dtype=bool)
+    assert np.array_equal((tables.flags & rpv2._WORD) != 0, word)
+    spoils_upper = np.fromiter((not (c + "A").isupper() for c in chars), dtype=bool)
+    assert np.array_equal((tables.flags & rpv2._LOWER_OR_TITLE) != 0, spoils_upper)
+    assert np.flatnonzero(tables.flags & rpv2._ASCII_LETTER_FLAG).tolist() == sorted(map(ord, string.ascii_letters))
     decomposed = [unicodedata.normalize("NFD", c.lower()) for c in chars]
     length = np.array([0 if c.isspace() or c in punct else len(d) for c, d in zip(chars, decomposed, strict=True)])
     numeric = np.array([sum(map(str.isnumeric, d)) for d in decomposed])
@@ -74,6 +80,17 @@ def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
     native = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=True))
     python = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=False))
     assert native == python
+
+
+def test_chunk_token_counts_equal_wordpunct_on_each_chunk() -> None:
+    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
+    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
+    assert tokens.tolist() == [len(e) for e in expected]
+    assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
+    assert alpha.tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
+    words = [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
+    assert word_chunk.tolist() == words
 
 
 def test_chunk_table_is_cleared_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:

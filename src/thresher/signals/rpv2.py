@@ -59,9 +59,7 @@ PRECISION = 8
 # table lookups on web text (most lines hold a non-ASCII character, which defeats translate's fast path).
 _PUNCT = re.compile("[" + re.escape(string.punctuation) + "]+")
 _WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
-# A token holds an ASCII letter only if it is a `\w+` token; this finds each such token once
-# (from its first ASCII letter to its end), so the matches count them.
-_ASCII_LETTER_TOKEN = re.compile(r"[a-zA-Z]\w*")
+_WORD_CHAR = re.compile(r"\w")
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # A line whose right-stripped text ends with an ellipsis: at most one match a line.
 _ELLIPSIS_LINE = re.compile(r"(?:\.\.\.|\u2026)[^\S\n]*$", re.MULTILINE)
@@ -82,6 +80,9 @@ _ASSIGNED = (range(0, 0x40000), range(0xE0000, 0xE1000))
 _SPACE = 1
 _ASCII_PUNCT = 2
 _UPPER = 4
+_WORD = 8  # re's \w
+_LOWER_OR_TITLE = 16  # a character that makes a string not str.isupper
+_ASCII_LETTER_FLAG = 32
 
 Value = float | int | bool | None
 
@@ -90,7 +91,7 @@ Value = float | int | bool | None
 class CharTables:
     """Per code point facts, so a document's counts are NumPy gathers instead of str calls."""
 
-    flags: np.ndarray  # uint8: _SPACE (str.isspace), _ASCII_PUNCT, _UPPER (str.isupper)
+    flags: np.ndarray  # uint8: _SPACE (str.isspace), _ASCII_PUNCT, _UPPER (str.isupper), _WORD, ...
     normalized_length: np.ndarray  # uint8: len(NFD(c.lower())), 0 where normalisation drops c
     normalized_numeric: np.ndarray  # uint8: str.isnumeric characters in NFD(c.lower())
 
@@ -115,9 +116,13 @@ def char_tables() -> CharTables:
         length[block.start : block.stop] = lengths
         space = np.fromiter(map(str.isspace, chars), dtype=bool, count=count)
         upper = np.fromiter(map(str.isupper, chars), dtype=bool, count=count)
-        flags[block.start : block.stop] = space * _SPACE + upper * _UPPER
+        word = np.fromiter(map(bool, map(_WORD_CHAR.match, chars)), dtype=bool, count=count)
+        # "cA" is upper-case unless c is lower or title case
+        lower = ~np.fromiter(map(str.isupper, map(str.__add__, chars, itertools.repeat("A"))), dtype=bool, count=count)
+        flags[block.start : block.stop] = space * _SPACE + upper * _UPPER + word * _WORD + lower * _LOWER_OR_TITLE
     punct = np.array([ord(c) for c in string.punctuation])
     flags[punct] |= _ASCII_PUNCT
+    flags[[ord(c) for c in string.ascii_letters]] |= _ASCII_LETTER_FLAG
     length[(flags & (_SPACE | _ASCII_PUNCT)) != 0] = 0
     return CharTables(flags=flags, normalized_length=length, normalized_numeric=numeric)
 
@@ -304,7 +309,6 @@ def bad_words(language: str) -> BadWords | None:
 
 
 _PUNCT_BYTES = string.punctuation.encode("ascii")
-_ASCII_LETTER = re.compile("[a-zA-Z]")
 
 
 def _delete_punctuation(text: str) -> str:
@@ -356,14 +360,13 @@ class _Chunks:
         if not new:
             return
         joined = "\n".join(new)
-        tokens, starts, sizes = _chunk_tokens(joined)
-        caps = np.fromiter(map(str.isupper, tokens), dtype=np.int64, count=len(tokens))
-        alpha = np.fromiter(map(bool, map(_ASCII_LETTER.search, tokens)), dtype=np.int64, count=len(tokens))
-        self.tokens = np.concatenate((self.tokens, sizes))
-        self.caps = np.concatenate((self.caps, np.add.reduceat(caps, starts)))
-        self.alpha = np.concatenate((self.alpha, np.add.reduceat(alpha, starts)))
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new))
+        self.tokens = np.concatenate((self.tokens, tokens))
+        self.caps = np.concatenate((self.caps, caps))
+        self.alpha = np.concatenate((self.alpha, alpha))
         for language, counts in self.stops.items():
-            self.stops[language] = np.concatenate((counts, _stop_counts(tokens, starts, stop_words(language))))
+            more = _chunk_stop_counts(joined, word_chunk, stop_words(language), len(new))  # type: ignore[arg-type]
+            self.stops[language] = np.concatenate((counts, more))
         normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
         words = self.words
         known = len(words)
@@ -390,8 +393,9 @@ class _Chunks:
         if stops is None:
             return None
         if language not in self.stops:
-            tokens, starts, _ = _chunk_tokens("\n".join(self.table.strings[: self.size]))
-            self.stops[language] = _stop_counts(tokens, starts, stops) if self.size else np.zeros(0, dtype=np.int64)
+            joined = "\n".join(self.table.strings[: self.size])
+            word_chunk = _chunk_token_stats(joined, self.size)[3]
+            self.stops[language] = _chunk_stop_counts(joined, word_chunk, stops, self.size)
         return self.stops[language]
 
     def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
@@ -404,23 +408,45 @@ class _Chunks:
         return self.bad[language]
 
 
-# WordPunct's tokens, and a line break as a token of its own to tell where each chunk ends.
-_TOKEN_OR_BREAK = re.compile(r"\w+|[^\w\s]+|\n")
+_WORD_RUN = re.compile(r"\w+")
 
 
-def _chunk_tokens(joined: str) -> tuple[list[str], np.ndarray, np.ndarray]:
-    """The WordPunct tokens of "\\n"-joined chunks: (tokens with each chunk's "\\n" after
-    it, where each chunk's tokens start in that list, tokens per chunk). One regex pass over
-    the joined chunks instead of one call a chunk."""
-    tokens = _TOKEN_OR_BREAK.findall(joined + "\n")
-    breaks = np.flatnonzero(np.fromiter(map("\n".__eq__, tokens), dtype=bool, count=len(tokens)))
-    starts = np.concatenate(([0], breaks[:-1] + 1))
-    return tokens, starts, breaks - starts
+def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per chunk of the "\\n"-joined chunks: WordPunct tokens, those str.isupper, those with
+    an ASCII letter; and the chunk of each `\\w+` token, in order.
+
+    From the code points, without a str per token: a token is a run of word characters
+    (re's `\\w`) or of other non-space characters; per-token sums over [token start, next
+    token start) only add white space beyond the token, which has none of the flags.
+    """
+    if count == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, empty, empty, empty
+    points = code_points(joined)
+    flags = char_tables().flags[points]
+    kind = np.where((flags & _SPACE) != 0, 0, np.where((flags & _WORD) != 0, 1, 2)).astype(np.int8)
+    start = kind != 0
+    start[1:] &= kind[1:] != kind[:-1]
+    starts = np.flatnonzero(start)
+    breaks = np.flatnonzero(points == 10)
+    chunk = np.searchsorted(breaks, starts)
+    if starts.size == 0:
+        zeros = np.zeros(count, dtype=np.int64)
+        return zeros, zeros, zeros, np.zeros(0, dtype=np.int64)
+    upper = np.add.reduceat(flags & _UPPER, starts, dtype=np.int64) > 0
+    lower = np.add.reduceat(flags & _LOWER_OR_TITLE, starts, dtype=np.int64) > 0
+    ascii_letter = np.add.reduceat(flags & _ASCII_LETTER_FLAG, starts, dtype=np.int64) > 0
+    tokens = np.bincount(chunk, minlength=count)
+    caps = np.bincount(chunk[upper & ~lower], minlength=count)
+    alpha = np.bincount(chunk[ascii_letter], minlength=count)
+    return tokens, caps, alpha, chunk[kind[starts] == 1]
 
 
-def _stop_counts(flat: list[str], starts: np.ndarray, stops: frozenset[str]) -> np.ndarray:
-    flags = np.fromiter(map(stops.__contains__, flat), dtype=np.int64, count=len(flat))
-    return np.add.reduceat(flags, starts) if len(flat) else np.zeros(0, dtype=np.int64)
+def _chunk_stop_counts(joined: str, word_chunk: np.ndarray, stops: frozenset[str], count: int) -> np.ndarray:
+    """Stop words per chunk: the `\\w+` tokens (stop words never hold punctuation) in order."""
+    words = _WORD_RUN.findall(joined)
+    flags = np.fromiter(map(stops.__contains__, words), dtype=bool, count=len(words))
+    return np.bincount(word_chunk[flags], minlength=count)
 
 
 def _bad_flags(words: list[str], lists: BadWords) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -608,7 +634,8 @@ def rps_lines(text: str, javascript: bool | None = None) -> Lines:
 
 def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
     """RPv2's per-line signals of every line of every text."""
-    starts, ends, values, offsets, first_line = _line_values(texts, javascript)
+    starts, ends, columns, offsets, first_line = _line_values(texts, javascript)
+    values = _rows(columns, np.arange(len(starts)))
     return [
         Lines(starts[a:b] - offsets[doc], ends[a:b] - offsets[doc], values[a:b])
         for doc, (a, b) in enumerate(itertools.pairwise(first_line))
@@ -617,8 +644,8 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 def _line_values(
     texts: list[str], javascript: list[bool]
-) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, bool, bool, float, float]], np.ndarray, list[int]]:
-    """(line starts and ends in the joined texts, each line's values, where each text starts
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
+    """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
 
     RPv2's per-line signals of every line of every text, from per-line sums over the batch.
@@ -636,7 +663,8 @@ def _line_values(
     bounds = np.unique(np.concatenate((offsets, newlines + 1)))
     starts, ends = bounds[:-1], bounds[1:]
     if starts.size == 0:
-        return starts, ends, [], offsets, [0] * len(offsets)
+        nothing = np.zeros(0, dtype=np.int64)
+        return starts, ends, (nothing,) * 6, offsets, [0] * len(offsets)
     tables = char_tables()
     flags = tables.flags[points]
     # Lines cover the joined texts end to end, so per-line sums are one reduceat each.
@@ -666,23 +694,28 @@ def _line_values(
         at = np.minimum(np.searchsorted(visible, starts), visible.size - 1)
         head = visible[at]
         bullet = (head >= starts) & (head < ends) & np.isin(points[head], _BULLET_CODES)
-    script = [0] * len(starts)
+    script = np.zeros(len(starts), dtype=np.int64)
     first_line = np.searchsorted(starts, offsets).tolist()
     for doc in itertools.compress(range(len(texts)), javascript):
         for line in range(first_line[doc], first_line[doc + 1]):
             script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
-    values = list(
+    return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
+
+
+def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
+    """The values of the given lines as tuples in LINE_SIGNALS order, fractions rounded as RPv2's."""
+    words, script, terminal, bullet, numerical, upper = (column[lines].tolist() for column in columns)
+    return list(
         zip(
-            words.tolist(),
+            words,
             script,
-            terminal.tolist(),
-            bullet.tolist(),
-            list(map(round, numerical.tolist(), itertools.repeat(PRECISION))),
-            list(map(round, upper_fraction.tolist(), itertools.repeat(PRECISION))),
+            terminal,
+            bullet,
+            map(round, numerical, itertools.repeat(PRECISION)),
+            map(round, upper, itertools.repeat(PRECISION)),
             strict=True,
         )
     )
-    return starts, ends, values, offsets, first_line
 
 
 def rps_line_signals(line: str) -> dict[str, Value]:
@@ -807,7 +840,7 @@ class RedPajamaSignals:
         texts = [document.text for document in documents]
         values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
-        starts, _, rows, offsets, _ = _line_values([texts[i] for i in segmented], [javascript[i] for i in segmented])
+        starts, _, columns, offsets, _ = _line_values([texts[i] for i in segmented], [javascript[i] for i in segmented])
         for document, signals in zip(documents, values, strict=True):
             signals["rps_doc_ut1_blacklist"] = None if self._ut1 is None else ut1_category(document.url, self._ut1)
             document.analysis.signals.update(signals)
@@ -818,5 +851,8 @@ class RedPajamaSignals:
         positions = np.fromiter((segment.start for segment in segments), dtype=np.int64, count=len(segments))
         positions += np.repeat(offsets[:-1], counts)
         which = np.searchsorted(starts, positions, side="right") - 1
-        for segment, line in zip(segments, which.tolist(), strict=True):
-            segment.signals.update(zip(LINE_SIGNALS, rows[line], strict=True))
+        # Rows only for the lines that hold a segment (blank lines hold none).
+        lines, where = np.unique(which, return_inverse=True)
+        rows = [dict(zip(LINE_SIGNALS, row, strict=True)) for row in _rows(columns, lines)]
+        for segment, row in zip(segments, where.tolist(), strict=True):
+            segment.signals.update(rows[row])
