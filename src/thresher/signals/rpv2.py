@@ -199,6 +199,19 @@ NGRAM_SIGNALS = (
 )
 
 
+def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True, return_counts=True) by a stable sort: keys here
+    come document by document, and timsort merges such runs ~2x faster than quicksort."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(new) - 1
+    counts = np.diff(np.append(np.flatnonzero(new), len(keys)))
+    return ordered[new], inverse, counts
+
+
 @dataclass(slots=True)
 class _WordStats:
     """Per-document word statistics of a batch, from the normalised words' ids, in NumPy.
@@ -223,7 +236,7 @@ class _WordStats:
         if size == 0:
             return cls(chars, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
         span = int(ids.max()) + 1
-        keys, gram, counts = np.unique(docs * span + ids, return_inverse=True, return_counts=True)[0:3]
+        keys, gram, counts = _group(docs * span + ids)
         key_docs = keys // span
         distinct = np.bincount(key_docs, minlength=count)
         share = counts / words[key_docs]
@@ -237,9 +250,7 @@ class _WordStats:
             positions, gram = positions[keep], gram[keep]
             if positions.size == 0:
                 break
-            inverse, counts = np.unique(gram * span + ids[positions + n - 1], return_inverse=True, return_counts=True)[
-                1:3
-            ]
+            _, inverse, counts = _group(gram * span + ids[positions + n - 1])
             per_position = counts[inverse]
             repeated = per_position > 1
             if not repeated.any():
