@@ -349,13 +349,13 @@ class _Chunks:
         self.caps = np.zeros(0, dtype=np.int64)  # tokens with str.isupper
         self.alpha = np.zeros(0, dtype=np.int64)  # tokens holding an ASCII letter
         self.word = np.zeros(0, dtype=np.int64)  # normalised word id, -1 for none
-        self.stops: dict[str, np.ndarray] = {}  # language -> stop-word tokens per chunk
+        self.stops = np.zeros((len(LANGUAGES), 0), dtype=np.int64)  # stop-word tokens per language and chunk
         self.words: dict[str, int] = {}
         self.word_strings: list[str] = []
         self.word_length = np.zeros(0, dtype=np.int64)
         self.lorem_end = np.zeros(0, dtype=bool)  # the word ends with "lorem"
         self.ipsum_start = np.zeros(0, dtype=bool)  # the word starts with "ipsum"
-        self.bad: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # language -> _bad_flags
+        self.bad_bits = np.zeros(0, dtype=np.int64)  # per word id: _bad_masks() bits
 
     def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(chunk id of every chunk of every text, chunks per text)."""
@@ -375,9 +375,7 @@ class _Chunks:
         self.tokens = np.concatenate((self.tokens, tokens))
         self.caps = np.concatenate((self.caps, caps))
         self.alpha = np.concatenate((self.alpha, alpha))
-        for language, counts in self.stops.items():
-            more = _chunk_stop_counts(joined, word_chunk, stop_words(language), len(new))  # type: ignore[arg-type]
-            self.stops[language] = np.concatenate((counts, more))
+        self.stops = np.concatenate((self.stops, _chunk_stop_counts(joined, word_chunk, len(new))), axis=1)
         normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
         words = self.words
         known = len(words)
@@ -393,30 +391,22 @@ class _Chunks:
         ipsum = np.fromiter(map(str.startswith, fresh, itertools.repeat("ipsum")), dtype=bool, count=len(fresh))
         self.lorem_end = np.concatenate((self.lorem_end, lorem))
         self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
-        for language, flags in self.bad.items():
-            more = _bad_flags(fresh, bad_words(language))  # type: ignore[arg-type]
-            self.bad[language] = tuple(np.concatenate(pair) for pair in zip(flags, more, strict=True))  # type: ignore[assignment]
+        bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
+        self.bad_bits = np.concatenate((self.bad_bits, bits))
         self.size = len(self.table.strings)
 
     def stop_counts(self, language: str) -> np.ndarray | None:
         """Stop-word tokens per chunk for `language`; None outside RPv2's languages."""
-        stops = stop_words(language)
-        if stops is None:
-            return None
-        if language not in self.stops:
-            joined = "\n".join(self.table.strings[: self.size])
-            word_chunk = _chunk_token_stats(joined, self.size)[3]
-            self.stops[language] = _chunk_stop_counts(joined, word_chunk, stops, self.size)
-        return self.stops[language]
+        return self.stops[LANGUAGES.index(language)] if language in LANGUAGES else None
 
     def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """`_bad_flags` per word id; None outside RPv2's languages."""
-        lists = bad_words(language)
-        if lists is None:
+        """Per word id: (is an LDNOOBW entry, the first word of a longer one, the second word of
+        one) in `language`'s list; None outside RPv2's languages."""
+        if language not in LANGUAGES:
             return None
-        if language not in self.bad:
-            self.bad[language] = _bad_flags(self.word_strings, lists)
-        return self.bad[language]
+        shift = 3 * LANGUAGES.index(language)
+        entry, first, second = ((self.bad_bits >> (shift + role)) & 1 == 1 for role in range(3))
+        return entry, first, second
 
 
 _WORD_RUN = re.compile(r"\w+")
@@ -453,19 +443,39 @@ def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray,
     return tokens, caps, alpha, chunk[kind[starts] == 1]
 
 
-def _chunk_stop_counts(joined: str, word_chunk: np.ndarray, stops: frozenset[str], count: int) -> np.ndarray:
-    """Stop words per chunk: the `\\w+` tokens (stop words never hold punctuation) in order."""
+@cache
+def _stop_masks() -> dict[str, int]:
+    """Stop word -> bit k set when it is in the list of LANGUAGES[k]: one lookup a token for all five."""
+    masks: dict[str, int] = {}
+    for bit, language in enumerate(LANGUAGES):
+        for word in stop_words(language) or ():
+            masks[word] = masks.get(word, 0) | (1 << bit)
+    return masks
+
+
+def _chunk_stop_counts(joined: str, word_chunk: np.ndarray, count: int) -> np.ndarray:
+    """Stop words per language and chunk: the `\\w+` tokens in order (stop words never hold
+    punctuation, and WordPunct never joins a word to punctuation)."""
     words = _WORD_RUN.findall(joined)
-    flags = np.fromiter(map(stops.__contains__, words), dtype=bool, count=len(words))
-    return np.bincount(word_chunk[flags], minlength=count)
+    masks = np.fromiter(map(_stop_masks().get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
+    out = np.zeros((len(LANGUAGES), count), dtype=np.int64)
+    for bit in range(len(LANGUAGES)):
+        out[bit] = np.bincount(word_chunk[(masks >> bit) & 1 == 1], minlength=count)
+    return out
 
 
-def _bad_flags(words: list[str], lists: BadWords) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per word: is it an entry, the first word of a longer entry, the second word of one."""
-    entry = np.fromiter(map(lists.entries.__contains__, words), dtype=bool, count=len(words))
-    first = np.fromiter(map(lists.first_words.__contains__, words), dtype=bool, count=len(words))
-    second = np.fromiter(map(lists.second_words.__contains__, words), dtype=bool, count=len(words))
-    return entry, first, second
+@cache
+def _bad_masks() -> dict[str, int]:
+    """Word -> bits 3k, 3k+1, 3k+2 set when, in the LDNOOBW list of LANGUAGES[k], it is an
+    entry, the first word of a longer entry, the second word of one."""
+    masks: dict[str, int] = {}
+    for k, language in enumerate(LANGUAGES):
+        lists = bad_words(language)
+        assert lists is not None
+        for role, words in enumerate((lists.entries, lists.first_words, lists.second_words)):
+            for word in words:
+                masks[word] = masks.get(word, 0) | (1 << (3 * k + role))
+    return masks
 
 
 _CHUNKS: dict[bool | None, _Chunks] = {}
