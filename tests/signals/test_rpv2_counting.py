@@ -153,6 +153,20 @@ def test_an_unreadable_ut1_index_says_what_to_do(tmp_path: Path, monkeypatch: py
         RedPajamaSignals()
 
 
+def test_vectorised_rounding_equals_pythons_round() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        (
+            rng.random(20_000),
+            np.arange(1, 2000) / 7,  # fractions RPv2 divides: k / n
+            np.array([0.123456785, 0.000000005, 0.5, 2.5e-9, 0.999999995, 0.0]),
+            (np.arange(0, 1000) + 0.5) / 1e8,  # exact-looking halves
+        )
+    )
+    expected = [round(v, 8) for v in values.tolist()]
+    assert rpv2.round_like_python(values).tolist() == expected
+
+
 def test_code_points_keep_lone_surrogates() -> None:
     assert code_points("a\ud800").tolist() == [97, 0xD800]
     out = rps_document_signals("a\ud800 b")

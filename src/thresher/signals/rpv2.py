@@ -725,18 +725,33 @@ def _line_values(
 
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
     """The values of the given lines as tuples in LINE_SIGNALS order, fractions rounded as RPv2's."""
-    words, script, terminal, bullet, numerical, upper = (column[lines].tolist() for column in columns)
+    words, script, terminal, bullet, numerical, upper = (column[lines] for column in columns)
     return list(
         zip(
-            words,
-            script,
-            terminal,
-            bullet,
-            map(round, numerical, itertools.repeat(PRECISION)),
-            map(round, upper, itertools.repeat(PRECISION)),
+            words.tolist(),
+            script.tolist(),
+            terminal.tolist(),
+            bullet.tolist(),
+            round_like_python(numerical).tolist(),
+            round_like_python(upper).tolist(),
             strict=True,
         )
     )
+
+
+def round_like_python(values: np.ndarray) -> np.ndarray:
+    """`round(v, 8)` for each value, vectorised.
+
+    rint(v * 1e8) / 1e8 is Python's correctly rounded result whenever v * 1e8 is not within
+    float error of a half (the division is correctly rounded, as is the decimal-to-float
+    step in `round`); those few values are rounded by Python itself.
+    """
+    scaled = values * 10.0**PRECISION
+    out = np.rint(scaled) / 10.0**PRECISION
+    near_half = np.flatnonzero(np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6)
+    if near_half.size:
+        out[near_half] = [round(v, PRECISION) for v in values[near_half].tolist()]
+    return out
 
 
 def rps_line_signals(line: str) -> dict[str, Value]:
@@ -873,7 +888,10 @@ class RedPajamaSignals:
         positions += np.repeat(offsets[:-1], counts)
         which = np.searchsorted(starts, positions, side="right") - 1
         # Rows only for the lines that hold a segment (blank lines hold none).
-        lines, where = np.unique(which, return_inverse=True)
+        # One row per run of equal `which` (segments come in text order, so a run is a line).
+        step = np.ones(len(which), dtype=bool)
+        step[1:] = which[1:] != which[:-1]
+        lines, where = which[step], np.cumsum(step) - 1
         rows = [dict(zip(LINE_SIGNALS, row, strict=True)) for row in _rows(columns, lines)]
         for segment, row in zip(segments, where.tolist(), strict=True):
             segment.signals.update(rows[row])
