@@ -64,6 +64,10 @@ def test_batch_of_texts_gives_each_text_its_own_values() -> None:
 def test_words_do_not_run_across_texts_in_a_batch() -> None:
     lines = batch_lines(["ab", "cd"], [False, False])
     assert [found.values[0][0] for found in lines] == [1, 1]
+    texts = ["ab ...", "!! cd", "x.", "?"]
+    lines = batch_lines(texts, [False] * 4)
+    assert [found.values for found in lines] == [rps_lines(text).values for text in texts]
+    assert [found.values[0][0] for found in lines] == [1, 1, 1, 0]
 
 
 def test_batch_document_signals_equal_one_by_one() -> None:

@@ -693,27 +693,42 @@ def _line_values(
     kept_length = np.add.reduceat(tables.normalized_length[points], starts, dtype=np.int64)
     numerals = np.add.reduceat(tables.normalized_numeric[points], starts, dtype=np.int64)
     space = (flags & _SPACE) != 0
-    # The normalised text keeps every character but ASCII punctuation; a word starts at a
-    # kept character that is not white space and follows white space or starts a text.
-    kept = np.flatnonzero((flags & _ASCII_PUNCT) == 0)
-    kept_space = space[kept]
-    word_start = ~kept_space
-    word_start[1:] &= kept_space[:-1]
-    text_first = np.searchsorted(kept, offsets[:-1])
-    text_first = text_first[text_first < kept.size]
-    word_start[text_first] = ~kept_space[text_first]
-    word_starts = kept[word_start]
-    words = np.searchsorted(word_starts, ends) - np.searchsorted(word_starts, starts)
+    nonspace = ~space
+    # Runs of non-space characters; none crosses a line ("\n" is space) or a text's edge.
+    text_starts = offsets[:-1][lengths > 0]
+    text_ends = offsets[1:][lengths > 0] - 1
+    run_start = nonspace.copy()
+    run_start[1:] &= space[:-1]
+    run_start[text_starts] = nonspace[text_starts]
+    run_end = nonspace.copy()
+    run_end[:-1] &= space[1:]
+    run_end[text_ends] = nonspace[text_ends]
+    run_starts = np.flatnonzero(run_start)
+    run_ends = np.flatnonzero(run_end)
+    runs = np.searchsorted(run_starts, ends) - np.searchsorted(run_starts, starts)
+    # A normalised word is a run that keeps a character once ASCII punctuation is deleted:
+    # every run but those made of punctuation alone (blocks of consecutive punctuation
+    # with a run edge on both sides). Punctuation is sparse, so this works on its positions.
+    punct = np.flatnonzero(flags & _ASCII_PUNCT)
+    punct_runs = np.zeros(len(starts), dtype=np.int64)
+    if punct.size:
+        text_start = np.zeros(len(points) + 1, dtype=bool)
+        text_start[text_starts] = True
+        step = (punct[1:] != punct[:-1] + 1) | text_start[punct[1:]]
+        block_start = punct[np.concatenate(([True], step))]
+        block_end = punct[np.concatenate((step, [True]))]
+        whole = block_start[run_start[block_start] & run_end[block_end]]
+        punct_runs = np.searchsorted(whole, ends) - np.searchsorted(whole, starts)
+    words = runs - punct_runs
     length = kept_length + np.maximum(words - 1, 0)
     numerical = np.divide(numerals, length, out=np.zeros(len(starts)), where=length > 0)
-    visible = np.flatnonzero(~space)
+    # rstrip / lstrip: a line's last and first non-space characters end and start runs.
     terminal = np.zeros(len(starts), dtype=bool)
     bullet = np.zeros(len(starts), dtype=bool)
-    if visible.size:
-        last = visible[np.maximum(np.searchsorted(visible, ends) - 1, 0)]
+    if run_starts.size:
+        last = run_ends[np.maximum(np.searchsorted(run_ends, ends) - 1, 0)]
         terminal = (last >= starts) & (last < ends) & np.isin(points[last], _TERMINAL_CODES)
-        at = np.minimum(np.searchsorted(visible, starts), visible.size - 1)
-        head = visible[at]
+        head = run_starts[np.minimum(np.searchsorted(run_starts, starts), run_starts.size - 1)]
         bullet = (head >= starts) & (head < ends) & np.isin(points[head], _BULLET_CODES)
     script = np.zeros(len(starts), dtype=np.int64)
     first_line = np.searchsorted(starts, offsets).tolist()
