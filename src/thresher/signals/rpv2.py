@@ -25,10 +25,12 @@ files). `rps_doc_ut1_blacklist` needs UT1's domain index, which does not ship an
 fetched here: point THRESHER_UT1_INDEX at your own `domain_to_category_id.json` (RPv2's
 `artifacts/update_resources.py` builds it from UT1's blacklists); without it the value is None.
 
-Speed: one regex pass gives the tokens and one gives the normalised words; per-line values
-come from NumPy prefix sums over the document's code points (one pass per document, not
-one Python loop per line); n-grams longer than 2 are only formed where the (n-1)-gram
-before them repeats, since an n-gram seen once cannot make a longer one repeat.
+Speed (a batch at a time, no Python loop per token or per line): WordPunct tokens never
+cross white space and each white-space chunk holds at most one normalised word, so what
+RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids, facts from
+code point flags) and summed per document with NumPy; per-line values are sums over the
+batch's code points; n-gram counts are sorts of exact integer keys for the whole batch, an
+n-gram longer than 2 formed only where the (n-1)-gram before it repeats.
 """
 
 from __future__ import annotations
@@ -40,7 +42,6 @@ import re
 import string
 import sys
 import unicodedata
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
@@ -127,21 +128,9 @@ def char_tables() -> CharTables:
     return CharTables(flags=flags, normalized_length=length, normalized_numeric=numeric)
 
 
-@cache
-def code_point_table(predicate: Callable[[str], bool]) -> np.ndarray:
-    """A boolean per Unicode code point: does `predicate` (e.g. `str.isupper`) hold for it."""
-    every_character = "".join(map(chr, range(sys.maxunicode + 1)))
-    return np.array(list(map(predicate, every_character)), dtype=bool)
-
-
 def code_points(text: str) -> np.ndarray:
     """The code points of `text` as uint32 (lone surrogates kept as their own values)."""
     return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-
-
-def prefix_counts(table: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """counts[i] = characters among the first i that `table` marks; spans subtract two entries."""
-    return np.concatenate(([0], np.cumsum(table[points], dtype=np.int64)))
 
 
 def rounded(numerator: float, denominator: float) -> float:
@@ -282,6 +271,12 @@ class _WordStats:
     def fraction(self, name: str, doc: int) -> float:
         numerator = int(self.numerators[name][doc])
         return rounded(numerator, int(self.chars[doc])) if numerator else 0.0
+
+    def fractions(self, name: str) -> list[float]:
+        """`fraction(name, doc)` for every document, vectorised."""
+        numerator = self.numerators[name]
+        share = np.divide(numerator, self.chars, out=np.zeros(len(numerator)), where=numerator > 0)
+        return round_like_python(share).tolist()
 
 
 @cache
@@ -535,6 +530,7 @@ def batch_document_signals(
         bad[language] = (
             None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
         )
+    ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
     out = []
     for doc, text in enumerate(texts):
         tokens = n_tokens[doc]
@@ -569,8 +565,8 @@ def batch_document_signals(
         bad_counts = bad[language]
         if bad_counts is not None:
             signals["rps_doc_ldnoobw_words"] = bad_counts[doc]
-        for name in NGRAM_SIGNALS:
-            signals[name] = stats.fraction(name, doc)
+        for name, values in ngrams:
+            signals[name] = values[doc]
         out.append(signals)
     return out, javascript
 
