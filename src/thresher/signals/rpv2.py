@@ -750,6 +750,26 @@ def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int,
     )
 
 
+def _row_dicts(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[dict[str, Value]]:
+    """`_rows` as one dict a line, built without an intermediate tuple a line: dicts of numbers
+    are not tracked by the garbage collector, tuples are (and on a big heap each collection
+    they trigger costs more than building them)."""
+    words, script, terminal, bullet, numerical, upper = (column[lines] for column in columns)
+    a, b, c, d, e, f = LINE_SIGNALS
+    return [
+        {a: w, b: j, c: t, d: u, e: n, f: p}
+        for w, j, t, u, n, p in zip(
+            words.tolist(),
+            script.tolist(),
+            terminal.tolist(),
+            bullet.tolist(),
+            round_like_python(numerical).tolist(),
+            round_like_python(upper).tolist(),
+            strict=True,
+        )
+    ]
+
+
 def round_like_python(values: np.ndarray) -> np.ndarray:
     """`round(v, 8)` for each value, vectorised.
 
@@ -903,6 +923,6 @@ class RedPajamaSignals:
         step = np.ones(len(which), dtype=bool)
         step[1:] = which[1:] != which[:-1]
         lines, where = which[step], np.cumsum(step) - 1
-        rows = [dict(zip(LINE_SIGNALS, row, strict=True)) for row in _rows(columns, lines)]
+        rows = _row_dicts(columns, lines)
         for segment, row in zip(segments, where.tolist(), strict=True):
             segment.signals.update(rows[row])
