@@ -7,11 +7,19 @@ per-process tables and caches; times are this process's CPU seconds (time.proces
 so load from other processes on the machine does not count.
 
     python benchmarks/annotators.py [--policy annotate] [--docs 600]
+
+Before/after: `--baseline-src DIR` (another checkout's `src`, e.g. /work/main/src) runs this
+script in fresh processes, alternately on that code and on this checkout's, `--rounds`
+times, on the same corpus, and prints each annotator's MB/s on both and their median ratio.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -29,7 +37,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policy", default="annotate")
     parser.add_argument("--docs", type=int, default=600)
+    parser.add_argument("--json", action="store_true", help="print one JSON object (used by --baseline-src)")
+    parser.add_argument("--baseline-src", help="another checkout's src directory to compare with, same run")
+    parser.add_argument("--rounds", type=int, default=3, help="fresh-process rounds per side with --baseline-src")
     args = parser.parse_args()
+    if args.baseline_src:
+        compare(args)
+        return
     with tempfile.TemporaryDirectory(prefix="thresher-annotators-") as tmp:
         path = Path(tmp) / "corpus.jsonl"
         build_corpus(path, args.docs + 5)
@@ -40,6 +54,14 @@ def main() -> None:
         annotator.annotate(warm)
     documents = [Document(id=str(i), text=text) for i, text in enumerate(texts[5:])]
     megabytes = sum(len(d.text.encode()) for d in documents) / 1e6
+    if args.json:
+        seconds_by = {}
+        for annotator in pipeline.annotators:
+            started = time.process_time()
+            annotator.annotate(documents)
+            seconds_by[annotator.name] = time.process_time() - started
+        print(json.dumps({"megabytes": megabytes, "documents": len(documents), "seconds": seconds_by}))
+        return
     print(f"{len(documents)} documents, {megabytes:.2f} MB, policy {args.policy}; CPU seconds of this process")
     total = 0.0
     for annotator in pipeline.annotators:
@@ -55,6 +77,38 @@ def main() -> None:
     total += seconds
     print(f"  {'policy':28} {seconds:7.3f} s")
     print(f"  {'total':28} {total:7.3f} s {megabytes / total:9.2f} MB/s  (goal: 5 MB/s per core)")
+
+
+def compare(args: argparse.Namespace) -> None:
+    """Before/after in the same run: alternate fresh processes on the baseline and on this code."""
+    here = str(Path(__file__).resolve().parents[1] / "src")
+    sides = {"before": str(Path(args.baseline_src).resolve()), "after": here}
+    times: dict[str, list[dict[str, float]]] = {"before": [], "after": []}
+    megabytes = 0.0
+    for _ in range(max(1, args.rounds)):
+        for side, src in sides.items():
+            env = dict(os.environ, PYTHONPATH=src)
+            command = [sys.executable, __file__, "--json", "--policy", args.policy, "--docs", str(args.docs)]
+            done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                sys.exit(f"{side} ({src}) failed:\n{done.stderr[-2000:]}")
+            result = json.loads(done.stdout.strip().splitlines()[-1])
+            megabytes = result["megabytes"]
+            times[side].append(result["seconds"])
+    print(f"{args.docs} documents, {megabytes:.2f} MB, policy {args.policy}; CPU seconds, median of {args.rounds}")
+    print(f"before: {sides['before']}\nafter:  {sides['after']}  (the machine may be shared: read the ratios)")
+    print(f"  {'annotator':28} {'before MB/s':>12} {'after MB/s':>12} {'after/before':>13}")
+    for name in times["after"][0]:
+        if name not in times["before"][0]:
+            print(f"  {name:28} {'-':>12} {megabytes / statistics.median(t[name] for t in times['after']):12.2f}")
+            continue
+        before = statistics.median(t[name] for t in times["before"])
+        after = statistics.median(t[name] for t in times["after"])
+        ratios = [b[name] / max(a[name], 1e-9) for b, a in zip(times["before"], times["after"], strict=True)]
+        print(
+            f"  {name:28} {megabytes / max(before, 1e-9):12.2f} {megabytes / max(after, 1e-9):12.2f} "
+            f"{statistics.median(ratios):12.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -1,73 +1,198 @@
-"""The NumPy character counting behind RedPajama-v2's line signals agrees with the str methods."""
+"""The machinery behind RedPajama-v2's signals: code point tables, batches, segments, UT1."""
 
 from __future__ import annotations
 
+import json
+import re
+import string
 import sys
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
 
 from thresher.document import Document, Segment
 from thresher.signals import rpv2
+from thresher.signals._tokens import native_available
 from thresher.signals.rpv2 import (
+    LINE_SIGNALS,
     RedPajamaSignals,
-    code_point_table,
+    UT1IndexError,
+    batch_lines,
+    char_tables,
     code_points,
-    prefix_counts,
+    rps_document_signals,
     rps_line_signals,
-    words_with,
+    rps_lines,
+    ut1_category,
 )
 
 
-def test_tables_agree_with_str_methods_on_tricky_characters() -> None:
-    sample = "A1b²½Ⅻ٣ ÉßǅⒶ\u3000x"
-    for predicate in (str.isupper, str.isnumeric, str.isalpha, str.isspace):
-        table = code_point_table(predicate)
-        assert [bool(table[p]) for p in code_points(sample)] == [predicate(c) for c in sample]
+def test_char_tables_agree_with_str_methods_on_every_code_point() -> None:
+    """The tables skip the unassigned planes; this checks that skipping changes nothing."""
+    tables = char_tables()
+    chars = list(map(chr, range(sys.maxunicode + 1)))
+    punct = set(string.punctuation)
+    space = np.fromiter(map(str.isspace, chars), dtype=bool)
+    upper = np.fromiter(map(str.isupper, chars), dtype=bool)
+    assert np.array_equal((tables.flags & rpv2._SPACE) != 0, space)
+    assert np.array_equal((tables.flags & rpv2._UPPER) != 0, upper)
+    word = np.fromiter((re.match(r"\w", c) is not None for c in chars), dtype=bool)
+    assert np.array_equal((tables.flags & rpv2._WORD) != 0, word)
+    spoils_upper = np.fromiter((not (c + "A").isupper() for c in chars), dtype=bool)
+    assert np.array_equal((tables.flags & rpv2._LOWER_OR_TITLE) != 0, spoils_upper)
+    assert np.flatnonzero(tables.flags & rpv2._ASCII_LETTER_FLAG).tolist() == sorted(map(ord, string.ascii_letters))
+    decomposed = [unicodedata.normalize("NFD", c.lower()) for c in chars]
+    length = np.array([0 if c.isspace() or c in punct else len(d) for c, d in zip(chars, decomposed, strict=True)])
+    numeric = np.array([sum(map(str.isnumeric, d)) for d in decomposed])
+    assert np.array_equal(tables.normalized_length, length)
+    assert np.array_equal(tables.normalized_numeric, numeric)
 
 
-def test_tables_grow_as_far_as_the_text_reaches(monkeypatch) -> None:
-    monkeypatch.setattr(rpv2, "_TABLES", {})
-    assert len(code_point_table(str.isupper, ord("Z"))) == 4096
-    # Mathematical bold capitals (plane 1) and a plane-14 tag character: the table grows to cover them.
-    sample = "A\U0001d400\U0001d41a\U000e0041"
-    points = code_points(sample)
-    table = code_point_table(str.isupper, rpv2.highest_code_point(points))
-    assert len(table) == 0xE1000  # the 4,096-code-point block holding U+E0041, and all below
-    assert [bool(table[p]) for p in points] == [True, True, False, False]
-    assert len(code_point_table(str.isupper)) == sys.maxunicode + 1
-    monkeypatch.setattr(rpv2, "_TABLES", {})
-    full = code_point_table(str.isupper)
-    assert (table == full[: len(table)]).all()
-    assert rpv2.highest_code_point(code_points("")) == 0
+def test_batch_of_texts_gives_each_text_its_own_values() -> None:
+    texts = ["AB\ncd 12.", "", "x y\n\n", "javascript here\nnone"]
+    lines = batch_lines(texts, [False, False, False, True])
+    for text, found in zip(texts, lines, strict=True):
+        alone = rps_lines(text)
+        assert found.starts.tolist() == alone.starts.tolist()
+        assert found.values == alone.values
+    assert [len(found.values) for found in lines] == [2, 0, 2, 2]
+    assert lines[3].values[0][1] == 1
 
 
-def test_prefix_counts_give_span_counts() -> None:
-    counts = prefix_counts(code_point_table(str.isupper), code_points("AbC dE"))
-    assert counts.tolist() == [0, 1, 1, 2, 2, 2, 3]
-    assert counts[6] - counts[3] == 1
+def test_words_do_not_run_across_texts_in_a_batch() -> None:
+    lines = batch_lines(["ab", "cd"], [False, False])
+    assert [found.values[0][0] for found in lines] == [1, 1]
+    texts = ["ab ...", "!! cd", "x.", "?"]
+    lines = batch_lines(texts, [False] * 4)
+    assert [found.values for found in lines] == [rps_lines(text).values for text in texts]
+    assert [found.values[0][0] for found in lines] == [1, 1, 1, 0]
 
 
-def test_words_with_counts_words_holding_a_letter() -> None:
-    alpha = code_point_table(str.isalpha)
-    assert words_with(code_points("12 ab -- c3\tx\u3000 99"), alpha) == 3
-    assert words_with(code_points(""), alpha) == 0
-    assert words_with(code_points("1 2 3"), alpha) == 0
-    assert words_with(code_points("  a"), alpha) == 1
+def test_batch_document_signals_equal_one_by_one() -> None:
+    texts = ["The cat sat. The cat sat.", "Lorem ipsum, lorem ipsum", "!!!", "", "bastard bastard"]
+    chunks = rpv2._Chunks()
+    together, javascript = rpv2.batch_document_signals(texts, ["en"] * len(texts), chunks)
+    assert together == [rps_document_signals(text) for text in texts]
+    assert javascript == [False] * len(texts)
 
 
-def test_line_signals_exact_values() -> None:
-    signals = rps_line_signals("  ABC 12, def! ")
-    assert signals["rps_lines_num_words"] == 3
-    assert signals["rps_lines_numerical_chars_fraction"] == 2 / 10
-    assert signals["rps_lines_uppercase_letter_fraction"] == 3 / 12
-    assert signals["rps_lines_ending_with_terminal_punctution_mark"] is True
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
+    texts = [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))]
+    native = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=True))
+    python = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=False))
+    assert native == python
 
 
-def test_annotator_segment_counts_equal_per_line_function() -> None:
-    text = "Title IN CAPS 2024\nbody ½ text, ok.\nwarSmoke 3"
-    spans = [(0, 18), (19, 35), (36, 39), (39, len(text))]
+def test_chunk_token_counts_equal_wordpunct_on_each_chunk() -> None:
+    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
+    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
+    assert tokens.tolist() == [len(e) for e in expected]
+    assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
+    assert alpha.tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
+    words = [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
+    assert word_chunk.tolist() == words
+
+
+def test_chunk_table_is_cleared_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    chunks = rpv2._Chunks()
+    monkeypatch.setattr(rpv2._Chunks, "LIMIT", 3)
+    first, _ = rpv2.batch_document_signals(["a b c d e f"], ["en"], chunks)
+    again, _ = rpv2.batch_document_signals(["a b c d e f"], ["en"], chunks)
+    assert first == again
+    assert len(chunks.table) == 6
+
+
+def test_segments_get_the_values_of_the_line_they_lie_in() -> None:
+    text = "Title IN CAPS 2024\n  body ½ text, ok.  \nwarSmoke 3\n"
+    spans = [(0, 18), (21, 37), (40, 43), (43, 50)]  # the last line split in two segments
     document = Document(id="d", text=text)
     document.analysis.segments = [Segment(start=s, end=e, kind="main") for s, e in spans]
     RedPajamaSignals().annotate([document])
-    for (start, end), segment in zip(spans, document.analysis.segments, strict=True):
-        expected = rps_line_signals(text[start:end])
-        assert {k: v for k, v in segment.signals.items() if k.startswith("rps_lines")} == expected
-    assert document.analysis.signals["rps_doc_frac_no_alph_words"] == 3 / 10  # 2024, ½, 3
+    lines = [text[0:19], text[19:40], text[40:]]
+    for (start, _), segment in zip(spans, document.analysis.segments, strict=True):
+        line = next(line for line, at in zip(lines, (0, 19, 40), strict=True) if at <= start < at + len(line))
+        assert {k: v for k, v in segment.signals.items() if k in LINE_SIGNALS} == rps_line_signals(line)
+    signals = document.analysis.signals
+    assert signals["rps_doc_frac_no_alph_words"] == round(1 - 7 / 12, 8)  # 2024 ½ , . 3 have none
+    assert signals["rps_doc_ut1_blacklist"] is None
+
+
+def test_segments_read_the_language_signal() -> None:
+    document = Document(id="d", text="le chat et le chien")
+    document.analysis.signals["language"] = "fr"
+    RedPajamaSignals().annotate([document])
+    assert (
+        document.analysis.signals["rps_doc_stop_word_fraction"]
+        == rps_document_signals(document.text, language="fr")["rps_doc_stop_word_fraction"]
+    )
+
+
+def test_ut1_category_is_looked_up_by_the_urls_netloc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = tmp_path / "domain_to_category_id.json"
+    index.write_text(json.dumps({"example.com": 3}), encoding="utf-8")
+    monkeypatch.setenv(rpv2.UT1_SETTING, str(index))
+    documents = [
+        Document(id="a", text="x", url="https://example.com/page"),
+        Document(id="b", text="x", url="https://www.example.com/page"),
+        Document(id="c", text="x"),
+        Document(id="d", text="x", url="http://[::1"),
+    ]
+    RedPajamaSignals().annotate(documents)
+    assert [d.analysis.signals["rps_doc_ut1_blacklist"] for d in documents] == [3, None, None, None]
+    assert ut1_category("https://example.com", {"example.com": 1}) == 1
+
+
+def test_an_unreadable_ut1_index_says_what_to_do(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(rpv2.UT1_SETTING, str(tmp_path / "missing.json"))
+    with pytest.raises(UT1IndexError, match=r"domain_to_category_id\.json"):
+        RedPajamaSignals()
+    bad = tmp_path / "bad.json"
+    bad.write_text('["not", "a", "mapping"]', encoding="utf-8")
+    monkeypatch.setenv(rpv2.UT1_SETTING, str(bad))
+    with pytest.raises(UT1IndexError, match="domain -> integer category id"):
+        RedPajamaSignals()
+
+
+def test_vectorised_rounding_equals_pythons_round() -> None:
+    rng = np.random.default_rng(7)
+    values = np.concatenate(
+        (
+            rng.random(20_000),
+            np.arange(1, 2000) / 7,  # fractions RPv2 divides: k / n
+            np.array([0.123456785, 0.000000005, 0.5, 2.5e-9, 0.999999995, 0.0]),
+            (np.arange(0, 1000) + 0.5) / 1e8,  # exact-looking halves
+        )
+    )
+    expected = [round(v, 8) for v in values.tolist()]
+    assert rpv2.round_like_python(values).tolist() == expected
+
+
+def test_code_points_keep_lone_surrogates() -> None:
+    assert code_points("a\ud800").tolist() == [97, 0xD800]
+    out = rps_document_signals("a\ud800 b")
+    assert out["rps_doc_word_count"] == 2
+
+
+def test_tables_grown_block_by_block_give_the_values_of_full_tables() -> None:
+    """A process that first sees ASCII, then CJK, Cyrillic and emoji, builds the tables lazily;
+    its values must equal those of a process that built every code point up front."""
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from thresher.signals import rpv2\n"
+        "if sys.argv[1] == 'full':\n"
+        "    rpv2.char_tables()\n"
+        "texts = ['Plain ASCII text.\\nA SECOND line!',"
+        " 'Ёлки ПАЛКИ 12 ½ ٣.\\n漢字テキスト 😀 “quoted”', 'ǅemal ﬁne Ⅻ']\n"
+        "print(json.dumps([rpv2.rps_document_signals(t) for t in texts], sort_keys=True))\n"
+    )
+    lazy, full = (
+        subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout
+        for mode in ("lazy", "full")
+    )
+    assert lazy == full
