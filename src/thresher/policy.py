@@ -35,6 +35,9 @@ from thresher.annotator import SignalSpec
 from thresher.annotators import REGISTRY, signal_specs
 from thresher.dedup.settings import DedupSettings, parse_dedup_settings
 from thresher.document import SEGMENT_KINDS, Decision, Document, Reason
+from thresher.pii.redact import RedactSettings
+from thresher.pii.settings import parse_redact_settings, parse_text_settings
+from thresher.text.stage import UNICODE_REPAIRS, TextSettings
 
 OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
@@ -57,6 +60,8 @@ _TOP_LEVEL_KEYS = {
     "segment_rules",
     "document_rules",
     "dedup",
+    "text",
+    "redact",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
 
@@ -109,6 +114,9 @@ class Policy:
     # Stop annotating a document once a document rule has dropped it (as datatrove's filter
     # chains do): the decision and its reason are the same, the later signals are absent.
     short_circuit: bool = False
+    # Text preparation before any signal ([text] and [redact] tables; see thresher.text.stage).
+    text: TextSettings | None = None
+    redact: RedactSettings | None = None
     # (rules the checks were built from, segment checks, document checks): see `checks`.
     _checks: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -288,6 +296,10 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         if unknown_annotators:
             raise PolicyError(f"{source}: unknown annotator(s) {unknown_annotators}; known: {list(REGISTRY)}.")
     specs = signal_specs(annotators)
+    text_settings = parse_text_settings(data["text"], source) if "text" in data else None
+    redact_settings = parse_redact_settings(data["redact"], source) if "redact" in data else None
+    if text_settings is not None and text_settings.fix_unicode:
+        specs[("document", UNICODE_REPAIRS.name)] = UNICODE_REPAIRS
 
     keep_kinds = None
     segments = data.get("segments", {})
@@ -324,6 +336,8 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         source=source,
         dedup=dedup,
         short_circuit=short_circuit,
+        text=text_settings,
+        redact=redact_settings,
     )
 
 
