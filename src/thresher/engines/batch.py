@@ -18,6 +18,7 @@ import pyarrow as pa
 
 from thresher.accounting import Tally
 from thresher.document import Decision, Document, Reason, SegmentKind
+from thresher.pii.matcher import PII_KINDS
 from thresher.pipeline import Pipeline
 from thresher.readers import FieldNames, Parsed, Quarantined, RawBatch, decode
 
@@ -91,6 +92,7 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
             outputs["quarantine"].append(_dumps(item.to_record()))
             continue
         analysis = item.document.analysis
+        _count_text_stage(tally, analysis)
         for segment in analysis.segments:
             if not segment.kept or analysis.decision is Decision.DROP:
                 tally.chars_removed_by_kind[segment.kind] += segment.end - segment.start
@@ -118,6 +120,22 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
         else:
             result.payloads[name] = b"".join(records)
     return result
+
+
+def _count_text_stage(tally: Tally, analysis: Any) -> None:
+    """PII found and redacted, and Unicode repairs, for summary.json and the report."""
+    signals = analysis.signals
+    if signals.get("pii_total"):
+        for kind in PII_KINDS:
+            count = signals.get(f"pii_{kind}")
+            if count:
+                tally.pii_by_kind[kind] += count
+    for reason in analysis.redactions:
+        tally.redacted_by_kind[str(reason.signal).removeprefix("pii_")] += 1
+    repairs = signals.get("unicode_repairs")
+    if repairs:
+        tally.unicode_repairs += repairs
+        tally.unicode_repaired_documents += 1
 
 
 def _encode(record: dict[str, Any]) -> bytes | Quarantined:

@@ -22,7 +22,16 @@ def _specs() -> tuple[SignalSpec, ...]:
     for scope in ("document", "segment"):
         for kind in PII_KINDS:
             where = "in the document" if scope == "document" else "in the segment"
-            specs.append(SignalSpec(_SIGNAL_NAMES[kind], "int", scope, f"{KIND_LABELS[kind]}s found {where}"))  # type: ignore[arg-type]
+            specs.append(
+                SignalSpec(
+                    _SIGNAL_NAMES[kind],
+                    "int",
+                    scope,
+                    f"{KIND_LABELS[kind]} count {where} (IPv4 and IPv6 alike)"
+                    if kind == "ip"
+                    else f"{KIND_LABELS[kind]} count {where}",
+                )
+            )  # type: ignore[arg-type]
         specs.append(SignalSpec("pii_total", "int", scope, "personal data spans of every kind"))  # type: ignore[arg-type]
     return tuple(specs)
 
