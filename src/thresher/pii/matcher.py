@@ -100,7 +100,7 @@ _CARD_ISSUERS: tuple[tuple[str, str, frozenset[int]], ...] = (
     ("amex", r"3[47]", frozenset({15})),
     ("discover", r"6011|64[4-9]|65", frozenset({16, 17, 18, 19})),
     ("diners", r"30[0-5]|3095|36|38|39", frozenset({14, 15, 16, 17, 18, 19})),
-    ("jcb", r"35(?:2[89]|[3-8]\d)", frozenset({16, 17, 18, 19})),
+    ("jcb", r"35", frozenset({16, 17, 18, 19})),
     ("jcb15", r"2131|1800", frozenset({15})),
     ("unionpay", r"62", frozenset({16, 17, 18, 19})),
     ("maestro", r"5[06-9]|6\d", frozenset({12, 13, 14, 15, 16, 17, 18, 19})),
@@ -202,12 +202,19 @@ _PHONE = re.compile(
     r"|0\d{1,4}(?:[ ./-]\d{2,8}){1,4}"
     # North American 3-3-4 with dots or dashes: 206.269.0743, 780-563-6083
     r"|[2-9]\d{2}([.-])\d{3}\1\d{4}"
+    # Brazilian "dd dddd-dddd" and 3-3-3 groups ("612 345 678"); checked as valid numbers below
+    r"|[1-9]\d[ ]\d{4,5}-\d{4}|(?<!\d[ ])[1-9]\d{2}[ ]\d{3}[ ]\d{3}(?![ ]\d)"
+    # a trunk 0 and 9-10 more digits, unbroken: only a number valid in some plan counts
+    r"|0\d{9,10}"
     r")(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?(?![\w]|[.,/:-]\d)"
 )
 _EXTENSION = re.compile(r"\s*(?:x|ext\.?|#)\s*\d+$")
 # A date, alone or followed by a time ("08/10/2009 23:26"), has a phone's digits and dots.
 _DATE_LIKE = re.compile(r"^(?:\d{1,2}([./-])\d{1,2}\1\d{2,4}|\d{4}([./-])\d{1,2}\2\d{1,2})(?:\D|$)")
-_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "BR", "AU", "IN", "CH", "AT", "BE", "PL", "SE")
+# Registry numbers printed like a national phone number: "ISBN 0231064632", "P.I. 06659860826".
+_NOT_PHONE_BEFORE = re.compile(r"(?<!\w)(?:isbn(?:-1[03])?|issn|p\.\s?iva|p\.\s?i\.|vat|c\.\s?f\.)[\s:.#]*$", re.I)
+_GROUPS_333 = re.compile(r"^\d{3} \d{3} \d{3}$")
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IT", "ES", "NL", "JP", "BR", "AU", "IN", "CH", "AT", "BE", "PL", "SE", "PT")
 
 
 @lru_cache(maxsize=1)
@@ -227,11 +234,13 @@ def _phone_ok(candidate: str, validate: bool) -> bool:
     international = main.startswith(("+", "00"))
     if not (8 if international else 9) <= digits <= 15:
         return False
+    # Shapes that counts, ids and codes also have pass only as numbers some plan assigns.
+    strict = main.isdigit() or bool(_GROUPS_333.match(main))
     if not validate:
-        return True
+        return not strict
     library = _phonenumbers()
     if library is None:
-        return True
+        return not strict
     text = "+" + main[2:] if main.startswith("00") else main
     regions: Iterable[str | None] = (None,) if international else _PHONE_REGIONS
     for region in regions:
@@ -239,7 +248,8 @@ def _phone_ok(candidate: str, validate: bool) -> bool:
             number = library.parse(text, region)  # type: ignore[attr-defined]
         except library.NumberParseException:  # type: ignore[attr-defined]
             continue
-        if library.is_possible_number(number):  # type: ignore[attr-defined]
+        check = library.is_valid_number if strict else library.is_possible_number  # type: ignore[attr-defined]
+        if check(number):
             return True
     return False
 
@@ -269,7 +279,11 @@ def find_pii(text: str, kinds: Iterable[str] = PII_KINDS, *, validate_phones: bo
         if "::" in text or text.count(":") >= 7:
             found += [PiiSpan(*m.span(), "ip") for m in _IPV6.finditer(text) if _ipv6_ok(m.group())]
     if "phone" in wanted:
-        found += [PiiSpan(*m.span(), "phone") for m in _PHONE.finditer(text) if _phone_ok(m.group(), validate_phones)]
+        for match in _PHONE.finditer(text):
+            if _phone_ok(match.group(), validate_phones) and not _NOT_PHONE_BEFORE.search(
+                text, max(0, match.start() - 12), match.start()
+            ):
+                found.append(PiiSpan(*match.span(), "phone"))
     return resolve_overlaps(found)
 
 
