@@ -142,3 +142,30 @@ def test_seeds_have_no_false_pii_hit() -> None:
     seeds = shared_path("seeds")
     for path in sorted(seeds.glob("*.txt")):
         assert spans(path.read_text(encoding="utf-8")) == [], path.name
+
+
+def test_trimmed_repaired_record_stores_what_spans_index_and_explain_uses_it(tmp_path: Path) -> None:
+    from thresher.explain import explain
+    from thresher.readers import FieldNames
+
+    policy = tmp_path / "p.toml"
+    policy.write_text(
+        'name = "p"\nannotators = ["segments.lines", "pii"]\n[text]\nfix_unicode = true\n'
+        '[[segment_rules]]\nname = "has_pii"\nsignal = "pii_total"\nop = ">"\nvalue = 0\n'
+    )
+    read = "Caf\u00c3\u00a9 first line\nCall +44 20 7946 0958 today\nlast line"
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": read}])
+    summary = run([source], tmp_path / "out", policy=str(policy), workers=1)
+    assert (summary["trimmed"], summary["unicode_repaired_documents"]) == (1, 1)
+    record = read_jsonl_dir(tmp_path / "out" / "kept")[0]
+    field = record["thresher"]
+    analysed = "Caf\u00e9 first line\nCall +44 20 7946 0958 today\nlast line"
+    assert field["original_text"] == read and field["analysed_text"] == analysed
+    assert record["text"] == "Caf\u00e9 first line\nlast line"
+    assert [analysed[s["start"] : s["end"]] for s in field["segments"]] == [
+        "Caf\u00e9 first line",
+        "Call +44 20 7946 0958 today",
+        "last line",
+    ]
+    shown = explain(tmp_path / "out" / "kept" / "00000-0000.jsonl", "a", "default", FieldNames())
+    assert shown["text"] == analysed

@@ -91,7 +91,12 @@ def _ipv6_ok(candidate: str) -> bool:
 
 # --- payment cards ----------------------------------------------------------------------
 
-_CARD = re.compile(r"(?<![\w.,+/=#-])\d(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)")
+# An unbroken run, or groups of four (Amex 4-6-5) with one kind of separator: a run of
+# digits with spaces anywhere would swallow a following count ("... 9284 1 tsp").
+_CARD = re.compile(
+    r"(?<![\w.,+/=#-])(?:\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{3})?|\d{4}([ -])\d{6}\2\d{4,5}|\d{12,19})"
+    r"(?![\w-]|[.,]\d)"
+)
 # Issuer prefixes (IIN ranges) and the lengths each issues: a Luhn-valid number with no
 # issuer behind it is a coincidence (one random digit string in ten passes Luhn).
 _CARD_ISSUERS: tuple[tuple[str, str, frozenset[int]], ...] = (
@@ -122,13 +127,7 @@ def luhn_ok(digits: str) -> bool:
 
 
 def _card_ok(candidate: str) -> bool:
-    separators = {c for c in candidate if not c.isdigit()}
-    if len(separators) > 1:
-        return False
-    groups = re.split(r"[ -]", candidate) if separators else [candidate]
-    if separators and (len(groups) < 3 or min(len(g) for g in groups[:-1]) < 4):
-        return False  # cards print in groups of 4 (Amex 4-6-5): "12 345 678 ..." is a count
-    digits = "".join(groups)
+    digits = candidate.replace(" ", "").replace("-", "")
     if not 12 <= len(digits) <= 19 or len(set(digits)) < 2:
         return False
     if not any(prefix.match(digits) and len(digits) in lengths for prefix, lengths in _ISSUER):
@@ -257,34 +256,100 @@ def _phone_ok(candidate: str, validate: bool) -> bool:
 # --- all kinds --------------------------------------------------------------------------
 
 
+# Every card, SSN, IPv4 address and phone number lies in a run of ASCII digits and the
+# separators they print with. Finding these runs first (a pattern that starts with a
+# character class, which `re` scans for quickly) and running the kinds' patterns only
+# inside them is several times faster than scanning all the text once per kind.
+_DIGIT_RUN = re.compile(r"[0-9][0-9 .()/x#-]{5,}[0-9]")
+_IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+_IPV6_HINT = re.compile(r"[0-9A-Fa-f:][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
+_HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
+
+
 def find_pii(text: str, kinds: Iterable[str] = PII_KINDS, *, validate_phones: bool = True) -> list[PiiSpan]:
     """Every span of personal data in `text`, in text order, never two overlapping."""
     wanted = set(kinds)
     found: list[PiiSpan] = []
     if "email" in wanted and "@" in text:
-        found += [PiiSpan(*m.span(), "email") for m in _EMAIL.finditer(text) if _email_ok(m.group(1))]
+        found += _emails(text)
     if "iban" in wanted:
-        for match in _IBAN.finditer(text):
-            length = _iban_length(match.group())
-            if length:
-                found.append(PiiSpan(match.start(), match.start() + length, "iban"))
-    if "card" in wanted:
-        found += [PiiSpan(*m.span(), "card") for m in _CARD.finditer(text) if _card_ok(m.group())]
-    if "ssn" in wanted and "-" in text:
-        found += [PiiSpan(*m.span(), "ssn") for m in _SSN.finditer(text)]
-    if "ip" in wanted:
-        for match in _IPV4.finditer(text):
+        covered = 0
+        for start in _IBAN_START.finditer(text):
+            if start.start() < covered:
+                continue
+            match = _IBAN.match(text, start.start())
+            if match is not None:
+                covered = match.end()
+                length = _iban_length(match.group())
+                if length:
+                    found.append(PiiSpan(match.start(), match.start() + length, "iban"))
+    if "ip" in wanted and ("::" in text or text.count(":") >= 7):
+        found += _ipv6s(text)
+    digit_kinds = wanted & {"card", "ssn", "ip", "phone"}
+    if digit_kinds:
+        size = len(text)
+        for run in _DIGIT_RUN.finditer(text):
+            start = run.start()
+            if start and text[start - 1] in "+(":
+                start -= 1
+            found += _digit_run_pii(text, start, min(size, run.end() + 2), digit_kinds, validate_phones)
+    return resolve_overlaps(found)
+
+
+def _emails(text: str) -> list[PiiSpan]:
+    """E-mail addresses around each "@": the pattern runs on a window, not on all the text."""
+    found: list[PiiSpan] = []
+    covered = 0
+    at = text.find("@")
+    while at != -1:
+        if at >= covered:
+            match = _EMAIL.search(text, max(covered, at - 64), at + 256)
+            if match is not None and match.start() < at < match.end():
+                covered = match.end()
+                if _email_ok(match.group(1)):
+                    found.append(PiiSpan(*match.span(), "email"))
+        at = text.find("@", at + 1)
+    return found
+
+
+def _ipv6s(text: str) -> list[PiiSpan]:
+    """IPv6 addresses, matched from the start of each run of hex digits and colons that has two colons."""
+    found: list[PiiSpan] = []
+    covered = 0
+    for hint in _IPV6_HINT.finditer(text):
+        start = hint.start()
+        if start < covered:
+            continue
+        while start > covered and text[start - 1] in _HEX_OR_COLON:
+            start -= 1
+        match = _IPV6.match(text, start)
+        if match is not None:
+            covered = match.end()
+            if _ipv6_ok(match.group()):
+                found.append(PiiSpan(*match.span(), "ip"))
+        else:
+            covered = hint.end()
+    return found
+
+
+def _digit_run_pii(text: str, start: int, end: int, kinds: set[str], validate_phones: bool) -> list[PiiSpan]:
+    """The cards, SSNs, IPv4 addresses and phone numbers in `text[start:end]` (context outside is read)."""
+    found: list[PiiSpan] = []
+    if "card" in kinds:
+        found += [PiiSpan(*m.span(), "card") for m in _CARD.finditer(text, start, end) if _card_ok(m.group())]
+    if "ssn" in kinds:
+        found += [PiiSpan(*m.span(), "ssn") for m in _SSN.finditer(text, start, end)]
+    if "ip" in kinds:
+        for match in _IPV4.finditer(text, start, end):
             if not _NOT_IP_BEFORE.search(text, max(0, match.start() - 12), match.start()):
                 found.append(PiiSpan(*match.span(), "ip"))
-        if "::" in text or text.count(":") >= 7:
-            found += [PiiSpan(*m.span(), "ip") for m in _IPV6.finditer(text) if _ipv6_ok(m.group())]
-    if "phone" in wanted:
-        for match in _PHONE.finditer(text):
+    if "phone" in kinds:
+        for match in _PHONE.finditer(text, start, end):
             if _phone_ok(match.group(), validate_phones) and not _NOT_PHONE_BEFORE.search(
                 text, max(0, match.start() - 12), match.start()
             ):
                 found.append(PiiSpan(*match.span(), "phone"))
-    return resolve_overlaps(found)
+    return found
 
 
 def resolve_overlaps(spans: list[PiiSpan]) -> list[PiiSpan]:
