@@ -42,8 +42,8 @@ BREAKERS = {
 
 
 def ours(text: str) -> str:
-    """As the text stage runs it: line by line."""
-    return "".join(repair_text(line)[0] for line in text.splitlines(keepends=True))
+    """As the text stage runs it: line by line, lines ending at "\\n" only (latin-1 mojibake holds U+0085)."""
+    return "\n".join(repair_text(line)[0] for line in text.split("\n"))
 
 
 def main() -> None:
