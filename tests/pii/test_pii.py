@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.conftest import read_jsonl_dir, shared_path, write_jsonl
 
+from conftest import read_jsonl_dir, shared_path, write_jsonl
 from thresher.pii.matcher import find_pii, iban_checksum_ok, luhn_ok
 from thresher.pipeline import Pipeline
 from thresher.policy import PolicyError, parse_policy
@@ -169,3 +169,12 @@ def test_trimmed_repaired_record_stores_what_spans_index_and_explain_uses_it(tmp
     ]
     shown = explain(tmp_path / "out" / "kept" / "00000-0000.jsonl", "a", "default", FieldNames())
     assert shown["text"] == analysed
+
+
+def test_signals_command_lists_the_pii_and_repair_signals(capsys: pytest.CaptureFixture[str]) -> None:
+    from thresher.cli import main
+
+    assert main(["signals"]) == 0
+    names = {line.split()[1] for line in capsys.readouterr().out.splitlines() if line.strip()}
+    wanted = {"pii_email", "pii_phone", "pii_ip", "pii_card", "pii_iban", "pii_ssn", "pii_total", "unicode_repairs"}
+    assert wanted <= names
