@@ -98,6 +98,16 @@ class Pipeline:
                 for document in documents:
                     self.policy.decide(document)
 
+    def prepare_text(self, documents: list[Document]) -> None:
+        """Only the policy's Unicode repair and redaction, for documents decided without analysis.
+
+        Duplicates are dropped before annotation; they are still written (to removed/), and
+        must not carry personal data the policy redacts.
+        """
+        for annotator in self.annotators:
+            if annotator.name == "text":
+                annotator.annotate(documents)
+
     def _annotate_short_circuit(self, documents: list[Document]) -> None:
         """Run the annotators in order, each over the documents no document rule has dropped yet.
 

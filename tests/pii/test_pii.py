@@ -178,3 +178,15 @@ def test_signals_command_lists_the_pii_and_repair_signals(capsys: pytest.Capture
     names = {line.split()[1] for line in capsys.readouterr().out.splitlines() if line.strip()}
     wanted = {"pii_email", "pii_phone", "pii_ip", "pii_card", "pii_iban", "pii_ssn", "pii_total", "unicode_repairs"}
     assert wanted <= names
+
+
+def test_duplicates_dropped_before_analysis_are_redacted_too(tmp_path: Path) -> None:
+    policy = tmp_path / "p.toml"
+    policy.write_text('name = "p"\nannotators = ["segments.lines", "pii"]\n[redact]\n[dedup]\nexact = true\n')
+    text = "Write to jane.roe@gmail.com about the river report, please."
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": text}, {"id": "b", "text": text}])
+    summary = run([source], tmp_path / "out", policy=str(policy), workers=1)
+    assert (summary["kept"], summary["removed"]) == (1, 1)
+    written = read_jsonl_dir(tmp_path / "out" / "kept") + read_jsonl_dir(tmp_path / "out" / "removed")
+    assert [r["text"] for r in written] == ["Write to <EMAIL> about the river report, please."] * 2
+    assert summary["redacted_by_kind"] == {"email": 2}

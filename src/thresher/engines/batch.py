@@ -202,6 +202,8 @@ def _analyze(
     Items at the positions in `skip` are already decided (duplicates) and not analysed.
     """
     parsed = [item for i, item in enumerate(items) if isinstance(item, Parsed) and i not in skip]
+    if skip:  # duplicates are written too: repaired and redacted like the rest
+        pipeline.prepare_text([item.document for i, item in enumerate(items) if i in skip and isinstance(item, Parsed)])
     try:
         pipeline.analyze_documents([item.document for item in parsed], before_decide)
         return items
