@@ -244,6 +244,11 @@ def redaction_table(explanation: dict[str, Any]) -> Table:
         table.add_column(column)
     for index, reason in enumerate(explanation["redactions"]):
         span = reason.get("span") or ["?", "?"]
-        table.add_row(str(index + 1), str(reason.get("signal")), f"{span[0]}-{span[1]}", str(reason.get("value")),
-                      str(reason.get("message")))
+        table.add_row(
+            str(index + 1),
+            str(reason.get("signal")),
+            f"{span[0]}-{span[1]}",
+            str(reason.get("value")),
+            str(reason.get("message")),
+        )
     return table

@@ -292,20 +292,23 @@ def _text_stage_section(summary: dict[str, Any]) -> str:
     redacted = summary.get("redacted_by_kind") or {}
     parts = ["<h2>Personal data and Unicode repair</h2>"]
     if not found and not redacted:
-        parts.append("<p class=\"empty\">no personal data counted (the <code>pii</code> annotator did not run, "
-                     "or found none)</p>")
+        parts.append(
+            '<p class="empty">no personal data counted (the <code>pii</code> annotator did not run, or found none)</p>'
+        )
     else:
         rows = "".join(
             f"<tr><td>{render.esc(kind)}</td><td>{int(found.get(kind, 0)):,}</td>"
             f"<td>{int(redacted.get(kind, 0)):,}</td></tr>"
             for kind in sorted(set(found) | set(redacted))
         )
-        parts.append("<table><tr><th>kind</th><th>spans found (all records)</th><th>replaced by a placeholder"
-                     f"</th></tr>{rows}</table>")
+        parts.append(
+            "<table><tr><th>kind</th><th>spans found (all records)</th><th>replaced by a placeholder</th></tr>"
+            f"{rows}</table>"
+        )
     repairs = int(summary.get("unicode_repairs") or 0)
     documents = int(summary.get("unicode_repaired_documents") or 0)
-    parts.append(f"<p>Unicode repairs: {repairs:,} in {documents:,} document(s)"
-                 + ("" if repairs else " (none made, or <code>[text] fix_unicode</code> is off)") + "</p>")
+    off = "" if repairs else " (none made, or <code>[text] fix_unicode</code> is off)"
+    parts.append(f"<p>Unicode repairs: {repairs:,} in {documents:,} document(s){off}</p>")
     return "\n".join(parts)
 
 
