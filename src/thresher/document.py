@@ -71,7 +71,9 @@ class Segment:
     """A character span `[start, end)` of the document's original text, with a kind.
 
     Segments index into the original text (``thresher.original_text`` in output), so a
-    trimmed record can always be mapped back to what the crawler stored.
+    trimmed record can always be mapped back to what the crawler stored. When the policy
+    repairs or redacts the text first ([text], [redact]), they index that text instead
+    (``thresher.analysed_text`` for a trimmed record; see `Pipeline.thresher_field`).
     """
 
     start: int

@@ -1,26 +1,31 @@
 """Finding personal data in text: e-mail addresses, phone numbers, IPs, cards, IBANs, US SSNs.
 
 Why regexes with checksums and not a model: every kind here has a written format, and
-most have a check a random string fails (Luhn for cards, mod-97 for IBANs, octet ranges
-for IPv4, `ipaddress` for IPv6), so a pattern plus its check is both exact and cheap. A
-compiled pattern per kind is scanned over the text only when the text holds the
-character that kind cannot do without ("@" for e-mail, ":" for IPv6, "-" for SSNs).
+most have a check a random string fails (Luhn and an issuer prefix for cards, mod-97 for
+IBANs, octet ranges for IPv4, `ipaddress` for IPv6), so a pattern plus its check is both
+exact and cheap. The patterns for cards, SSNs, IPv4 and phones run only inside runs of
+ASCII digits and separators, e-mail only around each "@", IPv6 only from hex-colon
+groups, IBANs only from "two capitals, two digits": a few fast scans instead of one
+slow pass per kind (benchmarks/pii.py prints the speed).
 
 The patterns are strict where crawled text is full of look-alikes: a phone number needs a
-phone's shape (an international prefix, an area code in parentheses, a trunk 0, or the
-North American 3-3-4 grouping), never a bare run of digits, which is an order id, a price
-or a product code as often as a phone; dates, times, versions, scores and ISBNs do not
-have those shapes, and dates that do ("01.02.2019") are refused by name. Addresses at
-the domains reserved for documentation (example.com, .test, .invalid; RFC 2606) and
-"addresses" ending in an image or script extension ("logo@2x.png") are not personal data.
+phone's shape (an international prefix, an area code in parentheses, a trunk 0, the
+North American 3-3-4 grouping, or a few national groupings); a bare run of digits, which
+is an order id, a price or a product code as often as a phone, counts only if it starts
+with a trunk 0 and libphonenumber calls it a valid number. Dates, times, versions,
+scores and ISBNs do not have those shapes, and those that do ("01.02.2019", "ISBN
+0231064632") are refused by name. Addresses at the domains reserved for documentation
+(example.com, .test, .invalid; RFC 2606) and "addresses" ending in an image or script
+extension ("logo@2x.png") are not personal data.
 
-`phonenumbers` (Google's libphonenumber metadata) is used, when `validate_phones` is on,
-to check that a candidate has a length some numbering plan allows; benchmarks/pii.py
-measures both settings.
+`phonenumbers` (Google's libphonenumber metadata) checks, when `validate_phones` is on,
+that a candidate has a length some numbering plan allows (a valid number, for the bare
+and 3-3-3 shapes); benchmarks/pii.py measures both settings.
 """
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 import re
 from collections.abc import Iterable
@@ -356,15 +361,14 @@ def resolve_overlaps(spans: list[PiiSpan]) -> list[PiiSpan]:
     """Keep, of overlapping spans, the one of the more certain kind (then the longer one)."""
     if len(spans) < 2:
         return spans
+    starts: list[int] = []  # of the chosen spans, which never overlap: sorted by start and by end
     chosen: list[PiiSpan] = []
     for span in sorted(spans, key=lambda s: (_PRIORITY[s.kind], s.start - s.end, s.start)):
-        if all(span.end <= other.start or other.end <= span.start for other in chosen):
-            chosen.append(span)
-    return sorted(chosen, key=lambda s: s.start)
-
-
-def count_by_kind(spans: Iterable[PiiSpan]) -> dict[str, int]:
-    counts = dict.fromkeys(PII_KINDS, 0)
-    for span in spans:
-        counts[span.kind] += 1
-    return counts
+        index = bisect.bisect_right(starts, span.start)
+        if index and chosen[index - 1].end > span.start:
+            continue  # overlaps the chosen span that starts at or before it
+        if index < len(chosen) and chosen[index].start < span.end:
+            continue  # overlaps the next chosen span
+        starts.insert(index, span.start)
+        chosen.insert(index, span)
+    return chosen
