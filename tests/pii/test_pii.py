@@ -127,7 +127,7 @@ def test_unicode_repair_moves_offsets_and_keeps_what_was_read() -> None:
 def test_repair_text_counts_and_leaves_clean_text_alone() -> None:
     assert repair_text("plain ascii text") == ("plain ascii text", 0)
     assert repair_text("donâ€™t") == ("don\u2019t", 1)
-    assert repair_text("a\u00a0b") == ("a b", 1)
+    assert repair_text("a\u00a0b") == ("a b", 0)  # unified, not counted
     assert repair_text("curly \u201cquotes\u201d stay") == ("curly \u201cquotes\u201d stay", 0)
 
 
@@ -190,3 +190,11 @@ def test_duplicates_dropped_before_analysis_are_redacted_too(tmp_path: Path) -> 
     written = read_jsonl_dir(tmp_path / "out" / "kept") + read_jsonl_dir(tmp_path / "out" / "removed")
     assert [r["text"] for r in written] == ["Write to <EMAIL> about the river report, please."] * 2
     assert summary["redacted_by_kind"] == {"email": 2}
+
+
+def test_space_only_changes_rewrite_the_text_without_counting_a_repair() -> None:
+    policy = parse_policy({"name": "fix", "annotators": ["segments.lines"], "text": {"fix_unicode": True}})
+    field = Pipeline(policy).analyze("Title:\u00a0Venice\nSecond line")
+    assert field["signals"]["unicode_repairs"] == 0
+    assert field["original_text"] == "Title:\u00a0Venice\nSecond line"
+    assert [(s["start"], s["end"]) for s in field["segments"]] == [(0, 13), (14, 25)]

@@ -19,7 +19,7 @@ from typing import Any
 _ODD_SPACE = re.compile("[\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f]")
 # Characters ftfy may change: a piece without any is left alone without calling ftfy.
 _NEEDS_FTFY = re.compile(r"[^\x09\x0a\x0d\x20-\x25\x27-\x7e]")
-_COUNTED_STEPS = frozenset({"decode", "apply", "normalize"})
+_COUNTED_STEPS = frozenset({"decode", "apply", "normalize", "transcode"})
 
 
 @lru_cache(maxsize=1)
@@ -30,21 +30,18 @@ def _config() -> Any:
 
 
 def repair_text(text: str) -> tuple[str, int]:
-    """The repaired text and the number of repairs made (0 when the text is unchanged).
+    """The repaired text and the number of repairs made in it.
 
-    A repair is one ftfy step (one wrong decoding undone, one fixer applied such as
-    unescaping entities or removing control characters, an NFC normalisation) or one
-    odd white-space character unified to a space.
+    A repair is one ftfy step: one wrong decoding undone, one fixer applied (entities
+    unescaped, control characters or a byte-order mark removed, C1 controls read as
+    cp1252), or an NFC normalisation. Odd white space unified to a plain space changes the
+    text but is not counted: it is common in clean text (a no-break space after "Title:"),
+    and counting it would drown the repairs that say the text was broken.
     """
     if not _NEEDS_FTFY.search(text):  # ASCII without "&" or controls: nothing to do
         return text, 0
     import ftfy
 
     fixed = ftfy.fix_and_explain(text, config=_config())
-    repaired = fixed.text
     repairs = sum(1 for step, _ in fixed.explanation or () if step in _COUNTED_STEPS)
-    repaired, spaces = _ODD_SPACE.subn(" ", repaired)
-    repairs += spaces
-    if repaired == text:
-        return text, 0
-    return repaired, max(repairs, 1)
+    return _ODD_SPACE.sub(" ", fixed.text), repairs

@@ -24,7 +24,7 @@ UNICODE_REPAIRS = SignalSpec(
     "int",
     "document",
     "Unicode repairs made before any signal ([text] fix_unicode): wrong decodings undone, entities, "
-    "control characters, odd spaces, NFC",
+    "control characters, NFC (odd spaces are unified but not counted)",
 )
 STAGE_NAME = "text"
 
@@ -66,15 +66,17 @@ class TextStage:
         moved: dict[int, int] = {}
         repairs = 0
         length = 0
+        changed = False
         for start, end in itertools.pairwise(bounds):
             moved[start] = length
             piece, count = repair_text(text[start:end])
             repairs += count
+            changed = changed or piece != text[start:end]
             pieces.append(piece)
             length += len(piece)
         moved[len(text)] = length
         document.analysis.signals[UNICODE_REPAIRS.name] = repairs
-        if repairs:
+        if changed:
             document.text = "".join(pieces)
             for segment in document.analysis.segments:
                 segment.start, segment.end = moved[segment.start], moved[segment.end]
