@@ -104,8 +104,10 @@ class Pipeline:
         Duplicates are dropped before annotation; they are still written (to removed/), and
         must not carry personal data the policy redacts.
         """
+        from thresher.text.stage import STAGE_NAME
+
         for annotator in self.annotators:
-            if annotator.name == "text":
+            if annotator.name == STAGE_NAME:
                 annotator.annotate(documents)
 
     def _annotate_short_circuit(self, documents: list[Document]) -> None:
