@@ -202,10 +202,10 @@ _PHONE = re.compile(
     r"(?:\+|00)[1-9]\d{0,2}(?:[ .-]?\(0\))?(?:[ .-]?\(?\d{1,5}\)?)(?:[ .-]?\d{1,6}){0,5}"
     # national with the area code in parentheses: (0161) 4960066, (591)341-7776
     r"|\(\d{2,5}\)[ .-]?\d{2,5}(?:[ .-]?\d{2,5}){0,3}"
-    # national with a trunk 0: 030 1234567, 04 15 39 15 00, 080-9141-7776, 030/1234567
-    r"|0\d{1,4}(?:[ ./-]\d{2,8}){1,4}"
-    # North American 3-3-4 with dots or dashes: 206.269.0743, 780-563-6083
-    r"|[2-9]\d{2}([.-])\d{3}\1\d{4}"
+    # national with a trunk 0: 030 1234567, 04 15 39 15 00, 080-9141-7776, 030/1234567, 0471 - 46 838
+    r"|0\d{1,4}(?:(?:[ \u00a0]?[./-][ \u00a0]?|[ \u00a0])\d{2,8}){1,4}"
+    # North American 3-3-4 with dots or dashes, maybe after a 1: 206.269.0743, 1-800-873-2730
+    r"|(?:1[.-])?[2-9]\d{2}([.-])\d{3}\1\d{4}"
     # Brazilian "dd dddd-dddd" and 3-3-3 groups ("612 345 678"); checked as valid numbers below
     r"|[1-9]\d[ ]\d{4,5}-\d{4}|(?<!\d[ ])[1-9]\d{2}[ ]\d{3}[ ]\d{3}(?![ ]\d)"
     # a trunk 0 and 9-10 more digits, unbroken: only a number valid in some plan counts
@@ -265,7 +265,7 @@ def _phone_ok(candidate: str, validate: bool) -> bool:
 # separators they print with. Finding these runs first (a pattern that starts with a
 # character class, which `re` scans for quickly) and running the kinds' patterns only
 # inside them is several times faster than scanning all the text once per kind.
-_DIGIT_RUN = re.compile(r"[0-9][0-9 .()/x#-]{5,}[0-9]")
+_DIGIT_RUN = re.compile("[0-9][0-9 \u00a0.()/x#-]{5,}[0-9]")
 _IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
 _IPV6_HINT = re.compile(r"[0-9A-Fa-f:][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
 _HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
