@@ -5,12 +5,15 @@
 Runs the Pipeline over the real documents of ../shared/data (crawl + article bodies) with
 the default policy's rules and (a) every annotator but `pii`, (b) the default as shipped
 (with `pii`), (c) the default plus `[text] fix_unicode = true` and `[redact]`. Rounds are
-interleaved and the median is printed; the machine is shared, so read the ratios.
+interleaved and the median is printed. Then the `pii` annotator and the text stage are
+timed alone on the same documents, segmented: on a busy, shared machine the whole-run
+differences are within noise, and these are the figures to trust.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import sys
 import time
@@ -22,8 +25,13 @@ sys.path.insert(0, str(Path(__file__).parent))
 from pii import real_documents
 from thresher.annotators import REGISTRY
 from thresher.document import Document
+from thresher.pii.annotator import PiiSignals
+from thresher.pii.redact import RedactSettings
 from thresher.pipeline import Pipeline
 from thresher.policy import parse_policy
+from thresher.segments.lines import LineSegmenter
+from thresher.segments.segmenter import TextSegmenter
+from thresher.text.stage import TextSettings, TextStage
 
 
 def main() -> None:
@@ -50,10 +58,24 @@ def main() -> None:
                 pipeline.analyze_documents(batch[index : index + 256])
             times[name].append(time.perf_counter() - started)
     base = statistics.median(times["default without pii"])
+    segmented = [Document(id=key, text=text) for key, text in documents]
+    TextSegmenter().annotate(segmented)
+    LineSegmenter().annotate(segmented)
+    alone = {}
+    for name, step in (
+        ("pii annotator", PiiSignals()),
+        ("text stage (repair + redact)", TextStage(TextSettings(True), RedactSettings())),
+    ):
+        copies = [Document(id=d.id, text=d.text, analysis=copy.deepcopy(d.analysis)) for d in segmented]
+        started = time.perf_counter()
+        step.annotate(copies)
+        alone[name] = time.perf_counter() - started
     print(f"{len(documents)} documents, {megabytes:.2f} MB, median of {args.rounds} interleaved rounds, one core")
     for name, seconds in times.items():
         median = statistics.median(seconds)
         print(f"{name:32} {median:6.2f} s  {megabytes / median:5.2f} MB/s  x{median / base:.3f} of the first")
+    for name, seconds in alone.items():
+        print(f"{name:32} {seconds:6.2f} s alone: {100 * seconds / base:.1f}% of the first run's time")
 
 
 if __name__ == "__main__":
