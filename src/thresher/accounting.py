@@ -32,6 +32,13 @@ class Tally:
     tokens_kept: int = 0
     tokens_removed: int = 0
 
+    # Personal data found (pii_* signals, kept and removed records alike), replaced by
+    # placeholders ([redact]), and Unicode repairs ([text] fix_unicode).
+    pii_by_kind: Counter[str] = field(default_factory=Counter)
+    redacted_by_kind: Counter[str] = field(default_factory=Counter)
+    unicode_repairs: int = 0
+    unicode_repaired_documents: int = 0
+
     def add(self, other: Tally) -> None:
         self.read += other.read
         self.kept += other.kept
@@ -46,6 +53,11 @@ class Tally:
         self.chars_removed_by_kind.update(other.chars_removed_by_kind)
         self.tokens_kept += other.tokens_kept
         self.tokens_removed += other.tokens_removed
+
+        self.pii_by_kind.update(other.pii_by_kind)
+        self.redacted_by_kind.update(other.redacted_by_kind)
+        self.unicode_repairs += other.unicode_repairs
+        self.unicode_repaired_documents += other.unicode_repaired_documents
 
     @property
     def balanced(self) -> bool:
@@ -62,6 +74,10 @@ class Tally:
             "trimmed_by_reason": dict(sorted(self.trimmed_by_reason.items())),
             "quarantined_by_error": dict(sorted(self.quarantined_by_error.items())),
             "chars_removed_by_kind": dict(sorted(self.chars_removed_by_kind.items())),
+            "pii_by_kind": dict(sorted(self.pii_by_kind.items())),
+            "redacted_by_kind": dict(sorted(self.redacted_by_kind.items())),
+            "unicode_repairs": self.unicode_repairs,
+            "unicode_repaired_documents": self.unicode_repaired_documents,
             "bytes_in": self.bytes_in,
             "bytes_kept": self.bytes_kept,
             "seconds": round(seconds, 3),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from thresher.annotator import Annotator, SignalSpec
+from thresher.pii.annotator import PiiSignals
 from thresher.safety.adult import AdultAnnotator
 from thresher.safety.spam import SpamAnnotator
 from thresher.safety.toxicity import ToxicityAnnotator
@@ -38,6 +39,7 @@ REGISTRY: dict[str, AnnotatorFactory] = {
     ToxicityAnnotator.name: ToxicityAnnotator,
     AdultAnnotator.name: AdultAnnotator,
     SpamAnnotator.name: SpamAnnotator,
+    PiiSignals.name: PiiSignals,
 }
 
 

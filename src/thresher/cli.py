@@ -333,6 +333,10 @@ def _signals(policy: str | None = None) -> int:
     for name, factory in REGISTRY.items():
         for spec in factory.signals:  # type: ignore[attr-defined]
             print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {name:22} {spec.description}")
+    from thresher.text.stage import STAGE_NAME, UNICODE_REPAIRS
+
+    spec = UNICODE_REPAIRS  # computed by the [text] stage when a policy sets fix_unicode = true
+    print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {'[' + STAGE_NAME + ']':22} {spec.description}")
     if loaded is not None and loaded.byo is not None:
         for spec in loaded.byo.specs:
             print(f"{spec.scope:9} {spec.name:32} {spec.type:6} {'policy ' + loaded.name:22} {spec.description}")

@@ -48,9 +48,12 @@ class Reason:
     op: str | None = None
     threshold: Any = None
     message: str = ""
+    # [start, end) of what the reason is about in the text before redaction (a redaction's
+    # replaced span); absent from the output for reasons about a whole document or segment.
+    span: tuple[int, int] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "rule": self.rule,
             "signal": self.signal,
             "value": self.value,
@@ -58,6 +61,9 @@ class Reason:
             "threshold": self.threshold,
             "message": self.message,
         }
+        if self.span is not None:
+            data["span"] = list(self.span)
+        return data
 
 
 @dataclass(slots=True)
@@ -65,7 +71,9 @@ class Segment:
     """A character span `[start, end)` of the document's original text, with a kind.
 
     Segments index into the original text (``thresher.original_text`` in output), so a
-    trimmed record can always be mapped back to what the crawler stored.
+    trimmed record can always be mapped back to what the crawler stored. When the policy
+    repairs or redacts the text first ([text], [redact]), they index that text instead
+    (``thresher.analysed_text`` for a trimmed record; see `Pipeline.thresher_field`).
     """
 
     start: int
@@ -97,14 +105,20 @@ class Analysis:
     signals: dict[str, SignalValue] = field(default_factory=dict)
     decision: Decision = Decision.KEEP
     reasons: list[Reason] = field(default_factory=list)
+    # Personal data replaced by placeholders before any signal (the policy's [redact]
+    # table): one reason per replacement, with its span in the text before redaction.
+    redactions: list[Reason] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "decision": self.decision.value,
             "reasons": [reason.to_dict() for reason in self.reasons],
             "signals": self.signals,
             "segments": [segment.to_dict() for segment in self.segments],
         }
+        if self.redactions:
+            data["redactions"] = [reason.to_dict() for reason in self.redactions]
+        return data
 
 
 @dataclass(slots=True)
@@ -117,6 +131,9 @@ class Document:
     html: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     analysis: Analysis = field(default_factory=Analysis)
+    # The text as read, when Unicode repair or redaction changed `text` before analysis
+    # (None otherwise): segments and signals always describe `text`.
+    read_text: str | None = None
 
     def kept_text(self) -> str:
         """The text a trimmed document keeps: its kept segments in order.

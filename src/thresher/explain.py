@@ -65,7 +65,7 @@ def explain(path: str | Path, record_id: str | None, policy: str, fields: FieldN
         stored = orjson.loads(stored)
     if isinstance(stored, dict) and "segments" in stored:
         analysis = dict(stored)
-        text = analysis.get("original_text") or item.document.text
+        text = spanned_text(analysis) or item.document.text
         used = run_policy_name(path) or policy
     else:
         pipeline = Pipeline(policy, fields=fields)
@@ -73,6 +73,18 @@ def explain(path: str | Path, record_id: str | None, policy: str, fields: FieldN
         text = item.document.text
         used = policy
     return {"id": item.document.id, "url": item.document.url, "text": text, "policy": str(used), **analysis}
+
+
+def spanned_text(analysis: dict[str, Any]) -> str | None:
+    """The stored text the segment spans index, when it is not the record's own text.
+
+    `analysed_text` (the text after Unicode repair or redaction) when present; else, for a
+    trimmed record, `original_text`; else None: a record kept whole is its own analysed text.
+    """
+    text = analysis.get("analysed_text")
+    if not isinstance(text, str) and analysis.get("decision") == "trim":
+        text = analysis.get("original_text")
+    return text if isinstance(text, str) else None
 
 
 def run_policy_name(path: str | Path) -> str | None:
@@ -221,3 +233,22 @@ def render(explanation: dict[str, Any], console: Console) -> None:
     console.print(body_text(explanation))
     console.print(signal_table(explanation, policy))
     console.print(segment_table(explanation, policy))
+    if explanation.get("redactions"):
+        console.print(redaction_table(explanation))
+
+
+def redaction_table(explanation: dict[str, Any]) -> Table:
+    """One row per personal-data span replaced by a placeholder ([redact]), where it was and is."""
+    table = Table(title="redactions (personal data replaced before any signal)")
+    for column in ("#", "kind", "span before redaction", "placeholder", "reason"):
+        table.add_column(column)
+    for index, reason in enumerate(explanation["redactions"]):
+        span = reason.get("span") or ["?", "?"]
+        table.add_row(
+            str(index + 1),
+            str(reason.get("signal")),
+            f"{span[0]}-{span[1]}",
+            str(reason.get("value")),
+            str(reason.get("message")),
+        )
+    return table

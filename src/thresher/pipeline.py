@@ -43,6 +43,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
         gc.enable()
 
 
+def _insert_text_stage(annotators: list[Any], policy: Policy) -> None:
+    """Put Unicode repair and redaction after the segmenters and before every signal."""
+    from thresher.text.stage import TextStage
+
+    position = sum(1 for annotator in annotators if annotator.name.startswith("segments."))
+    annotators.insert(position, TextStage(policy.text, policy.redact))
+
+
 class Pipeline:
     """Annotators plus a policy: turns records into records with a `thresher` field.
 
@@ -62,6 +70,8 @@ class Pipeline:
     ) -> None:
         self.policy = policy if isinstance(policy, Policy) else load_policy(policy)
         self.annotators = build_annotators(self.policy.annotators)
+        if self.policy.text is not None or self.policy.redact is not None:
+            _insert_text_stage(self.annotators, self.policy)
         # Bring-your-own tables add their annotators, and a step after the decision (token counts).
         self._after_decide: Callable[[list[Document]], None] | None = None
         if self.policy.byo is not None:
@@ -95,6 +105,18 @@ class Pipeline:
                     self.policy.decide(document)
             if self._after_decide is not None:
                 self._after_decide(documents)
+
+    def prepare_text(self, documents: list[Document]) -> None:
+        """Only the policy's Unicode repair and redaction, for documents decided without analysis.
+
+        Duplicates are dropped before annotation; they are still written (to removed/), and
+        must not carry personal data the policy redacts.
+        """
+        from thresher.text.stage import STAGE_NAME
+
+        for annotator in self.annotators:
+            if annotator.name == STAGE_NAME:
+                annotator.annotate(documents)
 
     def _annotate_short_circuit(self, documents: list[Document]) -> None:
         """Run the annotators in order, each over the documents no document rule has dropped yet.
@@ -139,10 +161,26 @@ class Pipeline:
         return self.thresher_field(document)
 
     def thresher_field(self, document: Document) -> dict[str, Any]:
-        """The `thresher` object written into each output record."""
+        """The `thresher` object written into each output record.
+
+        Segment spans index the text analysed: the record's text when it is kept whole,
+        else `analysed_text` when present, else `original_text`. `original_text` is the
+        text as read, stored when the record's text differs from it, except after a
+        redaction (the point of which is that no copy of the personal data is written).
+        """
         field = document.analysis.to_dict()
-        if document.analysis.decision is Decision.TRIM and self.keep_original:
-            field["original_text"] = document.text
+        if not self.keep_original:
+            return field
+        trimmed = document.analysis.decision is Decision.TRIM
+        read = document.read_text
+        if read is None:
+            if trimmed:
+                field["original_text"] = document.text
+        else:  # repaired or redacted before analysis
+            if not document.analysis.redactions:
+                field["original_text"] = read
+            if trimmed:
+                field["analysed_text"] = document.text
         return field
 
     def output_record(self, parsed: Parsed) -> dict[str, Any]:

@@ -41,6 +41,10 @@ from thresher.rules import (  # a leaf module, so stages can build rules without
 if TYPE_CHECKING:  # a policy with a [dedup] table imports it when parsed (see `parse_policy`)
     from thresher.dedup.settings import DedupSettings
 
+from thresher.pii.redact import RedactSettings
+from thresher.pii.settings import parse_redact_settings, parse_text_settings
+from thresher.text.stage import UNICODE_REPAIRS, TextSettings
+
 _ORDERING_OPERATORS = {"<", "<=", ">", ">="}
 _MEMBERSHIP_OPERATORS = {"in", "not in"}
 _TOP_LEVEL_KEYS = {
@@ -57,6 +61,8 @@ _TOP_LEVEL_KEYS = {
     "urls",
     "decontaminate",
     "tokens",
+    "text",
+    "redact",
 }
 _RULE_KEYS = {"name", "signal", "op", "value", "kinds", "description"}
 
@@ -78,6 +84,10 @@ class Policy:
     short_circuit: bool = False
     # Bring-your-own tables ([[classifiers]], [urls], [decontaminate], [tokens]): `thresher.byo.ByoSettings`.
     byo: Any = None
+
+    # Text preparation before any signal ([text] and [redact] tables; see thresher.text.stage).
+    text: TextSettings | None = None
+    redact: RedactSettings | None = None
     # (rules the checks were built from, segment checks, document checks): see `checks`.
     _checks: tuple[Any, ...] | None = field(default=None, repr=False, compare=False)
 
@@ -255,6 +265,11 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
     if byo is not None:
         specs = {**specs, **{(spec.scope, spec.name): spec for spec in byo.specs}}
 
+    text_settings = parse_text_settings(data["text"], source) if "text" in data else None
+    redact_settings = parse_redact_settings(data["redact"], source) if "redact" in data else None
+    if text_settings is not None and text_settings.fix_unicode:
+        specs[("document", UNICODE_REPAIRS.name)] = UNICODE_REPAIRS
+
     keep_kinds = None
     segments = data.get("segments", {})
     if not isinstance(segments, dict) or set(segments) - {"keep_kinds"}:
@@ -299,6 +314,8 @@ def parse_policy(data: dict[str, Any], source: str = "<memory>") -> Policy:
         dedup=dedup,
         short_circuit=short_circuit,
         byo=byo,
+        text=text_settings,
+        redact=redact_settings,
     )
 
 

@@ -17,6 +17,7 @@ from thresher.annotator import Annotator, SignalSpec
 from thresher.byo.settings import ByoSettings
 from thresher.document import Document, Reason
 from thresher.rules import Rule
+from thresher.text.stage import STAGE_NAME as TEXT_STAGE
 
 _SEGMENTERS_PREFIX = "segments."
 
@@ -82,7 +83,7 @@ def add_byo_annotators(
     """The annotator list with the tables' annotators in place, and a step to run after deciding.
 
     URL lists run first (they read only the URL); classifiers and decontamination right after
-    the segmenters (they read segments); token counts last.
+    the segmenters and the text stage (they read segments of the repaired text); token counts last.
     """
     from thresher.byo.classifiers import ClassifierSignals
     from thresher.byo.decontaminate import DecontaminateSignals
@@ -124,5 +125,9 @@ def add_byo_annotators(
         tokens = TokenSignals(settings.tokens, _specs(settings, {"tokens"}))
         last.append(tokens)
         after = tokens.after_decide
-    split = max((i + 1 for i, a in enumerate(annotators) if a.name.startswith(_SEGMENTERS_PREFIX)), default=0)
+    # after the segmenters and the [text] stage (repair, redaction), so classifiers read the text as written out
+    split = max(
+        (i + 1 for i, a in enumerate(annotators) if a.name.startswith(_SEGMENTERS_PREFIX) or a.name == TEXT_STAGE),
+        default=0,
+    )
     return first + annotators[:split] + middle + annotators[split:] + last, after

@@ -17,6 +17,7 @@ import orjson
 
 from thresher.accounting import Tally
 from thresher.document import Decision, Document, Reason, SegmentKind
+from thresher.pii.matcher import PII_KINDS
 from thresher.pipeline import Pipeline
 from thresher.readers import FieldNames, Parsed, Quarantined, RawBatch, decode
 
@@ -94,6 +95,8 @@ def process_batch(batch: RawBatch, job: Job) -> BatchResult:
             continue
         analysis = item.document.analysis
         _count_tokens(tally, analysis)
+
+        _count_text_stage(tally, analysis)
         for segment in analysis.segments:
             if not segment.kept or analysis.decision is Decision.DROP:
                 tally.chars_removed_by_kind[segment.kind] += segment.end - segment.start
@@ -136,6 +139,22 @@ def _count_tokens(tally: Tally, analysis: Any) -> None:
         tally.tokens_removed += max(0, tokens - kept)
     else:
         tally.tokens_kept += tokens
+
+
+def _count_text_stage(tally: Tally, analysis: Any) -> None:
+    """PII found and redacted, and Unicode repairs, for summary.json and the report."""
+    signals = analysis.signals
+    if signals.get("pii_total"):
+        for kind in PII_KINDS:
+            count = signals.get(f"pii_{kind}")
+            if count:
+                tally.pii_by_kind[kind] += count
+    for reason in analysis.redactions:
+        tally.redacted_by_kind[str(reason.signal).removeprefix("pii_")] += 1
+    repairs = signals.get("unicode_repairs")
+    if repairs:
+        tally.unicode_repairs += repairs
+        tally.unicode_repaired_documents += 1
 
 
 def _encode(record: dict[str, Any]) -> bytes | Quarantined:
@@ -202,6 +221,8 @@ def _analyze(
     Items at the positions in `skip` are already decided (duplicates) and not analysed.
     """
     parsed = [item for i, item in enumerate(items) if isinstance(item, Parsed) and i not in skip]
+    if skip:  # duplicates are written too: repaired and redacted like the rest
+        pipeline.prepare_text([item.document for i, item in enumerate(items) if i in skip and isinstance(item, Parsed)])
     if skip and pipeline._after_decide is not None:  # duplicates are decided unannotated: count their tokens
         pipeline._after_decide([items[i].document for i in sorted(skip) if isinstance(items[i], Parsed)])
     try:

@@ -110,6 +110,7 @@ def build_report(
 
     sections.append(_signals_section(data, doc_rules, seg_rules, bool_rules, specs))
     sections.append(_breakdown_section(summary, data, specs))
+    sections.append(_text_stage_section(summary))
     sections.append(_samples_section(summary, data))
     sections.append(
         "<footer>Written by <code>thresher report</code>"
@@ -293,6 +294,32 @@ def _breakdown_section(summary: dict[str, Any], data: Collected, specs: dict[str
         parts.append("<div><h3>Dedup clusters</h3><p class=\"empty\">no dedup run: no record carries a dedup "
                      "cluster id</p></div>")
     parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _text_stage_section(summary: dict[str, Any]) -> str:
+    """Personal data found and replaced by kind, and Unicode repairs (from summary.json)."""
+    found = summary.get("pii_by_kind") or {}
+    redacted = summary.get("redacted_by_kind") or {}
+    parts = ["<h2>Personal data and Unicode repair</h2>"]
+    if not found and not redacted:
+        parts.append(
+            '<p class="empty">no personal data counted (the <code>pii</code> annotator did not run, or found none)</p>'
+        )
+    else:
+        rows = "".join(
+            f"<tr><td>{render.esc(kind)}</td><td>{int(found.get(kind, 0)):,}</td>"
+            f"<td>{int(redacted.get(kind, 0)):,}</td></tr>"
+            for kind in sorted(set(found) | set(redacted))
+        )
+        parts.append(
+            "<table><tr><th>kind</th><th>spans found (all records)</th><th>replaced by a placeholder</th></tr>"
+            f"{rows}</table>"
+        )
+    repairs = int(summary.get("unicode_repairs") or 0)
+    documents = int(summary.get("unicode_repaired_documents") or 0)
+    off = "" if repairs else " (none made, or <code>[text] fix_unicode</code> is off)"
+    parts.append(f"<p>Unicode repairs: {repairs:,} in {documents:,} document(s){off}</p>")
     return "\n".join(parts)
 
 

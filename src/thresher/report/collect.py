@@ -412,7 +412,9 @@ def prepare_sample(
     """
     decision = str(analysis.get("decision"))
     reasons = [r for r in analysis.get("reasons") or [] if isinstance(r, dict)]
-    text = analysis.get("original_text")
+    text = analysis.get("analysed_text")  # repaired or redacted, then trimmed: what the spans index
+    if not isinstance(text, str):
+        text = analysis.get("original_text") if decision == "trim" else None
     note = ""
     if not isinstance(text, str):
         text = record.get(text_field)

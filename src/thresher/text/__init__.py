@@ -1,0 +1,1 @@
+"""Text preparation run before any signal: Unicode repair and PII redaction."""
