@@ -18,6 +18,7 @@ from thresher.signals.basic import SizeSignals
 from thresher.signals.c4 import C4Signals
 from thresher.signals.gopher import GopherSignals
 from thresher.signals.language import LanguageSignals, SegmentLanguageSignals
+from thresher.signals.machine import MachineTextAnnotator
 from thresher.signals.rpv2 import RedPajamaSignals
 from thresher.signals.typo import TypoSignals
 
@@ -38,6 +39,7 @@ REGISTRY: dict[str, AnnotatorFactory] = {
     ToxicityAnnotator.name: ToxicityAnnotator,
     AdultAnnotator.name: AdultAnnotator,
     SpamAnnotator.name: SpamAnnotator,
+    MachineTextAnnotator.name: MachineTextAnnotator,
 }
 
 
