@@ -7,8 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import shared_path
 from thresher.annotators import REGISTRY
 from thresher.document import Document, Segment
+from thresher.pipeline import Pipeline
 from thresher.safety.features import FeatureConfig
 from thresher.signals.machine import MachineTextAnnotator, sigmoid
 from thresher.signals.machine_model import MachineTextModel, shipped_model
@@ -132,3 +134,16 @@ def test_shipped_model_is_registered_and_small() -> None:
     assert model.weights.shape == (model.config.buckets,)
     assert model.config.char_min > model.config.char_max  # words and bigrams only
     assert 0.0 < float(model.meta["policy_threshold"]) < 1.0
+
+
+def test_seed_documents_get_a_document_value_through_the_pipeline() -> None:
+    """Both seeds are English with long main text, so each gets a value (whatever it is)."""
+    seeds = shared_path("seeds")
+    pipeline = Pipeline(policy="annotate")
+    for name in ("000_55663d768ce9efe5.txt", "004_e10280a752caf9e8.txt"):
+        doc = Document(id=name, text=(seeds / name).read_text(encoding="utf-8"))
+        for annotator in pipeline.annotators:
+            annotator.annotate([doc])
+        value = doc.analysis.signals["machine"]
+        assert isinstance(value, float) and 0.0 <= value <= 1.0
+        assert any("machine" in s.signals for s in doc.analysis.segments if s.kind in ("main", "comment"))
