@@ -33,6 +33,8 @@ profile alone 0.211, combined with the words 0.376; unigram "surprise" against a
 model built in-fold 0.313 alone. Leave-one-source-out is where every model fails:
 Fast-DetectGPT's GPT-2-era continuations and OUTFOX's student essays look like nothing in
 the other sources (0.56 and 0.62 with the shipped recipe; the 0.90 target is not met).
+Weighting every (source, label) cell equally instead of the two labels did not help
+(source held out: fastdetectgpt 0.561, outfox 0.616 at C=4; 0.539 / 0.658 at C=0.5).
 The machine was shared with five other jobs while these ran, so the peers (1.7 s a row of
 CPU for llm-detector) were stopped after 165 of the 306 subsample rows; their figures are
 on those rows.
