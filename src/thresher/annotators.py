@@ -19,6 +19,7 @@ from thresher.signals.basic import SizeSignals
 from thresher.signals.c4 import C4Signals
 from thresher.signals.gopher import GopherSignals
 from thresher.signals.language import LanguageSignals, SegmentLanguageSignals
+from thresher.signals.machine import MachineTextAnnotator
 from thresher.signals.rpv2 import RedPajamaSignals
 from thresher.signals.typo import TypoSignals
 
@@ -40,6 +41,7 @@ REGISTRY: dict[str, AnnotatorFactory] = {
     AdultAnnotator.name: AdultAnnotator,
     SpamAnnotator.name: SpamAnnotator,
     PiiSignals.name: PiiSignals,
+    MachineTextAnnotator.name: MachineTextAnnotator,
 }
 
 

@@ -27,6 +27,8 @@ KIND_STYLES = {
     "link_spam": "magenta",
 }
 
+SHOWN_SEGMENT_SIGNALS: tuple[str, ...] = ("machine",)
+
 
 class RecordNotFound(LookupError):
     pass
@@ -196,6 +198,11 @@ def signal_table(explanation: dict[str, Any], policy: Policy | None) -> Table:
 def segment_table(explanation: dict[str, Any], policy: Policy | None) -> Table:
     """One row per segment: span, kind, kept, the signals segment rules read, and why it was removed."""
     watched = list(dict.fromkeys(rule.signal for rule in policy.segment_rules)) if policy is not None else []
+    # Segment scores no segment rule reads are still worth seeing when present (a policy may
+    # decide `machine` per document only, and `annotate` decides nothing).
+    for name in SHOWN_SEGMENT_SIGNALS:
+        if name not in watched and any(name in segment["signals"] for segment in explanation["segments"]):
+            watched.append(name)
     table = Table(title="segments")
     for column in ("#", "span", "kind", "kept", *watched, "reason"):
         table.add_column(column)

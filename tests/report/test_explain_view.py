@@ -72,7 +72,7 @@ def test_removed_span_is_struck_through_and_tagged(seed_004: Path, tmp_path: Pat
     assert re.search(r"\[\w+: long_line\]", body.plain)
 
     shown = plain_render(explanation)
-    assert re.search(r"│\s+8015-10226\s+│\s+\w+\s+│\s+REMOVED\s+│\s+2211\s+│\s+char_count = 2211 > 1500", shown)
+    assert re.search(r"│\s+8015-10226\s+│\s+\w+\s+│\s+REMOVED\s+│\s+2211\s+│\s+-\s+│\s+char_count = 2211 > 1500", shown)
     # The signal table names each rule on word_count, its threshold and what happened.
     assert re.search(r"word_count\s+│\s+1770\s+│\s+too_few_words\s+│\s+< 50\s+│\s+ok", shown)
     assert explanation["decision"] == "trim" and "long_line: trimmed 1 segment(s), 2211 characters" in shown

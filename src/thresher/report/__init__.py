@@ -24,6 +24,9 @@ __all__ = ["ReportError", "build_report", "write_report"]
 
 MAX_DOC_HISTOGRAMS = 12
 MAX_OTHER_CATEGORIES = 4
+# Signals drawn (per document and per segment) even when no rule of the policy reads them:
+# the machine-text score is new and per segment, so a user choosing a threshold needs to see it.
+SEGMENT_HISTOGRAMS: frozenset[str] = frozenset({"machine"})
 
 
 class ReportError(ValueError):
@@ -98,7 +101,7 @@ def build_report(
                     Threshold(rule.name, rule.op, float(rule.value), rule.kinds))
 
     collector = Collector(text_field=text_field, id_field=id_field, url_field=url_field, samples=samples,
-                          segment_signals=set(seg_rules))
+                          segment_signals=set(seg_rules) | SEGMENT_HISTOGRAMS)
     data = collector.collect(out, max_records=max_records)
 
     specs: dict[str, Any] = {}
@@ -206,7 +209,8 @@ def _signals_section(
              "rule fires. Signals the policy's rules use come first, then those whose kept and removed "
              "distributions differ most.</p>"]
     names = [n for n in doc_rules if n in data.doc_hists]
-    others = [n for n in data.doc_hists if n not in doc_rules]
+    names += [n for n in SEGMENT_HISTOGRAMS if n in data.doc_hists and n not in names]
+    others = [n for n in data.doc_hists if n not in names]
     names += sorted(others, key=lambda n: -separation(data.doc_hists[n]))  # stable: ties keep record order
     shown = names[:MAX_DOC_HISTOGRAMS]
     plots = []
@@ -215,10 +219,11 @@ def _signals_section(
         specs[plot_id] = charts.histogram(name, data.doc_hists[name], doc_rules.get(name, []))
         plots.append(_plot(plot_id))
     missing = [n for n in doc_rules if n not in data.doc_hists]
-    for index, name in enumerate(n for n in seg_rules if n in data.seg_hists):
+    segment_names = [*seg_rules, *(n for n in sorted(SEGMENT_HISTOGRAMS) if n not in seg_rules)]
+    for index, name in enumerate(n for n in segment_names if n in data.seg_hists):
         plot_id = f"plot-segment-signal-{index}"
         specs[plot_id] = charts.histogram(
-            f"segment {name}", data.seg_hists[name], seg_rules[name], unit="segments",
+            f"segment {name}", data.seg_hists[name], seg_rules.get(name, []), unit="segments",
             scope_note="segments of every record, kept vs trimmed",
         )
         plots.append(_plot(plot_id))

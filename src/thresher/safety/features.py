@@ -265,7 +265,9 @@ def feature_blocks(texts: list[str], config: FeatureConfig, normalized: bool = F
     row_of_pos = np.cumsum(is_sep, dtype=np.int64)  # separators before each position
     bounds = np.concatenate(([-1], np.flatnonzero(is_sep), [codes.shape[0]]))
     lengths = np.diff(bounds) - 1  # code points of each padded text
-    return _char_blocks(codes, row_of_pos, lengths, config) + _word_blocks(codes, row_of_pos, len(texts), config)
+    # char_min > char_max means words only (the machine-text model): skip the character pass.
+    chars = _char_blocks(codes, row_of_pos, lengths, config) if config.char_min <= config.char_max else []
+    return chars + _word_blocks(codes, row_of_pos, len(texts), config)
 
 
 def hashed_features(
