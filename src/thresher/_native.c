@@ -444,7 +444,244 @@ done:
     return result;
 }
 
+
+/* The RPv2 kernels below read code points (uint32) with per code point flag tables built in
+ * Python (thresher.signals.rpv2.char_tables); the bits must match rpv2.py's. */
+enum { RPV2_SPACE = 1, RPV2_ASCII_PUNCT = 2, RPV2_UPPER = 4, RPV2_WORD = 8, RPV2_LOWER_OR_TITLE = 16,
+       RPV2_ASCII_LETTER = 32 };
+
+static int points_in_table(const uint32_t *points, Py_ssize_t count, Py_ssize_t table_size) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if ((Py_ssize_t)points[i] >= table_size) {
+            PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries",
+                         (unsigned long)points[i], table_size);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (codes[k] == c) return 1;
+    return 0;
+}
+
+/* rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets,
+ *            starts, ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines:
+ * RPv2's lines of each text (text t is points[offsets[t]:offsets[t+1]]; a line ends after its
+ * "\n" or at its text's end, so an empty text has none) and their per-line sums, in one pass:
+ * upper-case characters, normalised length and numerals, normalised words (runs of non-space
+ * characters not made of ASCII punctuation alone), and whether the last / first non-space
+ * character is in `terminal` / `bullets`. The outputs (int64; the two flags uint8) must hold
+ * every line; the line count is returned. */
+static PyObject *rpv2_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[15];
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3],
+                          &views[4], &views[5], &views[6], &views[7], &views[8], &views[9], &views[10], &views[11],
+                          &views[12], &views[13], &views[14]))
+        return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const int64_t *offsets = views[1].buf;
+    const Py_ssize_t n_texts = views[1].len / 8 - 1;
+    const uint8_t *flags = views[2].buf, *normalized_length = views[3].buf, *normalized_numeric = views[4].buf;
+    const Py_ssize_t table_size = views[2].len;
+    const uint32_t *terminal = views[5].buf, *bullets = views[6].buf;
+    const Py_ssize_t n_terminal = views[5].len / 4, n_bullets = views[6].len / 4;
+    int64_t *starts = views[7].buf, *ends = views[8].buf, *words = views[9].buf, *upper = views[10].buf,
+            *kept = views[11].buf, *numerals = views[12].buf;
+    uint8_t *terminal_out = views[13].buf, *bullet_out = views[14].buf;
+    const Py_ssize_t capacity = views[7].len / 8;
+    if (views[3].len != table_size || views[4].len != table_size || views[8].len / 8 != capacity ||
+        views[9].len / 8 != capacity || views[10].len / 8 != capacity || views[11].len / 8 != capacity ||
+        views[12].len / 8 != capacity || views[13].len != capacity || views[14].len != capacity || n_texts < 0) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_lines: tables or outputs of unequal sizes");
+        goto done;
+    }
+    if (points_in_table(points, n_points, table_size) < 0) goto done;
+    Py_ssize_t line = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        const int64_t text_end = offsets[t + 1];
+        if (offsets[t] < 0 || text_end > n_points || text_end < offsets[t]) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_lines: offsets outside the code points");
+            goto done;
+        }
+        int64_t i = offsets[t];
+        while (i < text_end) {
+            if (line >= capacity) {
+                PyErr_SetString(PyExc_ValueError, "rpv2_lines: more lines than the outputs hold");
+                goto done;
+            }
+            const int64_t start = i;
+            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
+            int64_t first = -1, last = -1;
+            int in_run = 0, run_punct = 1;
+            for (; i < text_end; i++) {
+                const uint32_t c = points[i];
+                const uint8_t f = flags[c];
+                n_upper += (f & RPV2_UPPER) != 0;
+                n_kept += normalized_length[c];
+                n_numerals += normalized_numeric[c];
+                if (f & RPV2_SPACE) {
+                    if (in_run) n_words += !run_punct;
+                    in_run = 0;
+                } else {
+                    if (!in_run) {
+                        in_run = 1;
+                        run_punct = 1;
+                    }
+                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
+                    if (first < 0) first = i;
+                    last = i;
+                }
+                if (c == 10) {
+                    i++;
+                    break;
+                }
+            }
+            if (in_run) n_words += !run_punct;
+            starts[line] = start;
+            ends[line] = i;
+            words[line] = n_words;
+            upper[line] = n_upper;
+            kept[line] = n_kept;
+            numerals[line] = n_numerals;
+            terminal_out[line] = (uint8_t)(last >= 0 && in_codes(points[last], terminal, n_terminal));
+            bullet_out[line] = (uint8_t)(first >= 0 && in_codes(points[first], bullets, n_bullets));
+            line++;
+        }
+    }
+    result = PyLong_FromSsize_t(line);
+done:
+    release_buffers(views, 15);
+    return result;
+}
+
+/* rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: nltk's
+ * WordPunct tokens of "\n"-separated chunks (maximal runs of re's \w characters, or of other
+ * non-space characters) counted per chunk, with those str.isupper (a cased upper-case
+ * character and no lower or title case one) and those holding an ASCII letter; word_chunk
+ * receives the chunk of each \w run, in order, and their number is returned. */
+static PyObject *rpv2_chunk_tokens(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[6];
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5]))
+        return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const uint8_t *flags = views[1].buf;
+    int64_t *tokens = views[2].buf, *caps = views[3].buf, *alpha = views[4].buf, *word_chunk = views[5].buf;
+    const Py_ssize_t chunks = views[2].len / 8;
+    if (views[3].len / 8 != chunks || views[4].len / 8 != chunks || views[5].len / 8 < n_points) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: outputs of the wrong sizes");
+        goto done;
+    }
+    if (points_in_table(points, n_points, views[1].len) < 0) goto done;
+    memset(tokens, 0, (size_t)chunks * 8);
+    memset(caps, 0, (size_t)chunks * 8);
+    memset(alpha, 0, (size_t)chunks * 8);
+    Py_ssize_t chunk = 0, n_word = 0, i = 0;
+    while (i < n_points) {
+        const uint32_t c = points[i];
+        const uint8_t f = flags[c];
+        if (f & RPV2_SPACE) {
+            if (c == 10) chunk++;
+            i++;
+            continue;
+        }
+        if (chunk >= chunks) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: more chunks than the outputs hold");
+            goto done;
+        }
+        const uint8_t kind = f & RPV2_WORD;
+        uint8_t seen = 0;
+        for (; i < n_points; i++) {
+            const uint8_t g = flags[points[i]];
+            if ((g & RPV2_SPACE) || (g & RPV2_WORD) != kind) break;
+            seen |= g;
+        }
+        tokens[chunk]++;
+        caps[chunk] += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
+        alpha[chunk] += (seen & RPV2_ASCII_LETTER) != 0;
+        if (kind) word_chunk[n_word++] = chunk;
+    }
+    result = PyLong_FromSsize_t(n_word);
+done:
+    release_buffers(views, 6);
+    return result;
+}
+
+/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines): per text, the matches
+ * of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a match starts at the first
+ * word boundary before a character other than . ! ?, and runs through the next run of them)
+ * and the lines whose text, less trailing white space other than "\n", ends with "..." or
+ * U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE). */
+static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[5];
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4])) return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const int64_t *offsets = views[1].buf;
+    const Py_ssize_t n_texts = views[1].len / 8 - 1;
+    const uint8_t *flags = views[2].buf;
+    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf;
+    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: outputs must hold one int64 per text");
+        goto done;
+    }
+    if (points_in_table(points, n_points, views[2].len) < 0) goto done;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        const int64_t begin = offsets[t], end = offsets[t + 1];
+        if (begin < 0 || end > n_points || end < begin) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: offsets outside the code points");
+            goto done;
+        }
+        int64_t found = 0, lines = 0;
+        int64_t i = begin;
+        while (i < end) {
+            const uint32_t c = points[i];
+            const int word = (flags[c] & RPV2_WORD) != 0;
+            const int before = i > begin && (flags[points[i - 1]] & RPV2_WORD) != 0;
+            if (word != before && c != '.' && c != '!' && c != '?') {
+                found++;
+                for (i++; i < end && points[i] != '.' && points[i] != '!' && points[i] != '?'; i++) {
+                }
+                for (; i < end && (points[i] == '.' || points[i] == '!' || points[i] == '?'); i++) {
+                }
+            } else {
+                i++;
+            }
+        }
+        for (int64_t j = begin; j <= end; j++) {
+            if (j < end && points[j] != 10) continue;
+            int64_t k = j;
+            while (k > begin && points[k - 1] != 10 && (flags[points[k - 1]] & RPV2_SPACE)) k--;
+            if ((k > begin && points[k - 1] == 0x2026) ||
+                (k - 3 >= begin && points[k - 1] == '.' && points[k - 2] == '.' && points[k - 3] == '.'))
+                lines++;
+        }
+        sentences[t] = found;
+        ellipsis[t] = lines;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_buffers(views, 5);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"rpv2_lines", rpv2_lines, METH_VARARGS,
+     "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
+     "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},
+    {"rpv2_chunk_tokens", rpv2_chunk_tokens, METH_VARARGS,
+     "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
+     "counts per newline-separated chunk."},
+    {"rpv2_text_counts", rpv2_text_counts, METH_VARARGS,
+     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines): RPv2's sentence and\n"
+     "ellipsis-line counts per text."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from thresher.document import Document, Segment
 from thresher.signals import rpv2
@@ -86,9 +88,16 @@ def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
     assert native == python
 
 
-def test_chunk_token_counts_equal_wordpunct_on_each_chunk() -> None:
+_NATIVE_OR_NOT = [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(not native_available(), reason="thresher._native is not built")),
+]
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_chunk_token_counts_equal_wordpunct_on_each_chunk(native: bool) -> None:
     chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
-    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks), native)
     expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
     assert tokens.tolist() == [len(e) for e in expected]
     assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
@@ -196,3 +205,79 @@ def test_tables_grown_block_by_block_give_the_values_of_full_tables() -> None:
         for mode in ("lazy", "full")
     )
     assert lazy == full
+
+
+# Edges of the C kernels' scans: empty texts and lines, a text ending in "\n", lone
+# surrogates, white space other than "\n" (\r, \x85, U+3000) around ellipses, "_" (a word
+# character), terminal marks and bullets after and before white space, words of punctuation.
+_KERNEL_EDGES = [
+    "",
+    "\n",
+    "\n\n",
+    "a",
+    "...",
+    "x...\n",
+    "\u2026 \t\n...\r\n. ..",
+    "Hi! ... ok?? yes.",
+    "é. Ünd\u2026\u3000 ",
+    "_x_ .!? __ ?!a",
+    "\ud800 abc\udfff...",
+    "\n\n  \u2022 item\n \u25b6\n",
+    "— ... \x85...\x85",
+    "Quote\u201d  \nJS: javascript, JavaScript!\n",
+    "ǅemal ⒶⒷ 12,5€ -- ½ ²",
+]
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+def test_native_line_and_text_kernels_equal_the_numpy_fallback(seeds_dir: Path) -> None:
+    texts = _KERNEL_EDGES + [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))]
+    texts += ["".join(_KERNEL_EDGES), "\n".join(_KERNEL_EDGES)]
+    javascript = ["javascript" in rpv2.normalized_words(text) for text in texts]
+    python = rpv2._line_values(texts, javascript, native=False)
+    native = rpv2._line_values(texts, javascript, native=True)
+    for ours, theirs in zip((*python[:2], python[3]), (*native[:2], native[3]), strict=True):
+        assert np.array_equal(ours, theirs)
+    for ours, theirs in zip(python[2], native[2], strict=True):
+        assert ours.dtype == theirs.dtype
+        assert np.array_equal(ours, theirs)
+    assert python[4] == native[4]
+    assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
+    chunks = [chunk for text in texts for chunk in text.split()]
+    joined = "\n".join(chunks)
+    for ours, theirs in zip(
+        rpv2._chunk_token_stats(joined, len(chunks), native=False),
+        rpv2._chunk_token_stats(joined, len(chunks), native=True),
+        strict=True,
+    ):
+        assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_sentence_and_ellipsis_counts_by_hand(native: bool) -> None:
+    texts = ["", "Hi! ... ok?? yes.", "x...\n", "a...  \r\nb \u2026\n...", ".!?", "_a. b"]
+    sentences, ellipsis = rpv2._text_counts(texts, native=native)
+    assert sentences == [0, 3, 1, 2, 0, 2]
+    assert ellipsis == [0, 0, 1, 3, 0, 0]
+
+
+_KERNEL_ALPHABET = "aZé_1½ .!?\n\r\t\x85\u3000\u2026\u201d\u2022\u2013-#'{}ǅⒶ\ud800"
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_KERNEL_ALPHABET, max_size=40), min_size=1, max_size=6))
+def test_native_kernels_equal_the_fallback_on_generated_texts(texts: list[str]) -> None:
+    javascript = [False] * len(texts)
+    python = rpv2._line_values(texts, javascript, native=False)
+    native = rpv2._line_values(texts, javascript, native=True)
+    assert np.array_equal(python[0], native[0])
+    for ours, theirs in zip(python[2], native[2], strict=True):
+        assert np.array_equal(ours, theirs)
+    assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
+    chunks = [chunk for text in texts for chunk in text.split()]
+    joined = "\n".join(chunks)
+    python_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=False)
+    native_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=True)
+    for ours, theirs in zip(python_chunks, native_chunks, strict=True):
+        assert np.array_equal(ours, theirs)

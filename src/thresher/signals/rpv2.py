@@ -53,7 +53,7 @@ import numpy as np
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
-from thresher.signals._tokens import TokenTable
+from thresher.signals._tokens import TokenTable, _native, native_available
 
 PRECISION = 8
 # Deleting ASCII punctuation with one regex is ~2x faster than str.translate's per-character
@@ -387,7 +387,7 @@ class _Chunks:
         if not new:
             return
         joined = "\n".join(new)
-        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new))
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.table.native)
         self.tokens = np.concatenate((self.tokens, tokens))
         self.caps = np.concatenate((self.caps, caps))
         self.alpha = np.concatenate((self.alpha, alpha))
@@ -428,19 +428,28 @@ class _Chunks:
 _WORD_RUN = re.compile(r"\w+")
 
 
-def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _chunk_token_stats(
+    joined: str, count: int, native: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per chunk of the "\\n"-joined chunks: WordPunct tokens, those str.isupper, those with
     an ASCII letter; and the chunk of each `\\w+` token, in order.
 
     From the code points, without a str per token: a token is a run of word characters
     (re's `\\w`) or of other non-space characters; per-token sums over [token start, next
     token start) only add white space beyond the token, which has none of the flags.
+    `native`: the C kernel's one pass instead of NumPy's several (the same numbers).
     """
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
     points = code_points(joined)
-    flags = char_tables(int(points.max()) if points.size else 0).flags[points]
+    tables = char_tables(int(points.max()) if points.size else 0)
+    if native:
+        tokens, caps, alpha = (np.empty(count, dtype=np.int64) for _ in range(3))
+        word_chunk = np.empty(len(points), dtype=np.int64)
+        found = _native.rpv2_chunk_tokens(points, tables.flags, tokens, caps, alpha, word_chunk)
+        return tokens, caps, alpha, word_chunk[:found]
+    flags = tables.flags[points]
     kind = np.where((flags & _SPACE) != 0, 0, np.where((flags & _WORD) != 0, 1, 2)).astype(np.int8)
     start = kind != 0
     start[1:] &= kind[1:] != kind[:-1]
@@ -552,6 +561,7 @@ def batch_document_signals(
             None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
         )
     ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
+    sentences, ellipsis_lines = _text_counts(texts, chunks.table.native)
     out = []
     for doc, text in enumerate(texts):
         tokens = n_tokens[doc]
@@ -562,18 +572,14 @@ def batch_document_signals(
         signals: dict[str, Value] = {
             "rps_doc_word_count": words_here,
             "rps_doc_mean_word_length": rounded(chars[doc], words_here) if words_here else None,
-            "rps_doc_num_sentences": len(_SENTENCE.findall(text)),
+            "rps_doc_num_sentences": sentences[doc],
             "rps_doc_frac_unique_words": rounded(distinct[doc], words_here) if words_here else None,
             "rps_doc_unigram_entropy": round(entropy[doc], PRECISION) if words_here else None,
             "rps_doc_symbol_to_word_ratio": rounded(sum(map(text.count, SYMBOLS)), tokens) if tokens else None,
             "rps_doc_frac_all_caps_words": rounded(caps[doc], tokens) if tokens else None,
             "rps_doc_frac_no_alph_words": round(1.0 - alpha[doc] / tokens, PRECISION) if tokens else None,
             "rps_doc_frac_lines_end_with_ellipsis": (
-                None
-                if not lines
-                else rounded(len(_ELLIPSIS_LINE.findall(text)), lines)
-                if "..." in text or "\u2026" in text
-                else 0.0
+                None if not lines else rounded(ellipsis_lines[doc], lines) if ellipsis_lines[doc] else 0.0
             ),
             "rps_doc_curly_bracket": rounded(braces, len(text)) if braces else 0.0,
             "rps_doc_lorem_ipsum": lorem.get(doc, 0.0),
@@ -590,6 +596,24 @@ def batch_document_signals(
             signals[name] = values[doc]
         out.append(signals)
     return out, javascript
+
+
+def _text_counts(texts: list[str], native: bool = False) -> tuple[list[int], list[int]]:
+    """Per text: matches of RPv2's sentence pattern, and lines ending with an ellipsis.
+
+    `native`: the C kernel scans the code points once for both (the same counts as the
+    regular expressions, which remain the definition).
+    """
+    if not native:
+        sentences = [len(_SENTENCE.findall(text)) for text in texts]
+        ellipsis = [len(_ELLIPSIS_LINE.findall(text)) if "..." in text or "\u2026" in text else 0 for text in texts]
+        return sentences, ellipsis
+    points = code_points("".join(texts))
+    offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))))
+    tables = char_tables(int(points.max()) if points.size else 0)
+    sentences_out, ellipsis_out = np.empty(len(texts), dtype=np.int64), np.empty(len(texts), dtype=np.int64)
+    _native.rpv2_text_counts(points, offsets, tables.flags, sentences_out, ellipsis_out)
+    return sentences_out.tolist(), ellipsis_out.tolist()
 
 
 def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
@@ -672,7 +696,7 @@ def rps_lines(text: str, javascript: bool | None = None) -> Lines:
 
 def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
     """RPv2's per-line signals of every line of every text."""
-    starts, ends, columns, offsets, first_line = _line_values(texts, javascript)
+    starts, ends, columns, offsets, first_line = _line_values(texts, javascript, native_available())
     values = _rows(columns, np.arange(len(starts)))
     return [
         Lines(starts[a:b] - offsets[doc], ends[a:b] - offsets[doc], values[a:b])
@@ -681,7 +705,7 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 
 def _line_values(
-    texts: list[str], javascript: list[bool]
+    texts: list[str], javascript: list[bool], native: bool = False
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
     """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
@@ -691,12 +715,21 @@ def _line_values(
     The texts are read as one array of code points. A line's normalised text has its
     content characters (neither white space nor ASCII punctuation), each as long as its NFD
     lower case, and one space between words, so its length and numeric characters are
-    sums over the line's code points. Lines never cross a text's end.
+    sums over the line's code points. Lines never cross a text's end. `native`: the C
+    kernel's one pass over the code points instead of NumPy's (the same numbers).
     """
     joined = "".join(texts)
     points = code_points(joined)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
+    if native:
+        starts, ends, columns = _native_lines(joined, points, offsets)
+        first_line = np.searchsorted(starts, offsets).tolist()
+        script = columns[1]
+        for doc in itertools.compress(range(len(texts)), javascript):
+            for line in range(first_line[doc], first_line[doc + 1]):
+                script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+        return starts, ends, columns, offsets, first_line
     newlines = np.flatnonzero(points == 10)
     bounds = np.unique(np.concatenate((offsets, newlines + 1)))
     starts, ends = bounds[:-1], bounds[1:]
@@ -753,6 +786,40 @@ def _line_values(
         for line in range(first_line[doc], first_line[doc + 1]):
             script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
     return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
+
+
+def _native_lines(
+    joined: str, points: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """`_line_values`' lines and columns (javascript counts left 0) from the C kernel's one pass."""
+    capacity = joined.count("\n") + len(offsets)
+    tables = char_tables(int(points.max()) if points.size else 0)
+    starts, ends, words, upper, kept, numerals = (np.empty(capacity, dtype=np.int64) for _ in range(6))
+    terminal, bullet = np.empty(capacity, dtype=np.uint8), np.empty(capacity, dtype=np.uint8)
+    count = _native.rpv2_lines(
+        points,
+        offsets,
+        tables.flags,
+        tables.normalized_length,
+        tables.normalized_numeric,
+        _TERMINAL_CODES,
+        _BULLET_CODES,
+        starts,
+        ends,
+        words,
+        upper,
+        kept,
+        numerals,
+        terminal,
+        bullet,
+    )
+    starts, ends, words, kept, numerals = starts[:count], ends[:count], words[:count], kept[:count], numerals[:count]
+    upper_fraction = upper[:count] / (ends - starts)
+    length = kept + np.maximum(words - 1, 0)
+    numerical = np.divide(numerals, length, out=np.zeros(count), where=length > 0)
+    script = np.zeros(count, dtype=np.int64)
+    columns = (words, script, terminal[:count].astype(bool), bullet[:count].astype(bool), numerical, upper_fraction)
+    return starts, ends, columns
 
 
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
@@ -928,7 +995,9 @@ class RedPajamaSignals:
         texts = [document.text for document in documents]
         values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
-        starts, _, columns, offsets, _ = _line_values([texts[i] for i in segmented], [javascript[i] for i in segmented])
+        starts, _, columns, offsets, _ = _line_values(
+            [texts[i] for i in segmented], [javascript[i] for i in segmented], self._chunks.table.native
+        )
         for document, signals in zip(documents, values, strict=True):
             signals["rps_doc_ut1_blacklist"] = None if self._ut1 is None else ut1_category(document.url, self._ut1)
             document.analysis.signals.update(signals)
