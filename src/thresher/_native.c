@@ -613,22 +613,27 @@ done:
     return result;
 }
 
-/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines): per text, the matches
- * of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a match starts at the first
- * word boundary before a character other than . ! ?, and runs through the next run of them)
- * and the lines whose text, less trailing white space other than "\n", ends with "..." or
- * U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE). */
+/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):
+ * per text, the matches of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a
+ * match starts at the first word boundary before a character other than . ! ?, and runs
+ * through the next run of them); the lines whose text, less trailing white space other than
+ * "\n", ends with "..." or U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...",
+ * U+2026 as str.count counts them (non-overlapping); "{" and "}"; "\n". */
 static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[5];
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4])) return NULL;
+    Py_buffer views[8];
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5],
+                          &views[6], &views[7]))
+        return NULL;
     PyObject *result = NULL;
     const uint32_t *points = views[0].buf;
     const Py_ssize_t n_points = views[0].len / 4;
     const int64_t *offsets = views[1].buf;
     const Py_ssize_t n_texts = views[1].len / 8 - 1;
     const uint8_t *flags = views[2].buf;
-    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf;
-    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts) {
+    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf, *symbols = views[5].buf, *braces = views[6].buf,
+            *newlines = views[7].buf;
+    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts || views[5].len / 8 != n_texts ||
+        views[6].len / 8 != n_texts || views[7].len / 8 != n_texts) {
         PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: outputs must hold one int64 per text");
         goto done;
     }
@@ -663,16 +668,156 @@ static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
                 (k - 3 >= begin && points[k - 1] == '.' && points[k - 2] == '.' && points[k - 3] == '.'))
                 lines++;
         }
+        int64_t hashes = 0, dots = 0, curly = 0, breaks = 0;
+        for (int64_t j = begin; j < end; j++) {
+            const uint32_t c = points[j];
+            hashes += c == '#' || c == 0x2026;
+            curly += c == '{' || c == '}';
+            breaks += c == 10;
+            if (c == '.' && j + 2 < end && points[j + 1] == '.' && points[j + 2] == '.') {
+                dots++;
+                j += 2;
+            }
+        }
         sentences[t] = found;
         ellipsis[t] = lines;
+        symbols[t] = hashes + dots;
+        braces[t] = curly;
+        newlines[t] = breaks;
     }
     result = Py_NewRef(Py_None);
 done:
+    release_buffers(views, 8);
+    return result;
+}
+
+
+static int compare_int64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* group_words(ids, docs, span, inverse, counts, group_docs) -> groups: the distinct (document,
+ * word id) pairs of a batch numbered in sorted order, as np.unique(docs * span + ids) numbers
+ * them: inverse[i] is position i's group, counts and group_docs (one per group) its size and
+ * document. Documents must come in non-decreasing order and ids lie in [0, span); each
+ * document's distinct ids are found through a dense table and only those are sorted. */
+static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[5];
+    Py_ssize_t span;
+    if (!PyArg_ParseTuple(args, "y*y*nw*w*w*", &views[0], &views[1], &span, &views[2], &views[3], &views[4]))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t *slot = NULL, *distinct = NULL;
+    const int64_t *ids = views[0].buf, *docs = views[1].buf;
+    int64_t *inverse = views[2].buf, *counts = views[3].buf, *group_docs = views[4].buf;
+    const Py_ssize_t n = views[0].len / 8;
+    if (views[1].len / 8 != n || views[2].len / 8 != n || views[3].len / 8 < n || views[4].len / 8 < n || span < 0) {
+        PyErr_SetString(PyExc_ValueError, "group_words: arrays of unequal sizes");
+        goto done;
+    }
+    slot = PyMem_Malloc((size_t)(span > 0 ? span : 1) * sizeof(int64_t));
+    distinct = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    if (slot == NULL || distinct == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < span; k++) slot[k] = -1;
+    Py_ssize_t groups = 0, i = 0;
+    while (i < n) {
+        const int64_t doc = docs[i];
+        Py_ssize_t j = i, found = 0;
+        for (; j < n && docs[j] == doc; j++) {
+            const int64_t id = ids[j];
+            if (id < 0 || id >= span) {
+                PyErr_SetString(PyExc_IndexError, "group_words: a word id is outside [0, span)");
+                goto done;
+            }
+            if (slot[id] < 0) {
+                slot[id] = found;
+                distinct[found++] = id;
+            }
+        }
+        if (j < n && docs[j] < doc) {
+            PyErr_SetString(PyExc_ValueError, "group_words: documents must come in non-decreasing order");
+            goto done;
+        }
+        qsort(distinct, (size_t)found, sizeof(int64_t), compare_int64);
+        for (Py_ssize_t k = 0; k < found; k++) {
+            slot[distinct[k]] = groups + k;
+            counts[groups + k] = 0;
+            group_docs[groups + k] = doc;
+        }
+        for (Py_ssize_t p = i; p < j; p++) {
+            const int64_t group = slot[ids[p]];
+            inverse[p] = group;
+            counts[group]++;
+        }
+        for (Py_ssize_t k = 0; k < found; k++) slot[distinct[k]] = -1;
+        groups += found;
+        i = j;
+    }
+    result = PyLong_FromSsize_t(groups);
+done:
+    PyMem_Free(slot);
+    PyMem_Free(distinct);
     release_buffers(views, 5);
     return result;
 }
 
+/* group_first_seen(keys, inverse, counts) -> groups: equal int64 keys grouped through an
+ * open-addressing hash table, groups numbered in order of first appearance (np.unique numbers
+ * them in sorted order: the same partition, other labels). */
+static PyObject *group_first_seen(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3];
+    if (!PyArg_ParseTuple(args, "y*w*w*", &views[0], &views[1], &views[2])) return NULL;
+    PyObject *result = NULL;
+    int64_t *table_keys = NULL, *table_groups = NULL;
+    const int64_t *keys = views[0].buf;
+    int64_t *inverse = views[1].buf, *counts = views[2].buf;
+    const Py_ssize_t n = views[0].len / 8;
+    if (views[1].len / 8 != n || views[2].len / 8 < n) {
+        PyErr_SetString(PyExc_ValueError, "group_first_seen: arrays of unequal sizes");
+        goto done;
+    }
+    size_t capacity = 16;
+    while (capacity < (size_t)n * 2) capacity <<= 1;
+    table_keys = PyMem_Malloc(capacity * sizeof(int64_t));
+    table_groups = PyMem_Malloc(capacity * sizeof(int64_t));
+    if (table_keys == NULL || table_groups == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (size_t k = 0; k < capacity; k++) table_groups[k] = -1;
+    const size_t mask = capacity - 1;
+    Py_ssize_t groups = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const int64_t key = keys[i];
+        size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+        while (table_groups[h] >= 0 && table_keys[h] != key) h = (h + 1) & mask;
+        if (table_groups[h] < 0) {
+            table_keys[h] = key;
+            table_groups[h] = groups;
+            counts[groups++] = 0;
+        }
+        inverse[i] = table_groups[h];
+        counts[table_groups[h]]++;
+    }
+    result = PyLong_FromSsize_t(groups);
+done:
+    PyMem_Free(table_keys);
+    PyMem_Free(table_groups);
+    release_buffers(views, 3);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"group_words", group_words, METH_VARARGS,
+     "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
+     "numbered in sorted order (int64 arrays; documents non-decreasing)."},
+    {"group_first_seen", group_first_seen, METH_VARARGS,
+     "group_first_seen(keys, inverse, counts) -> groups: equal int64 keys grouped, numbered by first\n"
+     "appearance."},
     {"rpv2_lines", rpv2_lines, METH_VARARGS,
      "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
      "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},
@@ -680,8 +825,8 @@ static PyMethodDef module_methods[] = {
      "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
      "counts per newline-separated chunk."},
     {"rpv2_text_counts", rpv2_text_counts, METH_VARARGS,
-     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines): RPv2's sentence and\n"
-     "ellipsis-line counts per text."},
+     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):\n"
+     "RPv2's sentence, ellipsis-line, symbol, curly-bracket and newline counts per text."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

@@ -254,11 +254,14 @@ def test_native_line_and_text_kernels_equal_the_numpy_fallback(seeds_dir: Path) 
 
 
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
-def test_sentence_and_ellipsis_counts_by_hand(native: bool) -> None:
-    texts = ["", "Hi! ... ok?? yes.", "x...\n", "a...  \r\nb \u2026\n...", ".!?", "_a. b"]
-    sentences, ellipsis = rpv2._text_counts(texts, native=native)
-    assert sentences == [0, 3, 1, 2, 0, 2]
-    assert ellipsis == [0, 0, 1, 3, 0, 0]
+def test_text_counts_by_hand(native: bool) -> None:
+    texts = ["", "Hi! ... ok?? yes.", "x...\n", "a...  \r\nb \u2026\n...", ".!?", "_a. b", "#..... {}}\u2026\u2026"]
+    counts = rpv2._text_counts(texts, native=native)
+    assert [row[0] for row in counts] == [0, 3, 1, 2, 0, 2, 0]  # sentences
+    assert [row[1] for row in counts] == [0, 0, 1, 3, 0, 0, 1]  # lines ending with an ellipsis
+    assert [row[2] for row in counts] == [0, 1, 1, 3, 0, 0, 4]  # "#", "..." (non-overlapping), "\u2026"
+    assert [row[3] for row in counts] == [0, 0, 0, 0, 0, 0, 3]  # "{" and "}"
+    assert [row[4] for row in counts] == [0, 0, 1, 2, 0, 0, 0]  # "\n"
 
 
 _KERNEL_ALPHABET = "aZé_1½ .!?\n\r\t\x85\u3000\u2026\u201d\u2022\u2013-#'{}ǅⒶ\ud800"
@@ -281,3 +284,34 @@ def test_native_kernels_equal_the_fallback_on_generated_texts(texts: list[str]) 
     native_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=True)
     for ours, theirs in zip(python_chunks, native_chunks, strict=True):
         assert np.array_equal(ours, theirs)
+
+
+def _word_stats_equal(ids: list[int], lengths: list[int], docs: list[int], count: int) -> None:
+    arrays = [np.array(values, dtype=np.int64) for values in (ids, lengths, docs)]
+    python = rpv2._WordStats.of(*arrays, count, native=False)
+    native = rpv2._WordStats.of(*arrays, count, native=True)
+    assert python.chars.tolist() == native.chars.tolist()
+    assert python.distinct.tolist() == native.distinct.tolist()
+    assert python.entropy.tolist() == native.entropy.tolist()  # the same sums in the same order
+    assert {k: v.tolist() for k, v in python.numerators.items()} == {
+        k: v.tolist() for k, v in native.numerators.items()
+    }
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+def test_native_word_grouping_gives_the_same_ngram_statistics() -> None:
+    # Ties between top n-grams, n-grams repeated across documents but not within, a document
+    # of one word, empty documents, runs of one word longer than any n.
+    _word_stats_equal([0, 1, 0, 1, 2, 3, 2, 3], [1, 2, 1, 2, 3, 1, 3, 1], [0] * 8, 1)
+    _word_stats_equal([0, 1, 2, 0, 1, 2, 5], [2, 2, 2, 2, 2, 2, 4], [0, 0, 0, 2, 2, 2, 3], 5)
+    _word_stats_equal([7] * 25, [3] * 25, [1] * 25, 2)
+    _word_stats_equal([], [], [], 3)
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), max_size=40), min_size=1, max_size=5))
+def test_native_word_grouping_equals_sorting_on_generated_documents(documents: list[list[int]]) -> None:
+    ids = [word for document in documents for word in document]
+    docs = [d for d, document in enumerate(documents) for _ in document]
+    _word_stats_equal(ids, [1 + word % 4 for word in ids], docs, len(documents))

@@ -222,6 +222,25 @@ def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ordered[new], inverse, counts
 
 
+def _native_group_words(ids: np.ndarray, docs: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document of each group, group of each position, group sizes): `_group(docs * span + ids)`
+    by the C kernel, groups in the same (sorted) order."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    docs = np.ascontiguousarray(docs, dtype=np.int64)
+    inverse, counts, group_docs = (np.empty(len(ids), dtype=np.int64) for _ in range(3))
+    groups = _native.group_words(ids, docs, span, inverse, counts, group_docs)
+    return group_docs[:groups], inverse, counts[:groups]
+
+
+def _native_group_first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(group of each key, group sizes) by the C kernel: `_group`'s partition, groups numbered
+    by first appearance (callers read only which positions share a group, and group sizes)."""
+    keys = np.ascontiguousarray(keys, dtype=np.int64)
+    inverse, counts = np.empty(len(keys), dtype=np.int64), np.empty(len(keys), dtype=np.int64)
+    groups = _native.group_first_seen(keys, inverse, counts)
+    return inverse, counts[:groups]
+
+
 @dataclass(slots=True)
 class _WordStats:
     """Per-document word statistics of a batch, from the normalised words' ids, in NumPy.
@@ -238,7 +257,9 @@ class _WordStats:
     numerators: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int) -> _WordStats:
+    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int, native: bool = False) -> _WordStats:
+        """`docs` must be non-decreasing (a batch's words, document by document). `native`:
+        groups by the C kernels (a dense table, then hashing) instead of sorting."""
         size = len(ids)
         chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
         words = np.bincount(docs, minlength=count)
@@ -246,8 +267,11 @@ class _WordStats:
         if size == 0:
             return cls(chars, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
         span = int(ids.max()) + 1
-        keys, gram, counts = _group(docs * span + ids)
-        key_docs = keys // span
+        if native:
+            key_docs, gram, counts = _native_group_words(ids, docs, span)
+        else:
+            keys, gram, counts = _group(docs * span + ids)
+            key_docs = keys // span
         distinct = np.bincount(key_docs, minlength=count)
         share = counts / words[key_docs]
         entropy = np.bincount(key_docs, weights=-(share * np.log(share)), minlength=count)
@@ -260,7 +284,8 @@ class _WordStats:
             positions, gram = positions[keep], gram[keep]
             if positions.size == 0:
                 break
-            _, inverse, counts = _group(gram * span + ids[positions + n - 1])
+            keys = gram * span + ids[positions + n - 1]
+            inverse, counts = _native_group_first_seen(keys) if native else _group(keys)[1:]
             per_position = counts[inverse]
             repeated = per_position > 1
             if not repeated.any():
@@ -522,9 +547,12 @@ def rps_document_signals(text: str, language: str = "en") -> dict[str, Value]:
 
 
 def batch_document_signals(
-    texts: list[str], languages: list[str], chunks: _Chunks
+    texts: list[str], languages: list[str], chunks: _Chunks, points: np.ndarray | None = None
 ) -> tuple[list[dict[str, Value]], list[bool]]:
-    """The document signals of each text, and whether a normalised word of it is "javascript"."""
+    """The document signals of each text, and whether a normalised word of it is "javascript".
+
+    `points`: the texts' code points joined (`code_points("".join(texts))`), when the caller has them.
+    """
     count = len(texts)
     ids, per_text = chunks.lookup(texts)
     owner = np.repeat(np.arange(count), per_text)
@@ -535,7 +563,7 @@ def batch_document_signals(
     has_word = word_of >= 0
     words = word_of[has_word]
     word_owner = owner[has_word]
-    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count)
+    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.table.native)
     n_words = np.bincount(word_owner, minlength=count).tolist()
     ends = np.cumsum(n_words)
     chars = stats.chars.tolist()
@@ -561,25 +589,25 @@ def batch_document_signals(
             None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
         )
     ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
-    sentences, ellipsis_lines = _text_counts(texts, chunks.table.native)
+    counts_of = _text_counts(texts, chunks.table.native, points)
     out = []
     for doc, text in enumerate(texts):
         tokens = n_tokens[doc]
         words_here = n_words[doc]
         language = languages[doc]
-        braces = text.count("{") + text.count("}")
-        lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        sentences, ellipsis_lines, symbols, braces, newlines = counts_of[doc]
+        lines = newlines + (1 if text and not text.endswith("\n") else 0)
         signals: dict[str, Value] = {
             "rps_doc_word_count": words_here,
             "rps_doc_mean_word_length": rounded(chars[doc], words_here) if words_here else None,
-            "rps_doc_num_sentences": sentences[doc],
+            "rps_doc_num_sentences": sentences,
             "rps_doc_frac_unique_words": rounded(distinct[doc], words_here) if words_here else None,
             "rps_doc_unigram_entropy": round(entropy[doc], PRECISION) if words_here else None,
-            "rps_doc_symbol_to_word_ratio": rounded(sum(map(text.count, SYMBOLS)), tokens) if tokens else None,
+            "rps_doc_symbol_to_word_ratio": rounded(symbols, tokens) if tokens else None,
             "rps_doc_frac_all_caps_words": rounded(caps[doc], tokens) if tokens else None,
             "rps_doc_frac_no_alph_words": round(1.0 - alpha[doc] / tokens, PRECISION) if tokens else None,
             "rps_doc_frac_lines_end_with_ellipsis": (
-                None if not lines else rounded(ellipsis_lines[doc], lines) if ellipsis_lines[doc] else 0.0
+                None if not lines else rounded(ellipsis_lines, lines) if ellipsis_lines else 0.0
             ),
             "rps_doc_curly_bracket": rounded(braces, len(text)) if braces else 0.0,
             "rps_doc_lorem_ipsum": lorem.get(doc, 0.0),
@@ -598,22 +626,32 @@ def batch_document_signals(
     return out, javascript
 
 
-def _text_counts(texts: list[str], native: bool = False) -> tuple[list[int], list[int]]:
-    """Per text: matches of RPv2's sentence pattern, and lines ending with an ellipsis.
+def _text_counts(texts: list[str], native: bool = False, points: np.ndarray | None = None) -> list[list[int]]:
+    """Per text: [matches of RPv2's sentence pattern, lines ending with an ellipsis, RPv2's
+    symbols ("#", "...", "\u2026" as str.count counts them), "{" and "}", "\n"].
 
-    `native`: the C kernel scans the code points once for both (the same counts as the
-    regular expressions, which remain the definition).
+    `native`: the C kernel scans the code points once for all five (the same counts as the
+    regular expressions and str.count, which remain the definition); `points` are the
+    texts' code points joined, when the caller has them.
     """
     if not native:
-        sentences = [len(_SENTENCE.findall(text)) for text in texts]
-        ellipsis = [len(_ELLIPSIS_LINE.findall(text)) if "..." in text or "\u2026" in text else 0 for text in texts]
-        return sentences, ellipsis
-    points = code_points("".join(texts))
+        return [
+            [
+                len(_SENTENCE.findall(text)),
+                len(_ELLIPSIS_LINE.findall(text)) if "..." in text or "\u2026" in text else 0,
+                sum(map(text.count, SYMBOLS)),
+                text.count("{") + text.count("}"),
+                text.count("\n"),
+            ]
+            for text in texts
+        ]
+    if points is None:
+        points = code_points("".join(texts))
     offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))))
     tables = char_tables(int(points.max()) if points.size else 0)
-    sentences_out, ellipsis_out = np.empty(len(texts), dtype=np.int64), np.empty(len(texts), dtype=np.int64)
-    _native.rpv2_text_counts(points, offsets, tables.flags, sentences_out, ellipsis_out)
-    return sentences_out.tolist(), ellipsis_out.tolist()
+    out = np.empty((5, len(texts)), dtype=np.int64)
+    _native.rpv2_text_counts(points, offsets, tables.flags, *out)
+    return out.T.tolist()
 
 
 def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
@@ -705,7 +743,7 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 
 def _line_values(
-    texts: list[str], javascript: list[bool], native: bool = False
+    texts: list[str], javascript: list[bool], native: bool = False, points: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
     """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
@@ -719,7 +757,8 @@ def _line_values(
     kernel's one pass over the code points instead of NumPy's (the same numbers).
     """
     joined = "".join(texts)
-    points = code_points(joined)
+    if points is None:
+        points = code_points(joined)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     if native:
@@ -993,10 +1032,15 @@ class RedPajamaSignals:
 
     def annotate(self, documents: list[Document]) -> None:
         texts = [document.text for document in documents]
-        values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks)
+        native = self._chunks.table.native
+        points = code_points("".join(texts)) if native else None  # read by both passes below
+        values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks, points)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
         starts, _, columns, offsets, _ = _line_values(
-            [texts[i] for i in segmented], [javascript[i] for i in segmented], self._chunks.table.native
+            [texts[i] for i in segmented],
+            [javascript[i] for i in segmented],
+            native,
+            points if len(segmented) == len(documents) else None,
         )
         for document, signals in zip(documents, values, strict=True):
             signals["rps_doc_ut1_blacklist"] = None if self._ut1 is None else ut1_category(document.url, self._ut1)
