@@ -811,7 +811,47 @@ done:
     return result;
 }
 
+
+/* covered_sums(starts, n, lengths, docs, out): adds to out[docs[p]] lengths[p] of every position p
+ * covered by some [start, start + n), each position once (starts ascending). */
+static PyObject *covered_sums(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[4];
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*ny*y*w*", &views[0], &n, &views[1], &views[2], &views[3])) return NULL;
+    PyObject *result = NULL;
+    const int64_t *starts = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf;
+    int64_t *out = views[3].buf;
+    const Py_ssize_t n_starts = views[0].len / 8, size = views[1].len / 8, n_docs = views[3].len / 8;
+    if (views[2].len / 8 != size || n < 1) {
+        PyErr_SetString(PyExc_ValueError, "covered_sums: lengths and docs must have one int64 per position");
+        goto done;
+    }
+    int64_t reached = 0;
+    for (Py_ssize_t k = 0; k < n_starts; k++) {
+        const int64_t start = starts[k];
+        if (start < 0 || start + n > size || (k > 0 && start < starts[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "covered_sums: starts must be ascending positions with room for n");
+            goto done;
+        }
+        for (int64_t p = start > reached ? start : reached; p < start + n; p++) {
+            if (docs[p] < 0 || docs[p] >= n_docs) {
+                PyErr_SetString(PyExc_IndexError, "covered_sums: a document outside out");
+                goto done;
+            }
+            out[docs[p]] += lengths[p];
+        }
+        if (start + n > reached) reached = start + n;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_buffers(views, 4);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"covered_sums", covered_sums, METH_VARARGS,
+     "covered_sums(starts, n, lengths, docs, out): per document, the lengths of the positions covered by\n"
+     "[start, start + n) for ascending starts, each once (int64 arrays)."},
     {"group_words", group_words, METH_VARARGS,
      "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
      "numbered in sorted order (int64 arrays; documents non-decreasing)."},

@@ -261,6 +261,9 @@ class _WordStats:
         """`docs` must be non-decreasing (a batch's words, document by document). `native`:
         groups by the C kernels (a dense table, then hashing) instead of sorting."""
         size = len(ids)
+        if native:
+            lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+            docs = np.ascontiguousarray(docs, dtype=np.int64)
         chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
         words = np.bincount(docs, minlength=count)
         numerators = {name: np.zeros(count, dtype=np.int64) for name in NGRAM_SIGNALS}
@@ -304,13 +307,18 @@ class _WordStats:
                 ) * best[first_docs]
             if n in DUP_NGRAMS:
                 starts = positions[repeated]
-                cover = np.zeros(size + 1, dtype=np.int64)
-                cover[starts] += 1
-                cover[starts + n] -= 1
-                covered = np.cumsum(cover[:-1]) > 0
-                numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = np.bincount(
-                    docs[covered], weights=lengths[covered], minlength=count
-                ).astype(np.int64)
+                if native:
+                    covered_chars = np.zeros(count, dtype=np.int64)
+                    _native.covered_sums(starts, n, lengths, docs, covered_chars)
+                    numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = covered_chars
+                else:
+                    cover = np.zeros(size + 1, dtype=np.int64)
+                    cover[starts] += 1
+                    cover[starts + n] -= 1
+                    covered = np.cumsum(cover[:-1]) > 0
+                    numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = np.bincount(
+                        docs[covered], weights=lengths[covered], minlength=count
+                    ).astype(np.int64)
             positions, gram = positions[repeated], inverse[repeated]
         return cls(chars, distinct, entropy, numerators)
 
