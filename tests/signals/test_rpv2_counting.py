@@ -315,3 +315,16 @@ def test_native_word_grouping_equals_sorting_on_generated_documents(documents: l
     ids = [word for document in documents for word in document]
     docs = [d for d, document in enumerate(documents) for _ in document]
     _word_stats_equal(ids, [1 + word % 4 for word in ids], docs, len(documents))
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_stop_words_per_chunk_count_each_word_token(native: bool) -> None:
+    # Whole-chunk lookups (one \w+ token) and split chunks must count the same tokens.
+    chunks = ["the", "The", "don't", "of-the", "the_x", "(the)", "x", "of.the.is"]
+    joined = "\n".join(chunks)
+    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks), native)
+    english = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)[rpv2.LANGUAGES.index("en")]
+    stops = rpv2.stop_words("en")
+    assert stops is not None
+    assert english.tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+    assert english.tolist() == [1, 0, 1, 2, 0, 1, 1, 3]

@@ -424,7 +424,7 @@ class _Chunks:
         self.tokens = np.concatenate((self.tokens, tokens))
         self.caps = np.concatenate((self.caps, caps))
         self.alpha = np.concatenate((self.alpha, alpha))
-        self.stops = np.concatenate((self.stops, _chunk_stop_counts(joined, word_chunk, len(new))), axis=1)
+        self.stops = np.concatenate((self.stops, _chunk_stop_counts(new, tokens, word_chunk)), axis=1)
         normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
         words = self.words
         known = len(words)
@@ -511,14 +511,22 @@ def _stop_masks() -> dict[str, int]:
     return masks
 
 
-def _chunk_stop_counts(joined: str, word_chunk: np.ndarray, count: int) -> np.ndarray:
+def _chunk_stop_counts(chunks: list[str], tokens: np.ndarray, word_chunk: np.ndarray) -> np.ndarray:
     """Stop words per language and chunk: the `\\w+` tokens in order (stop words never hold
-    punctuation, and WordPunct never joins a word to punctuation)."""
-    words = _WORD_RUN.findall(joined)
-    masks = np.fromiter(map(_stop_masks().get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
+    punctuation, and WordPunct never joins a word to punctuation). A chunk that is one `\\w+`
+    token (most are) is looked up as it is; only the others are split."""
+    count = len(chunks)
+    masks = _stop_masks()
+    whole = np.fromiter(map(masks.get, chunks, itertools.repeat(0)), dtype=np.int64, count=count)
+    single = (tokens == 1) & (np.bincount(word_chunk, minlength=count) == 1)
+    whole[~single] = 0
+    rest = np.flatnonzero(~single)
+    owner = word_chunk[~single[word_chunk]]
+    words = _WORD_RUN.findall("\n".join([chunks[i] for i in rest.tolist()])) if rest.size else []
+    parts = np.fromiter(map(masks.get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
     out = np.zeros((len(LANGUAGES), count), dtype=np.int64)
     for bit in range(len(LANGUAGES)):
-        out[bit] = np.bincount(word_chunk[(masks >> bit) & 1 == 1], minlength=count)
+        out[bit] = ((whole >> bit) & 1) + np.bincount(owner[(parts >> bit) & 1 == 1], minlength=count)
     return out
 
 
