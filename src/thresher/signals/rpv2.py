@@ -53,7 +53,7 @@ import numpy as np
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
-from thresher.signals._tokens import TokenTable, _native, native_available
+from thresher.signals._tokens import TokenTable, _native, native_available, row_sums
 
 PRECISION = 8
 # Deleting ASCII punctuation with one regex is ~2x faster than str.translate's per-character
@@ -394,11 +394,11 @@ class _Chunks:
 
     def _reset(self) -> None:
         self.size = 0
-        self.tokens = np.zeros(0, dtype=np.int64)  # WordPunct tokens per chunk
-        self.caps = np.zeros(0, dtype=np.int64)  # tokens with str.isupper
-        self.alpha = np.zeros(0, dtype=np.int64)  # tokens holding an ASCII letter
+        # Per chunk: WordPunct tokens, those str.isupper, those holding an ASCII letter, then
+        # stop-word tokens per language; float64 (exact for counts) so `row_sums` adds a
+        # document's rows in one pass.
+        self.counts = np.zeros((0, 3 + len(LANGUAGES)))
         self.word = np.zeros(0, dtype=np.int64)  # normalised word id, -1 for none
-        self.stops = np.zeros((len(LANGUAGES), 0), dtype=np.int64)  # stop-word tokens per language and chunk
         self.words: dict[str, int] = {}
         self.word_strings: list[str] = []
         self.word_length = np.zeros(0, dtype=np.int64)
@@ -421,10 +421,8 @@ class _Chunks:
             return
         joined = "\n".join(new)
         tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.table.native)
-        self.tokens = np.concatenate((self.tokens, tokens))
-        self.caps = np.concatenate((self.caps, caps))
-        self.alpha = np.concatenate((self.alpha, alpha))
-        self.stops = np.concatenate((self.stops, _chunk_stop_counts(new, tokens, word_chunk)), axis=1)
+        stops = _chunk_stop_counts(new, tokens, word_chunk)
+        self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
         normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
         words = self.words
         known = len(words)
@@ -444,9 +442,10 @@ class _Chunks:
         self.bad_bits = np.concatenate((self.bad_bits, bits))
         self.size = len(self.table.strings)
 
-    def stop_counts(self, language: str) -> np.ndarray | None:
-        """Stop-word tokens per chunk for `language`; None outside RPv2's languages."""
-        return self.stops[LANGUAGES.index(language)] if language in LANGUAGES else None
+    @staticmethod
+    def stop_column(language: str) -> int | None:
+        """The column of `counts` holding `language`'s stop-word tokens; None outside RPv2's languages."""
+        return 3 + LANGUAGES.index(language) if language in LANGUAGES else None
 
     def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Per word id: (is an LDNOOBW entry, the first word of a longer one, the second word of
@@ -572,9 +571,8 @@ def batch_document_signals(
     count = len(texts)
     ids, per_text = chunks.lookup(texts)
     owner = np.repeat(np.arange(count), per_text)
-    n_tokens = np.bincount(owner, weights=chunks.tokens[ids], minlength=count).astype(np.int64).tolist()
-    caps = np.bincount(owner, weights=chunks.caps[ids], minlength=count).astype(np.int64).tolist()
-    alpha = np.bincount(owner, weights=chunks.alpha[ids], minlength=count).astype(np.int64).tolist()
+    sums = row_sums(ids, per_text, chunks.counts).astype(np.int64).T
+    n_tokens, caps, alpha = sums[0].tolist(), sums[1].tolist(), sums[2].tolist()
     word_of = chunks.word[ids]
     has_word = word_of >= 0
     words = word_of[has_word]
@@ -594,12 +592,8 @@ def batch_document_signals(
     stops: dict[str, list[int] | None] = {}
     bad: dict[str, list[int] | None] = {}
     for language in set(languages):
-        counts = chunks.stop_counts(language)
-        stops[language] = (
-            None
-            if counts is None
-            else np.bincount(owner, weights=counts[ids], minlength=count).astype(np.int64).tolist()
-        )
+        column = chunks.stop_column(language)
+        stops[language] = None if column is None else sums[column].tolist()
         flags = chunks.bad_flags(language)
         bad[language] = (
             None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
