@@ -765,99 +765,152 @@ done:
     return result;
 }
 
-/* group_first_seen(keys, inverse, counts) -> groups: equal int64 keys grouped through an
- * open-addressing hash table, groups numbered in order of first appearance (np.unique numbers
- * them in sorted order: the same partition, other labels). */
-static PyObject *group_first_seen(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[3];
-    if (!PyArg_ParseTuple(args, "y*w*w*", &views[0], &views[1], &views[2])) return NULL;
+
+
+
+/* ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's n-gram
+ * numerators per document from the word groups of `group_words` (gram: each position's group,
+ * group_counts: group sizes). For n = 2..10, an n-gram's group is the pair (group of its
+ * (n-1)-gram prefix, id of its last word), grouped by hashing; only positions whose prefix
+ * repeats are carried to the next n (an n-gram can repeat only where its prefix does), and an
+ * n-gram never crosses its document's end. top (3 x documents) receives, for n = 2..4, the
+ * characters of the most common repeated n-gram (the first seen among equals) times its
+ * count; dupe (6 x documents), for n = 5..10, the characters of the words covered by repeated
+ * n-grams, each word once. Both must be zeroed by the caller; documents non-decreasing. */
+static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[7];
+    Py_ssize_t span;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nw*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &span,
+                          &views[5], &views[6]))
+        return NULL;
     PyObject *result = NULL;
-    int64_t *table_keys = NULL, *table_groups = NULL;
-    const int64_t *keys = views[0].buf;
-    int64_t *inverse = views[1].buf, *counts = views[2].buf;
-    const Py_ssize_t n = views[0].len / 8;
-    if (views[1].len / 8 != n || views[2].len / 8 < n) {
-        PyErr_SetString(PyExc_ValueError, "group_first_seen: arrays of unequal sizes");
+    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL, *table_keys = NULL,
+            *table_groups = NULL;
+    const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
+                  *group_counts = views[4].buf;
+    int64_t *top = views[5].buf, *dupe = views[6].buf;
+    const Py_ssize_t size = views[0].len / 8, n_groups = views[4].len / 8, n_docs = views[5].len / 8 / 3;
+    if (views[1].len / 8 != size || views[2].len / 8 != size || views[3].len / 8 != size || span <= 0 ||
+        views[5].len != n_docs * 3 * 8 || views[6].len != n_docs * 6 * 8) {
+        PyErr_SetString(PyExc_ValueError, "ngram_numerators: arrays of unequal sizes");
         goto done;
     }
+    const size_t cells = (size_t)(size > 0 ? size : 1);
+    ends = PyMem_Malloc(cells * 8);
+    pos = PyMem_Malloc(cells * 8);
+    grp = PyMem_Malloc(cells * 8);
+    inv = PyMem_Malloc(cells * 8);
+    counts = PyMem_Malloc(cells * 8);
     size_t capacity = 16;
-    while (capacity < (size_t)n * 2) capacity <<= 1;
-    table_keys = PyMem_Malloc(capacity * sizeof(int64_t));
-    table_groups = PyMem_Malloc(capacity * sizeof(int64_t));
-    if (table_keys == NULL || table_groups == NULL) {
+    while (capacity < cells * 2) capacity <<= 1;
+    table_keys = PyMem_Malloc(capacity * 8);
+    table_groups = PyMem_Malloc(capacity * 8);
+    if (!ends || !pos || !grp || !inv || !counts || !table_keys || !table_groups) {
         PyErr_NoMemory();
         goto done;
     }
-    for (size_t k = 0; k < capacity; k++) table_groups[k] = -1;
-    const size_t mask = capacity - 1;
-    Py_ssize_t groups = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        const int64_t key = keys[i];
-        size_t h = (size_t)finish_hash((uint64_t)key) & mask;
-        while (table_groups[h] >= 0 && table_keys[h] != key) h = (h + 1) & mask;
-        if (table_groups[h] < 0) {
-            table_keys[h] = key;
-            table_groups[h] = groups;
-            counts[groups++] = 0;
-        }
-        inverse[i] = table_groups[h];
-        counts[table_groups[h]]++;
-    }
-    result = PyLong_FromSsize_t(groups);
-done:
-    PyMem_Free(table_keys);
-    PyMem_Free(table_groups);
-    release_buffers(views, 3);
-    return result;
-}
-
-
-/* covered_sums(starts, n, lengths, docs, out): adds to out[docs[p]] lengths[p] of every position p
- * covered by some [start, start + n), each position once (starts ascending). */
-static PyObject *covered_sums(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[4];
-    Py_ssize_t n;
-    if (!PyArg_ParseTuple(args, "y*ny*y*w*", &views[0], &n, &views[1], &views[2], &views[3])) return NULL;
-    PyObject *result = NULL;
-    const int64_t *starts = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf;
-    int64_t *out = views[3].buf;
-    const Py_ssize_t n_starts = views[0].len / 8, size = views[1].len / 8, n_docs = views[3].len / 8;
-    if (views[2].len / 8 != size || n < 1) {
-        PyErr_SetString(PyExc_ValueError, "covered_sums: lengths and docs must have one int64 per position");
-        goto done;
-    }
-    int64_t reached = 0;
-    for (Py_ssize_t k = 0; k < n_starts; k++) {
-        const int64_t start = starts[k];
-        if (start < 0 || start + n > size || (k > 0 && start < starts[k - 1])) {
-            PyErr_SetString(PyExc_ValueError, "covered_sums: starts must be ascending positions with room for n");
+    for (Py_ssize_t p = size - 1; p >= 0; p--) {
+        if (docs[p] < 0 || docs[p] >= n_docs || ids[p] < 0 || ids[p] >= span || gram[p] < 0 || gram[p] >= n_groups ||
+            (p + 1 < size && docs[p + 1] < docs[p])) {
+            PyErr_SetString(PyExc_ValueError, "ngram_numerators: a document, id or group out of range or order");
             goto done;
         }
-        for (int64_t p = start > reached ? start : reached; p < start + n; p++) {
-            if (docs[p] < 0 || docs[p] >= n_docs) {
-                PyErr_SetString(PyExc_IndexError, "covered_sums: a document outside out");
-                goto done;
-            }
-            out[docs[p]] += lengths[p];
+        ends[p] = (p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1;
+    }
+    Py_ssize_t m = 0;
+    for (Py_ssize_t p = 0; p < size; p++) {
+        if (group_counts[gram[p]] > 1) {
+            pos[m] = p;
+            grp[m++] = gram[p];
         }
-        if (start + n > reached) reached = start + n;
+    }
+    for (int64_t n = 2; n <= 10 && m > 0; n++) {
+        Py_ssize_t k = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (pos[i] + n <= ends[pos[i]]) {
+                pos[k] = pos[i];
+                grp[k++] = grp[i];
+            }
+        }
+        m = k;
+        if (m == 0) break;
+        size_t used = 16;
+        while (used < (size_t)m * 2) used <<= 1;
+        const size_t mask = used - 1;
+        for (size_t c = 0; c < used; c++) table_groups[c] = -1;
+        Py_ssize_t groups = 0;
+        int repeated = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
+            size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+            while (table_groups[h] >= 0 && table_keys[h] != key) h = (h + 1) & mask;
+            if (table_groups[h] < 0) {
+                table_keys[h] = key;
+                table_groups[h] = groups;
+                counts[groups++] = 0;
+            }
+            inv[i] = table_groups[h];
+            repeated |= ++counts[inv[i]] > 1;
+        }
+        if (!repeated) break;
+        if (n <= 4) {
+            int64_t *out = top + (n - 2) * n_docs;
+            Py_ssize_t i = 0;
+            while (i < m) {
+                const int64_t doc = docs[pos[i]];
+                int64_t best = 1, start = -1;
+                for (; i < m && docs[pos[i]] == doc; i++) {
+                    if (counts[inv[i]] > best) {
+                        best = counts[inv[i]];
+                        start = pos[i];
+                    }
+                }
+                if (start >= 0) {
+                    int64_t chars = 0;
+                    for (int64_t q = start; q < start + n; q++) chars += lengths[q];
+                    out[doc] = chars * best;
+                }
+            }
+        }
+        if (n >= 5) {
+            int64_t *out = dupe + (n - 5) * n_docs;
+            int64_t reached = 0;
+            for (Py_ssize_t i = 0; i < m; i++) {
+                if (counts[inv[i]] < 2) continue;
+                const int64_t start = pos[i];
+                for (int64_t q = start > reached ? start : reached; q < start + n; q++) out[docs[q]] += lengths[q];
+                if (start + n > reached) reached = start + n;
+            }
+        }
+        k = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (counts[inv[i]] > 1) {
+                pos[k] = pos[i];
+                grp[k++] = inv[i];
+            }
+        }
+        m = k;
     }
     result = Py_NewRef(Py_None);
 done:
-    release_buffers(views, 4);
+    PyMem_Free(ends);
+    PyMem_Free(pos);
+    PyMem_Free(grp);
+    PyMem_Free(inv);
+    PyMem_Free(counts);
+    PyMem_Free(table_keys);
+    PyMem_Free(table_groups);
+    release_buffers(views, 7);
     return result;
 }
 
 static PyMethodDef module_methods[] = {
-    {"covered_sums", covered_sums, METH_VARARGS,
-     "covered_sums(starts, n, lengths, docs, out): per document, the lengths of the positions covered by\n"
-     "[start, start + n) for ascending starts, each once (int64 arrays)."},
+    {"ngram_numerators", ngram_numerators, METH_VARARGS,
+     "ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's top (n=2..4) and\n"
+     "duplicated (n=5..10) n-gram character numerators per document, into zeroed int64 arrays."},
     {"group_words", group_words, METH_VARARGS,
      "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
      "numbered in sorted order (int64 arrays; documents non-decreasing)."},
-    {"group_first_seen", group_first_seen, METH_VARARGS,
-     "group_first_seen(keys, inverse, counts) -> groups: equal int64 keys grouped, numbered by first\n"
-     "appearance."},
     {"rpv2_lines", rpv2_lines, METH_VARARGS,
      "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
      "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},

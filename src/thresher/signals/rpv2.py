@@ -232,15 +232,6 @@ def _native_group_words(ids: np.ndarray, docs: np.ndarray, span: int) -> tuple[n
     return group_docs[:groups], inverse, counts[:groups]
 
 
-def _native_group_first_seen(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(group of each key, group sizes) by the C kernel: `_group`'s partition, groups numbered
-    by first appearance (callers read only which positions share a group, and group sizes)."""
-    keys = np.ascontiguousarray(keys, dtype=np.int64)
-    inverse, counts = np.empty(len(keys), dtype=np.int64), np.empty(len(keys), dtype=np.int64)
-    groups = _native.group_first_seen(keys, inverse, counts)
-    return inverse, counts[:groups]
-
-
 @dataclass(slots=True)
 class _WordStats:
     """Per-document word statistics of a batch, from the normalised words' ids, in NumPy.
@@ -259,9 +250,11 @@ class _WordStats:
     @classmethod
     def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int, native: bool = False) -> _WordStats:
         """`docs` must be non-decreasing (a batch's words, document by document). `native`:
-        groups by the C kernels (a dense table, then hashing) instead of sorting."""
+        the C kernels group words through a dense table and n-grams by hashing, in one pass
+        per n, instead of NumPy sorts."""
         size = len(ids)
         if native:
+            ids = np.ascontiguousarray(ids, dtype=np.int64)
             lengths = np.ascontiguousarray(lengths, dtype=np.int64)
             docs = np.ascontiguousarray(docs, dtype=np.int64)
         chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
@@ -278,6 +271,12 @@ class _WordStats:
         distinct = np.bincount(key_docs, minlength=count)
         share = counts / words[key_docs]
         entropy = np.bincount(key_docs, weights=-(share * np.log(share)), minlength=count)
+        if native:
+            top = np.zeros((len(TOP_NGRAMS), count), dtype=np.int64)
+            dupe = np.zeros((len(DUP_NGRAMS), count), dtype=np.int64)
+            _native.ngram_numerators(ids, lengths, docs, gram, counts, span, top, dupe)
+            numerators = dict(zip(NGRAM_SIGNALS, (*top, *dupe), strict=True))
+            return cls(chars, distinct, entropy, numerators)
         ends = np.cumsum(words)[docs]  # each position's document end (exclusive)
         cumulative = np.concatenate(([0], np.cumsum(lengths)))
         positions = np.flatnonzero(counts[gram] > 1)
@@ -288,7 +287,7 @@ class _WordStats:
             if positions.size == 0:
                 break
             keys = gram * span + ids[positions + n - 1]
-            inverse, counts = _native_group_first_seen(keys) if native else _group(keys)[1:]
+            _, inverse, counts = _group(keys)
             per_position = counts[inverse]
             repeated = per_position > 1
             if not repeated.any():
@@ -307,18 +306,13 @@ class _WordStats:
                 ) * best[first_docs]
             if n in DUP_NGRAMS:
                 starts = positions[repeated]
-                if native:
-                    covered_chars = np.zeros(count, dtype=np.int64)
-                    _native.covered_sums(starts, n, lengths, docs, covered_chars)
-                    numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = covered_chars
-                else:
-                    cover = np.zeros(size + 1, dtype=np.int64)
-                    cover[starts] += 1
-                    cover[starts + n] -= 1
-                    covered = np.cumsum(cover[:-1]) > 0
-                    numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = np.bincount(
-                        docs[covered], weights=lengths[covered], minlength=count
-                    ).astype(np.int64)
+                cover = np.zeros(size + 1, dtype=np.int64)
+                cover[starts] += 1
+                cover[starts + n] -= 1
+                covered = np.cumsum(cover[:-1]) > 0
+                numerators[f"rps_doc_frac_chars_dupe_{n}grams"] = np.bincount(
+                    docs[covered], weights=lengths[covered], minlength=count
+                ).astype(np.int64)
             positions, gram = positions[repeated], inverse[repeated]
         return cls(chars, distinct, entropy, numerators)
 
@@ -423,7 +417,8 @@ class _Chunks:
         tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.table.native)
         stops = _chunk_stop_counts(new, tokens, word_chunk)
         self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
-        normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
+        normalized_text = unicodedata.normalize("NFD", _delete_punctuation(joined).lower())
+        normalized = normalized_text.split("\n")
         words = self.words
         known = len(words)
         fresh = [w for w in dict.fromkeys(normalized) if w not in words]
@@ -434,8 +429,12 @@ class _Chunks:
         self.word = np.concatenate((self.word, ids))
         self.word_strings.extend(fresh)
         self.word_length = np.concatenate((self.word_length, np.fromiter(map(len, fresh), dtype=np.int64)))
-        lorem = np.fromiter(map(str.endswith, fresh, itertools.repeat("lorem")), dtype=bool, count=len(fresh))
-        ipsum = np.fromiter(map(str.startswith, fresh, itertools.repeat("ipsum")), dtype=bool, count=len(fresh))
+        # Few texts hold "lorem" or "ipsum": one substring search spares a call per fresh word.
+        lorem = ipsum = np.zeros(len(fresh), dtype=bool)
+        if "lorem" in normalized_text:
+            lorem = np.fromiter(map(str.endswith, fresh, itertools.repeat("lorem")), dtype=bool, count=len(fresh))
+        if "ipsum" in normalized_text:
+            ipsum = np.fromiter(map(str.startswith, fresh, itertools.repeat("ipsum")), dtype=bool, count=len(fresh))
         self.lorem_end = np.concatenate((self.lorem_end, lorem))
         self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
         bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
