@@ -771,7 +771,7 @@ done:
 /* ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's n-gram
  * numerators per document from the word groups of `group_words` (gram: each position's group,
  * group_counts: group sizes). For n = 2..10, an n-gram's group is the pair (group of its
- * (n-1)-gram prefix, id of its last word), grouped by hashing; only positions whose prefix
+ * (n-1)-gram prefix, id of its last word), grouped by hashing a document at a time; only positions whose prefix
  * repeats are carried to the next n (an n-gram can repeat only where its prefix does), and an
  * n-gram never crosses its document's end. top (3 x documents) receives, for n = 2..4, the
  * characters of the most common repeated n-gram (the first seen among equals) times its
@@ -784,8 +784,8 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
                           &views[5], &views[6]))
         return NULL;
     PyObject *result = NULL;
-    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL, *table_keys = NULL,
-            *table_groups = NULL;
+    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
+    int64_t *table = NULL; /* pairs (key, group): one cache line a probe */
     const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
                   *group_counts = views[4].buf;
     int64_t *top = views[5].buf, *dupe = views[6].buf;
@@ -803,9 +803,8 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
     counts = PyMem_Malloc(cells * 8);
     size_t capacity = 16;
     while (capacity < cells * 2) capacity <<= 1;
-    table_keys = PyMem_Malloc(capacity * 8);
-    table_groups = PyMem_Malloc(capacity * 8);
-    if (!ends || !pos || !grp || !inv || !counts || !table_keys || !table_groups) {
+    table = PyMem_Malloc(capacity * 16);
+    if (!ends || !pos || !grp || !inv || !counts || !table) {
         PyErr_NoMemory();
         goto done;
     }
@@ -834,23 +833,29 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
         }
         m = k;
         if (m == 0) break;
-        size_t used = 16;
-        while (used < (size_t)m * 2) used <<= 1;
-        const size_t mask = used - 1;
-        for (size_t c = 0; c < used; c++) table_groups[c] = -1;
+        /* One small table per document (an n-gram never spans two): it stays in cache. */
         Py_ssize_t groups = 0;
         int repeated = 0;
-        for (Py_ssize_t i = 0; i < m; i++) {
-            const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
-            size_t h = (size_t)finish_hash((uint64_t)key) & mask;
-            while (table_groups[h] >= 0 && table_keys[h] != key) h = (h + 1) & mask;
-            if (table_groups[h] < 0) {
-                table_keys[h] = key;
-                table_groups[h] = groups;
-                counts[groups++] = 0;
+        for (Py_ssize_t first = 0, last; first < m; first = last) {
+            const int64_t doc = docs[pos[first]];
+            for (last = first + 1; last < m && docs[pos[last]] == doc; last++) {
             }
-            inv[i] = table_groups[h];
-            repeated |= ++counts[inv[i]] > 1;
+            size_t used = 16;
+            while (used < (size_t)(last - first) * 2) used <<= 1;
+            const size_t mask = used - 1;
+            for (size_t c = 0; c < used; c++) table[2 * c + 1] = -1;
+            for (Py_ssize_t i = first; i < last; i++) {
+                const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
+                size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+                while (table[2 * h + 1] >= 0 && table[2 * h] != key) h = (h + 1) & mask;
+                if (table[2 * h + 1] < 0) {
+                    table[2 * h] = key;
+                    table[2 * h + 1] = groups;
+                    counts[groups++] = 0;
+                }
+                inv[i] = table[2 * h + 1];
+                repeated |= ++counts[inv[i]] > 1;
+            }
         }
         if (!repeated) break;
         if (n <= 4) {
@@ -898,8 +903,7 @@ done:
     PyMem_Free(grp);
     PyMem_Free(inv);
     PyMem_Free(counts);
-    PyMem_Free(table_keys);
-    PyMem_Free(table_groups);
+    PyMem_Free(table);
     release_buffers(views, 7);
     return result;
 }
