@@ -423,9 +423,14 @@ class _Chunks:
         normalized = normalized_text.split("\n")
         words = self.words
         known = len(words)
-        fresh = [w for w in dict.fromkeys(normalized) if w not in words]
+        # One dict pass: a new word is entered under known + its first position, then the
+        # new ids are made dense in order of first appearance (as dict.fromkeys would order them).
+        ids = np.fromiter(map(words.setdefault, normalized, itertools.count(known)), dtype=np.int64, count=len(new))
+        new_words = ids >= known
+        first = np.unique(ids[new_words])
+        ids[new_words] = np.searchsorted(first, ids[new_words]) + known
+        fresh = list(map(normalized.__getitem__, (first - known).tolist()))
         words.update(zip(fresh, itertools.count(known)))
-        ids = np.fromiter(map(words.__getitem__, normalized), dtype=np.int64, count=len(new))
         if "" in words:
             ids[ids == words[""]] = -1
         self.word = np.concatenate((self.word, ids))
