@@ -320,11 +320,40 @@ def test_native_word_grouping_equals_sorting_on_generated_documents(documents: l
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
 def test_stop_words_per_chunk_count_each_word_token(native: bool) -> None:
     # Whole-chunk lookups (one \w+ token) and split chunks must count the same tokens.
-    chunks = ["the", "The", "don't", "of-the", "the_x", "(the)", "x", "of.the.is"]
+    chunks = [
+        "the",
+        "The",
+        "don't",
+        "of-the",
+        "the_x",
+        "(the)",
+        "x",
+        "of.the.is",
+        "the,",
+        "«the»",
+        "_the",
+        "--",
+        "(x).",
+    ]
     joined = "\n".join(chunks)
     tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks), native)
     english = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)[rpv2.LANGUAGES.index("en")]
     stops = rpv2.stop_words("en")
     assert stops is not None
     assert english.tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
-    assert english.tolist() == [1, 0, 1, 2, 0, 1, 1, 3]
+    assert english.tolist() == [1, 0, 1, 2, 0, 1, 1, 3, 1, 1, 0, 0, 1]
+
+
+_CHUNK_PIECES = ["the", "The", "of", "x", "und", "le", "é", "_", "'", ",", "(", ")", "«", "»", "-", ".", "½", "a1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_CHUNK_PIECES), min_size=1, max_size=5).map("".join), min_size=1, max_size=12))
+def test_stop_words_per_chunk_equal_the_regex_on_generated_chunks(chunks: list[str]) -> None:
+    joined = "\n".join(chunks)
+    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks))
+    counts = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
+    for row, language in enumerate(rpv2.LANGUAGES):
+        stops = rpv2.stop_words(language)
+        assert stops is not None
+        assert counts[row].tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]

@@ -516,18 +516,37 @@ def _stop_masks() -> dict[str, int]:
     return masks
 
 
+# ASCII punctuation other than "_": none is a word character (re's \\w) or white space.
+_NON_WORD_PUNCT = string.punctuation.replace("_", "")
+
+
 def _chunk_stop_counts(chunks: list[str], tokens: np.ndarray, word_chunk: np.ndarray) -> np.ndarray:
     """Stop words per language and chunk: the `\\w+` tokens in order (stop words never hold
-    punctuation, and WordPunct never joins a word to punctuation). A chunk that is one `\\w+`
-    token (most are) is looked up as it is; only the others are split."""
+    punctuation, and WordPunct never joins a word to punctuation).
+
+    Without a regex for most chunks: a chunk that is one `\\w+` token is looked up as it is,
+    and one that is such a token between ASCII punctuation ("word," "(word)") as the token
+    (its edges stripped, the rest all word characters: str.isalnum, or re's \\w less "_");
+    only the others are split by the regex.
+    """
     count = len(chunks)
     masks = _stop_masks()
     whole = np.fromiter(map(masks.get, chunks, itertools.repeat(0)), dtype=np.int64, count=count)
-    single = (tokens == 1) & (np.bincount(word_chunk, minlength=count) == 1)
+    per_chunk = np.bincount(word_chunk, minlength=count)
+    single = (tokens == 1) & (per_chunk == 1)
     whole[~single] = 0
-    rest = np.flatnonzero(~single)
-    owner = word_chunk[~single[word_chunk]]
-    words = _WORD_RUN.findall("\n".join([chunks[i] for i in rest.tolist()])) if rest.size else []
+    rest = np.flatnonzero(~single & (per_chunk > 0))
+    rest_chunks = list(map(chunks.__getitem__, rest.tolist()))
+    stripped = list(map(str.strip, rest_chunks, itertools.repeat(_NON_WORD_PUNCT)))
+    simple = np.fromiter(map(str.isalnum, stripped), dtype=bool, count=len(stripped))
+    whole[rest[simple]] = np.fromiter(
+        map(masks.get, itertools.compress(stripped, simple), itertools.repeat(0)), dtype=np.int64
+    )
+    hard = np.zeros(count, dtype=bool)
+    hard[rest[~simple]] = True
+    owner = word_chunk[hard[word_chunk]]
+    hard_chunks = itertools.compress(rest_chunks, ~simple)
+    words = _WORD_RUN.findall("\n".join(hard_chunks)) if owner.size else []
     parts = np.fromiter(map(masks.get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
     out = np.zeros((len(LANGUAGES), count), dtype=np.int64)
     for bit in range(len(LANGUAGES)):
