@@ -7,9 +7,12 @@
  * host. Here a chunk is hashed straight from the text's code points and looked up in an
  * open-addressing table; only chunks never seen become str objects. The per-document row
  * sums are accumulated in place. Gopher's greedy duplicate n-gram scan, a sequential loop
- * over the repeated n-grams, runs here too.
+ * over the repeated n-grams, runs here too. RedPajama-v2's signals (signals/rpv2.py) use the
+ * `rpv2_*`, `group_words` and `ngram_numerators` kernels: one loop over the code points for
+ * RPv2's lines, chunk tokens and sentence counts, and word / n-gram grouping without sorts,
+ * where NumPy needs several passes and a temporary array per step.
  *
- * The module is optional: `thresher.signals._tokens` falls back to the same semantics in
+ * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
  * check both give identical results.
  */

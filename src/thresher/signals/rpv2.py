@@ -28,9 +28,13 @@ fetched here: point THRESHER_UT1_INDEX at your own `domain_to_category_id.json` 
 Speed (a batch at a time, no Python loop per token or per line): WordPunct tokens never
 cross white space and each white-space chunk holds at most one normalised word, so what
 RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids, facts from
-code point flags) and summed per document with NumPy; per-line values are sums over the
-batch's code points; n-gram counts are sorts of exact integer keys for the whole batch, an
-n-gram longer than 2 formed only where the (n-1)-gram before it repeats.
+code point flags) and summed per document; per-line values are sums over the batch's code
+points; n-grams get exact ids from (id of the (n-1)-gram prefix, id of the last word), an
+n-gram longer than 2 formed only where its prefix repeats. With `thresher._native` built,
+C kernels make the passes over code points (lines, chunk tokens, sentence and symbol
+counts) and the word and n-gram grouping (a dense table, then hashing one document at a
+time) one loop each; without it NumPy sorts and regular expressions compute the same
+values (tests compare both paths).
 """
 
 from __future__ import annotations
