@@ -430,10 +430,12 @@ class _Chunks:
         # One dict pass: a new word is entered under known + its first position, then the
         # new ids are made dense in order of first appearance (as dict.fromkeys would order them).
         ids = np.fromiter(map(words.setdefault, normalized, itertools.count(known)), dtype=np.int64, count=len(new))
+        first = np.flatnonzero(ids == np.arange(known, known + len(new)))  # where a word was entered
+        rank = np.empty(len(new), dtype=np.int64)
+        rank[first] = np.arange(known, known + len(first))
         new_words = ids >= known
-        first = np.unique(ids[new_words])
-        ids[new_words] = np.searchsorted(first, ids[new_words]) + known
-        fresh = list(map(normalized.__getitem__, (first - known).tolist()))
+        ids[new_words] = rank[ids[new_words] - known]
+        fresh = list(map(normalized.__getitem__, first.tolist()))
         words.update(zip(fresh, itertools.count(known)))
         if "" in words:
             ids[ids == words[""]] = -1
