@@ -357,3 +357,13 @@ def test_stop_words_per_chunk_equal_the_regex_on_generated_chunks(chunks: list[s
         stops = rpv2.stop_words(language)
         assert stops is not None
         assert counts[row].tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+
+
+def test_lorem_ipsum_word_flags_equal_str_methods() -> None:
+    words = ["lorem", "xlorem", "loremx", "ipsum", "ipsumx", "xipsum", "", "ipsumlorem", "a", "lorem"]
+    lengths = np.array([len(word) for word in words], dtype=np.int64)
+    lorem, ipsum = rpv2._lorem_ipsum_words(words, lengths, " ".join(words))
+    assert lorem.tolist() == [word.endswith("lorem") for word in words]
+    assert ipsum.tolist() == [word.startswith("ipsum") for word in words]
+    none = rpv2._lorem_ipsum_words(["ab", "c"], np.array([2, 1]), "ab c")
+    assert [flags.tolist() for flags in none] == [[False, False], [False, False]]

@@ -377,6 +377,24 @@ def _delete_punctuation(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").translate(None, _PUNCT_BYTES).decode("utf-8", "surrogatepass")
 
 
+def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which words end with "lorem", which start with "ipsum" (`text` holds them all).
+
+    Few texts hold either, so one substring search of `text` usually settles it; otherwise
+    the words, each followed by "\\n", are searched as one string (no call a word).
+    """
+    lorem = np.zeros(len(words), dtype=bool)
+    ipsum = np.zeros(len(words), dtype=bool)
+    if "lorem" not in text and "ipsum" not in text:
+        return lorem, ipsum
+    listed = "\n" + "\n".join(words) + "\n"  # word k starts at starts[k], its "\n" at ends[k]
+    ends = np.cumsum(lengths + 1)
+    starts = ends - lengths
+    lorem[np.searchsorted(ends, [m.end() - 1 for m in re.finditer("lorem\n", listed)])] = True
+    ipsum[np.searchsorted(starts, [m.start() + 1 for m in re.finditer("\nipsum", listed)])] = True
+    return lorem, ipsum
+
+
 class _Chunks:
     """The white-space chunks of the texts seen, by id (`TokenTable`), with what RPv2 reads in each.
 
@@ -441,13 +459,9 @@ class _Chunks:
             ids[ids == words[""]] = -1
         self.word = np.concatenate((self.word, ids))
         self.word_strings.extend(fresh)
-        self.word_length = np.concatenate((self.word_length, np.fromiter(map(len, fresh), dtype=np.int64)))
-        # Few texts hold "lorem" or "ipsum": one substring search spares a call per fresh word.
-        lorem = ipsum = np.zeros(len(fresh), dtype=bool)
-        if "lorem" in normalized_text:
-            lorem = np.fromiter(map(str.endswith, fresh, itertools.repeat("lorem")), dtype=bool, count=len(fresh))
-        if "ipsum" in normalized_text:
-            ipsum = np.fromiter(map(str.startswith, fresh, itertools.repeat("ipsum")), dtype=bool, count=len(fresh))
+        fresh_length = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
+        self.word_length = np.concatenate((self.word_length, fresh_length))
+        lorem, ipsum = _lorem_ipsum_words(fresh, fresh_length, normalized_text)
         self.lorem_end = np.concatenate((self.lorem_end, lorem))
         self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
         bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
