@@ -932,23 +932,17 @@ def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int,
     )
 
 
-def _row_dicts(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[dict[str, Value]]:
-    """`_rows` as one dict a line, built without an intermediate tuple a line: dicts of numbers
-    are not tracked by the garbage collector, tuples are (and on a big heap each collection
-    they trigger costs more than building them)."""
+def _line_columns(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[list[Value]]:
+    """The values of the given lines, a list per signal in LINE_SIGNALS order, fractions
+    rounded as RPv2's (the same Python values `_rows` puts in its tuples)."""
     words, script, terminal, bullet, numerical, upper = (column[lines] for column in columns)
-    a, b, c, d, e, f = LINE_SIGNALS
     return [
-        {a: w, b: j, c: t, d: u, e: n, f: p}
-        for w, j, t, u, n, p in zip(
-            words.tolist(),
-            script.tolist(),
-            terminal.tolist(),
-            bullet.tolist(),
-            round_like_python(numerical).tolist(),
-            round_like_python(upper).tolist(),
-            strict=True,
-        )
+        words.tolist(),
+        script.tolist(),
+        terminal.tolist(),
+        bullet.tolist(),
+        round_like_python(numerical).tolist(),
+        round_like_python(upper).tolist(),
     ]
 
 
@@ -1106,14 +1100,9 @@ class RedPajamaSignals:
         counts = [len(documents[i].analysis.segments) for i in segmented]
         positions = np.fromiter(map(attrgetter("start"), segments), dtype=np.int64, count=len(segments))
         positions += np.repeat(offsets[:-1], counts)
-        which = np.searchsorted(starts, positions, side="right") - 1
-        # Rows only for the lines that hold a segment (blank lines hold none).
-        # One row per run of equal `which` (segments come in text order, so a run is a line).
-        step = np.ones(len(which), dtype=bool)
-        step[1:] = which[1:] != which[:-1]
-        lines, where = which[step], np.cumsum(step) - 1
-        rows = _row_dicts(columns, lines)
-        if len(rows) < len(segments):  # a line holds two segments or more: each segment's line's row
-            rows = list(map(rows.__getitem__, where.tolist()))
-        # dict.update mapped over the pairs at C speed (no bytecode a segment); deque drains it.
-        deque(map(dict.update, map(attrgetter("signals"), segments), rows), maxlen=0)
+        which = np.searchsorted(starts, positions, side="right") - 1  # each segment's line
+        # A signal at a time, dict.__setitem__ mapped over the segments at C speed: no dict a
+        # row and no bytecode a segment (deque drains the map). Keys land in LINE_SIGNALS order.
+        targets = list(map(attrgetter("signals"), segments))
+        for name, values in zip(LINE_SIGNALS, _line_columns(columns, which), strict=True):
+            deque(map(dict.__setitem__, targets, itertools.repeat(name), values), maxlen=0)
