@@ -636,13 +636,20 @@ def batch_document_signals(
     lorem = _lorem_documents(chunks, words, word_owner, ends)
     stops: dict[str, list[int] | None] = {}
     bad: dict[str, list[int] | None] = {}
-    for language in set(languages):
+    language_of = {language: k for k, language in enumerate(dict.fromkeys(languages))}
+    doc_language = np.fromiter(map(language_of.__getitem__, languages), dtype=np.int64, count=count)
+    for language, k in language_of.items():
         column = chunks.stop_column(language)
         stops[language] = None if column is None else sums[column].tolist()
         flags = chunks.bad_flags(language)
-        bad[language] = (
-            None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
-        )
+        if flags is None:
+            bad[language] = None
+            continue
+        # Only the words of this language's documents (whole documents, in order).
+        here = doc_language[word_owner] == k
+        owner_here = word_owner[here]
+        ends_here = np.cumsum(np.bincount(owner_here, minlength=count))
+        bad[language] = _ldnoobw_counts(language, chunks, flags, words[here], owner_here, ends_here, count)
     ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
     counts_of = _text_counts(texts, chunks.table.native, points)
     out = []
