@@ -8,6 +8,7 @@ import string
 import sys
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -367,3 +368,15 @@ def test_lorem_ipsum_word_flags_equal_str_methods() -> None:
     assert ipsum.tolist() == [word.startswith("ipsum") for word in words]
     none = rpv2._lorem_ipsum_words(["ab", "c"], np.array([2, 1]), "ab c")
     assert [flags.tolist() for flags in none] == [[False, False], [False, False]]
+
+
+def test_a_native_build_without_the_rpv2_kernels_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `_native` built from older sources has the token table but not RPv2's kernels."""
+    texts = ["Hi! ... ok?? yes.\nThe cat sat. The cat sat.", "x...\n\u2022 item"]
+    expected = rpv2.batch_document_signals(texts, ["en", "en"], rpv2._Chunks(native=False))
+    monkeypatch.setattr(rpv2, "_native", SimpleNamespace())  # a module without the kernels
+    chunks = rpv2._Chunks()  # the token table is still native where it is built
+    assert chunks.table.native == native_available()
+    assert chunks.native is False
+    assert rpv2.batch_document_signals(texts, ["en", "en"], chunks) == expected
+    assert not rpv2._kernels_built()

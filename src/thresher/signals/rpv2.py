@@ -395,6 +395,15 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
     return lorem, ipsum
 
 
+_KERNELS = ("rpv2_lines", "rpv2_chunk_tokens", "rpv2_text_counts", "group_words", "ngram_numerators")
+
+
+def _kernels_built() -> bool:
+    """Whether `thresher._native` holds RPv2's kernels: a build of older sources lacks them
+    (then the NumPy fallback runs rather than failing; rebuild the module to get them)."""
+    return _native is not None and all(hasattr(_native, name) for name in _KERNELS)
+
+
 class _Chunks:
     """The white-space chunks of the texts seen, by id (`TokenTable`), with what RPv2 reads in each.
 
@@ -408,6 +417,7 @@ class _Chunks:
 
     def __init__(self, native: bool | None = None) -> None:
         self.table = TokenTable("whitespace", native=native)
+        self.native = self.table.native and _kernels_built()  # RPv2's kernels, not only the token table
         self._reset()
 
     def _reset(self) -> None:
@@ -438,7 +448,7 @@ class _Chunks:
         if not new:
             return
         joined = "\n".join(new)
-        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.table.native)
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.native)
         stops = _chunk_stop_counts(new, tokens, word_chunk)
         self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
         normalized_text = unicodedata.normalize("NFD", _delete_punctuation(joined).lower())
@@ -622,7 +632,7 @@ def batch_document_signals(
     has_word = word_of >= 0
     words = word_of[has_word]
     word_owner = owner[has_word]
-    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.table.native)
+    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.native)
     n_words = np.bincount(word_owner, minlength=count).tolist()
     ends = np.cumsum(n_words)
     chars = stats.chars.tolist()
@@ -651,7 +661,7 @@ def batch_document_signals(
         ends_here = np.cumsum(np.bincount(owner_here, minlength=count))
         bad[language] = _ldnoobw_counts(language, chunks, flags, words[here], owner_here, ends_here, count)
     ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
-    counts_of = _text_counts(texts, chunks.table.native, points)
+    counts_of = _text_counts(texts, chunks.native, points)
     out = []
     for doc, text in enumerate(texts):
         tokens = n_tokens[doc]
@@ -796,7 +806,9 @@ def rps_lines(text: str, javascript: bool | None = None) -> Lines:
 
 def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
     """RPv2's per-line signals of every line of every text."""
-    starts, ends, columns, offsets, first_line = _line_values(texts, javascript, native_available())
+    starts, ends, columns, offsets, first_line = _line_values(
+        texts, javascript, native_available() and _kernels_built()
+    )
     values = _rows(columns, np.arange(len(starts)))
     return [
         Lines(starts[a:b] - offsets[doc], ends[a:b] - offsets[doc], values[a:b])
@@ -1088,7 +1100,7 @@ class RedPajamaSignals:
 
     def annotate(self, documents: list[Document]) -> None:
         texts = [document.text for document in documents]
-        native = self._chunks.table.native
+        native = self._chunks.native
         points = code_points("".join(texts)) if native else None  # read by both passes below
         values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks, points)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
