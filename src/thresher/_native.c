@@ -7,9 +7,12 @@
  * host. Here a chunk is hashed straight from the text's code points and looked up in an
  * open-addressing table; only chunks never seen become str objects. The per-document row
  * sums are accumulated in place. Gopher's greedy duplicate n-gram scan, a sequential loop
- * over the repeated n-grams, runs here too.
+ * over the repeated n-grams, runs here too. RedPajama-v2's signals (signals/rpv2.py) use the
+ * `rpv2_*`, `group_words` and `ngram_numerators` kernels: one loop over the code points for
+ * RPv2's lines, chunk tokens and sentence counts, and word / n-gram grouping without sorts,
+ * where NumPy needs several passes and a temporary array per step.
  *
- * The module is optional: `thresher.signals._tokens` falls back to the same semantics in
+ * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
  * check both give identical results.
  */
@@ -444,7 +447,486 @@ done:
     return result;
 }
 
+
+/* The RPv2 kernels below read code points (uint32) with per code point flag tables built in
+ * Python (thresher.signals.rpv2.char_tables); the bits must match rpv2.py's. */
+enum { RPV2_SPACE = 1, RPV2_ASCII_PUNCT = 2, RPV2_UPPER = 4, RPV2_WORD = 8, RPV2_LOWER_OR_TITLE = 16,
+       RPV2_ASCII_LETTER = 32 };
+
+static int points_in_table(const uint32_t *points, Py_ssize_t count, Py_ssize_t table_size) {
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if ((Py_ssize_t)points[i] >= table_size) {
+            PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries",
+                         (unsigned long)points[i], table_size);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
+    for (Py_ssize_t k = 0; k < n; k++)
+        if (codes[k] == c) return 1;
+    return 0;
+}
+
+/* rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets,
+ *            starts, ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines:
+ * RPv2's lines of each text (text t is points[offsets[t]:offsets[t+1]]; a line ends after its
+ * "\n" or at its text's end, so an empty text has none) and their per-line sums, in one pass:
+ * upper-case characters, normalised length and numerals, normalised words (runs of non-space
+ * characters not made of ASCII punctuation alone), and whether the last / first non-space
+ * character is in `terminal` / `bullets`. The outputs (int64; the two flags uint8) must hold
+ * every line; the line count is returned. */
+static PyObject *rpv2_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[15];
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3],
+                          &views[4], &views[5], &views[6], &views[7], &views[8], &views[9], &views[10], &views[11],
+                          &views[12], &views[13], &views[14]))
+        return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const int64_t *offsets = views[1].buf;
+    const Py_ssize_t n_texts = views[1].len / 8 - 1;
+    const uint8_t *flags = views[2].buf, *normalized_length = views[3].buf, *normalized_numeric = views[4].buf;
+    const Py_ssize_t table_size = views[2].len;
+    const uint32_t *terminal = views[5].buf, *bullets = views[6].buf;
+    const Py_ssize_t n_terminal = views[5].len / 4, n_bullets = views[6].len / 4;
+    int64_t *starts = views[7].buf, *ends = views[8].buf, *words = views[9].buf, *upper = views[10].buf,
+            *kept = views[11].buf, *numerals = views[12].buf;
+    uint8_t *terminal_out = views[13].buf, *bullet_out = views[14].buf;
+    const Py_ssize_t capacity = views[7].len / 8;
+    if (views[3].len != table_size || views[4].len != table_size || views[8].len / 8 != capacity ||
+        views[9].len / 8 != capacity || views[10].len / 8 != capacity || views[11].len / 8 != capacity ||
+        views[12].len / 8 != capacity || views[13].len != capacity || views[14].len != capacity || n_texts < 0) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_lines: tables or outputs of unequal sizes");
+        goto done;
+    }
+    if (points_in_table(points, n_points, table_size) < 0) goto done;
+    Py_ssize_t line = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        const int64_t text_end = offsets[t + 1];
+        if (offsets[t] < 0 || text_end > n_points || text_end < offsets[t]) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_lines: offsets outside the code points");
+            goto done;
+        }
+        int64_t i = offsets[t];
+        while (i < text_end) {
+            if (line >= capacity) {
+                PyErr_SetString(PyExc_ValueError, "rpv2_lines: more lines than the outputs hold");
+                goto done;
+            }
+            const int64_t start = i;
+            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
+            int64_t first = -1, last = -1;
+            int in_run = 0, run_punct = 1;
+            for (; i < text_end; i++) {
+                const uint32_t c = points[i];
+                const uint8_t f = flags[c];
+                n_upper += (f & RPV2_UPPER) != 0;
+                n_kept += normalized_length[c];
+                n_numerals += normalized_numeric[c];
+                if (f & RPV2_SPACE) {
+                    if (in_run) n_words += !run_punct;
+                    in_run = 0;
+                } else {
+                    if (!in_run) {
+                        in_run = 1;
+                        run_punct = 1;
+                    }
+                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
+                    if (first < 0) first = i;
+                    last = i;
+                }
+                if (c == 10) {
+                    i++;
+                    break;
+                }
+            }
+            if (in_run) n_words += !run_punct;
+            starts[line] = start;
+            ends[line] = i;
+            words[line] = n_words;
+            upper[line] = n_upper;
+            kept[line] = n_kept;
+            numerals[line] = n_numerals;
+            terminal_out[line] = (uint8_t)(last >= 0 && in_codes(points[last], terminal, n_terminal));
+            bullet_out[line] = (uint8_t)(first >= 0 && in_codes(points[first], bullets, n_bullets));
+            line++;
+        }
+    }
+    result = PyLong_FromSsize_t(line);
+done:
+    release_buffers(views, 15);
+    return result;
+}
+
+/* rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: nltk's
+ * WordPunct tokens of "\n"-separated chunks (maximal runs of re's \w characters, or of other
+ * non-space characters) counted per chunk, with those str.isupper (a cased upper-case
+ * character and no lower or title case one) and those holding an ASCII letter; word_chunk
+ * receives the chunk of each \w run, in order, and their number is returned. */
+static PyObject *rpv2_chunk_tokens(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[6];
+    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5]))
+        return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const uint8_t *flags = views[1].buf;
+    int64_t *tokens = views[2].buf, *caps = views[3].buf, *alpha = views[4].buf, *word_chunk = views[5].buf;
+    const Py_ssize_t chunks = views[2].len / 8;
+    if (views[3].len / 8 != chunks || views[4].len / 8 != chunks || views[5].len / 8 < n_points) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: outputs of the wrong sizes");
+        goto done;
+    }
+    if (points_in_table(points, n_points, views[1].len) < 0) goto done;
+    memset(tokens, 0, (size_t)chunks * 8);
+    memset(caps, 0, (size_t)chunks * 8);
+    memset(alpha, 0, (size_t)chunks * 8);
+    Py_ssize_t chunk = 0, n_word = 0, i = 0;
+    while (i < n_points) {
+        const uint32_t c = points[i];
+        const uint8_t f = flags[c];
+        if (f & RPV2_SPACE) {
+            if (c == 10) chunk++;
+            i++;
+            continue;
+        }
+        if (chunk >= chunks) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: more chunks than the outputs hold");
+            goto done;
+        }
+        const uint8_t kind = f & RPV2_WORD;
+        uint8_t seen = 0;
+        for (; i < n_points; i++) {
+            const uint8_t g = flags[points[i]];
+            if ((g & RPV2_SPACE) || (g & RPV2_WORD) != kind) break;
+            seen |= g;
+        }
+        tokens[chunk]++;
+        caps[chunk] += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
+        alpha[chunk] += (seen & RPV2_ASCII_LETTER) != 0;
+        if (kind) word_chunk[n_word++] = chunk;
+    }
+    result = PyLong_FromSsize_t(n_word);
+done:
+    release_buffers(views, 6);
+    return result;
+}
+
+/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):
+ * per text, the matches of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a
+ * match starts at the first word boundary before a character other than . ! ?, and runs
+ * through the next run of them); the lines whose text, less trailing white space other than
+ * "\n", ends with "..." or U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...",
+ * U+2026 as str.count counts them (non-overlapping); "{" and "}"; "\n". */
+static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[8];
+    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5],
+                          &views[6], &views[7]))
+        return NULL;
+    PyObject *result = NULL;
+    const uint32_t *points = views[0].buf;
+    const Py_ssize_t n_points = views[0].len / 4;
+    const int64_t *offsets = views[1].buf;
+    const Py_ssize_t n_texts = views[1].len / 8 - 1;
+    const uint8_t *flags = views[2].buf;
+    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf, *symbols = views[5].buf, *braces = views[6].buf,
+            *newlines = views[7].buf;
+    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts || views[5].len / 8 != n_texts ||
+        views[6].len / 8 != n_texts || views[7].len / 8 != n_texts) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: outputs must hold one int64 per text");
+        goto done;
+    }
+    if (points_in_table(points, n_points, views[2].len) < 0) goto done;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        const int64_t begin = offsets[t], end = offsets[t + 1];
+        if (begin < 0 || end > n_points || end < begin) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: offsets outside the code points");
+            goto done;
+        }
+        int64_t found = 0, lines = 0;
+        int64_t i = begin;
+        while (i < end) {
+            const uint32_t c = points[i];
+            const int word = (flags[c] & RPV2_WORD) != 0;
+            const int before = i > begin && (flags[points[i - 1]] & RPV2_WORD) != 0;
+            if (word != before && c != '.' && c != '!' && c != '?') {
+                found++;
+                for (i++; i < end && points[i] != '.' && points[i] != '!' && points[i] != '?'; i++) {
+                }
+                for (; i < end && (points[i] == '.' || points[i] == '!' || points[i] == '?'); i++) {
+                }
+            } else {
+                i++;
+            }
+        }
+        for (int64_t j = begin; j <= end; j++) {
+            if (j < end && points[j] != 10) continue;
+            int64_t k = j;
+            while (k > begin && points[k - 1] != 10 && (flags[points[k - 1]] & RPV2_SPACE)) k--;
+            if ((k > begin && points[k - 1] == 0x2026) ||
+                (k - 3 >= begin && points[k - 1] == '.' && points[k - 2] == '.' && points[k - 3] == '.'))
+                lines++;
+        }
+        int64_t hashes = 0, dots = 0, curly = 0, breaks = 0;
+        for (int64_t j = begin; j < end; j++) {
+            const uint32_t c = points[j];
+            hashes += c == '#' || c == 0x2026;
+            curly += c == '{' || c == '}';
+            breaks += c == 10;
+            if (c == '.' && j + 2 < end && points[j + 1] == '.' && points[j + 2] == '.') {
+                dots++;
+                j += 2;
+            }
+        }
+        sentences[t] = found;
+        ellipsis[t] = lines;
+        symbols[t] = hashes + dots;
+        braces[t] = curly;
+        newlines[t] = breaks;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_buffers(views, 8);
+    return result;
+}
+
+
+static int compare_int64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* group_words(ids, docs, span, inverse, counts, group_docs) -> groups: the distinct (document,
+ * word id) pairs of a batch numbered in sorted order, as np.unique(docs * span + ids) numbers
+ * them: inverse[i] is position i's group, counts and group_docs (one per group) its size and
+ * document. Documents must come in non-decreasing order and ids lie in [0, span); each
+ * document's distinct ids are found through a dense table and only those are sorted. */
+static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[5];
+    Py_ssize_t span;
+    if (!PyArg_ParseTuple(args, "y*y*nw*w*w*", &views[0], &views[1], &span, &views[2], &views[3], &views[4]))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t *slot = NULL, *distinct = NULL;
+    const int64_t *ids = views[0].buf, *docs = views[1].buf;
+    int64_t *inverse = views[2].buf, *counts = views[3].buf, *group_docs = views[4].buf;
+    const Py_ssize_t n = views[0].len / 8;
+    if (views[1].len / 8 != n || views[2].len / 8 != n || views[3].len / 8 < n || views[4].len / 8 < n || span < 0) {
+        PyErr_SetString(PyExc_ValueError, "group_words: arrays of unequal sizes");
+        goto done;
+    }
+    slot = PyMem_Malloc((size_t)(span > 0 ? span : 1) * sizeof(int64_t));
+    distinct = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    if (slot == NULL || distinct == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < span; k++) slot[k] = -1;
+    Py_ssize_t groups = 0, i = 0;
+    while (i < n) {
+        const int64_t doc = docs[i];
+        Py_ssize_t j = i, found = 0;
+        for (; j < n && docs[j] == doc; j++) {
+            const int64_t id = ids[j];
+            if (id < 0 || id >= span) {
+                PyErr_SetString(PyExc_IndexError, "group_words: a word id is outside [0, span)");
+                goto done;
+            }
+            if (slot[id] < 0) {
+                slot[id] = found;
+                distinct[found++] = id;
+            }
+        }
+        if (j < n && docs[j] < doc) {
+            PyErr_SetString(PyExc_ValueError, "group_words: documents must come in non-decreasing order");
+            goto done;
+        }
+        qsort(distinct, (size_t)found, sizeof(int64_t), compare_int64);
+        for (Py_ssize_t k = 0; k < found; k++) {
+            slot[distinct[k]] = groups + k;
+            counts[groups + k] = 0;
+            group_docs[groups + k] = doc;
+        }
+        for (Py_ssize_t p = i; p < j; p++) {
+            const int64_t group = slot[ids[p]];
+            inverse[p] = group;
+            counts[group]++;
+        }
+        for (Py_ssize_t k = 0; k < found; k++) slot[distinct[k]] = -1;
+        groups += found;
+        i = j;
+    }
+    result = PyLong_FromSsize_t(groups);
+done:
+    PyMem_Free(slot);
+    PyMem_Free(distinct);
+    release_buffers(views, 5);
+    return result;
+}
+
+
+
+
+/* ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's n-gram
+ * numerators per document from the word groups of `group_words` (gram: each position's group,
+ * group_counts: group sizes). For n = 2..10, an n-gram's group is the pair (group of its
+ * (n-1)-gram prefix, id of its last word), grouped by hashing a document at a time; only positions whose prefix
+ * repeats are carried to the next n (an n-gram can repeat only where its prefix does), and an
+ * n-gram never crosses its document's end. top (3 x documents) receives, for n = 2..4, the
+ * characters of the most common repeated n-gram (the first seen among equals) times its
+ * count; dupe (6 x documents), for n = 5..10, the characters of the words covered by repeated
+ * n-grams, each word once. Both must be zeroed by the caller; documents non-decreasing. */
+static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[7];
+    Py_ssize_t span;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*nw*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &span,
+                          &views[5], &views[6]))
+        return NULL;
+    PyObject *result = NULL;
+    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
+    int64_t *table = NULL; /* pairs (key, group): one cache line a probe */
+    const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
+                  *group_counts = views[4].buf;
+    int64_t *top = views[5].buf, *dupe = views[6].buf;
+    const Py_ssize_t size = views[0].len / 8, n_groups = views[4].len / 8, n_docs = views[5].len / 8 / 3;
+    if (views[1].len / 8 != size || views[2].len / 8 != size || views[3].len / 8 != size || span <= 0 ||
+        views[5].len != n_docs * 3 * 8 || views[6].len != n_docs * 6 * 8) {
+        PyErr_SetString(PyExc_ValueError, "ngram_numerators: arrays of unequal sizes");
+        goto done;
+    }
+    const size_t cells = (size_t)(size > 0 ? size : 1);
+    ends = PyMem_Malloc(cells * 8);
+    pos = PyMem_Malloc(cells * 8);
+    grp = PyMem_Malloc(cells * 8);
+    inv = PyMem_Malloc(cells * 8);
+    counts = PyMem_Malloc(cells * 8);
+    size_t capacity = 16;
+    while (capacity < cells * 2) capacity <<= 1;
+    table = PyMem_Malloc(capacity * 16);
+    if (!ends || !pos || !grp || !inv || !counts || !table) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t p = size - 1; p >= 0; p--) {
+        if (docs[p] < 0 || docs[p] >= n_docs || ids[p] < 0 || ids[p] >= span || gram[p] < 0 || gram[p] >= n_groups ||
+            (p + 1 < size && docs[p + 1] < docs[p])) {
+            PyErr_SetString(PyExc_ValueError, "ngram_numerators: a document, id or group out of range or order");
+            goto done;
+        }
+        ends[p] = (p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1;
+    }
+    Py_ssize_t m = 0;
+    for (Py_ssize_t p = 0; p < size; p++) {
+        if (group_counts[gram[p]] > 1) {
+            pos[m] = p;
+            grp[m++] = gram[p];
+        }
+    }
+    for (int64_t n = 2; n <= 10 && m > 0; n++) {
+        Py_ssize_t k = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (pos[i] + n <= ends[pos[i]]) {
+                pos[k] = pos[i];
+                grp[k++] = grp[i];
+            }
+        }
+        m = k;
+        if (m == 0) break;
+        /* One small table per document (an n-gram never spans two): it stays in cache. */
+        Py_ssize_t groups = 0;
+        int repeated = 0;
+        for (Py_ssize_t first = 0, last; first < m; first = last) {
+            const int64_t doc = docs[pos[first]];
+            for (last = first + 1; last < m && docs[pos[last]] == doc; last++) {
+            }
+            size_t used = 16;
+            while (used < (size_t)(last - first) * 2) used <<= 1;
+            const size_t mask = used - 1;
+            for (size_t c = 0; c < used; c++) table[2 * c + 1] = -1;
+            for (Py_ssize_t i = first; i < last; i++) {
+                const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
+                size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+                while (table[2 * h + 1] >= 0 && table[2 * h] != key) h = (h + 1) & mask;
+                if (table[2 * h + 1] < 0) {
+                    table[2 * h] = key;
+                    table[2 * h + 1] = groups;
+                    counts[groups++] = 0;
+                }
+                inv[i] = table[2 * h + 1];
+                repeated |= ++counts[inv[i]] > 1;
+            }
+        }
+        if (!repeated) break;
+        if (n <= 4) {
+            int64_t *out = top + (n - 2) * n_docs;
+            Py_ssize_t i = 0;
+            while (i < m) {
+                const int64_t doc = docs[pos[i]];
+                int64_t best = 1, start = -1;
+                for (; i < m && docs[pos[i]] == doc; i++) {
+                    if (counts[inv[i]] > best) {
+                        best = counts[inv[i]];
+                        start = pos[i];
+                    }
+                }
+                if (start >= 0) {
+                    int64_t chars = 0;
+                    for (int64_t q = start; q < start + n; q++) chars += lengths[q];
+                    out[doc] = chars * best;
+                }
+            }
+        }
+        if (n >= 5) {
+            int64_t *out = dupe + (n - 5) * n_docs;
+            int64_t reached = 0;
+            for (Py_ssize_t i = 0; i < m; i++) {
+                if (counts[inv[i]] < 2) continue;
+                const int64_t start = pos[i];
+                for (int64_t q = start > reached ? start : reached; q < start + n; q++) out[docs[q]] += lengths[q];
+                if (start + n > reached) reached = start + n;
+            }
+        }
+        k = 0;
+        for (Py_ssize_t i = 0; i < m; i++) {
+            if (counts[inv[i]] > 1) {
+                pos[k] = pos[i];
+                grp[k++] = inv[i];
+            }
+        }
+        m = k;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(ends);
+    PyMem_Free(pos);
+    PyMem_Free(grp);
+    PyMem_Free(inv);
+    PyMem_Free(counts);
+    PyMem_Free(table);
+    release_buffers(views, 7);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"ngram_numerators", ngram_numerators, METH_VARARGS,
+     "ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's top (n=2..4) and\n"
+     "duplicated (n=5..10) n-gram character numerators per document, into zeroed int64 arrays."},
+    {"group_words", group_words, METH_VARARGS,
+     "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
+     "numbered in sorted order (int64 arrays; documents non-decreasing)."},
+    {"rpv2_lines", rpv2_lines, METH_VARARGS,
+     "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
+     "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},
+    {"rpv2_chunk_tokens", rpv2_chunk_tokens, METH_VARARGS,
+     "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
+     "counts per newline-separated chunk."},
+    {"rpv2_text_counts", rpv2_text_counts, METH_VARARGS,
+     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):\n"
+     "RPv2's sentence, ellipsis-line, symbol, curly-bracket and newline counts per text."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

@@ -8,9 +8,12 @@ import string
 import sys
 import unicodedata
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from thresher.document import Document, Segment
 from thresher.signals import rpv2
@@ -86,9 +89,16 @@ def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
     assert native == python
 
 
-def test_chunk_token_counts_equal_wordpunct_on_each_chunk() -> None:
+_NATIVE_OR_NOT = [
+    False,
+    pytest.param(True, marks=pytest.mark.skipif(not native_available(), reason="thresher._native is not built")),
+]
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_chunk_token_counts_equal_wordpunct_on_each_chunk(native: bool) -> None:
     chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
-    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks), native)
     expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
     assert tokens.tolist() == [len(e) for e in expected]
     assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
@@ -196,3 +206,177 @@ def test_tables_grown_block_by_block_give_the_values_of_full_tables() -> None:
         for mode in ("lazy", "full")
     )
     assert lazy == full
+
+
+# Edges of the C kernels' scans: empty texts and lines, a text ending in "\n", lone
+# surrogates, white space other than "\n" (\r, \x85, U+3000) around ellipses, "_" (a word
+# character), terminal marks and bullets after and before white space, words of punctuation.
+_KERNEL_EDGES = [
+    "",
+    "\n",
+    "\n\n",
+    "a",
+    "...",
+    "x...\n",
+    "\u2026 \t\n...\r\n. ..",
+    "Hi! ... ok?? yes.",
+    "é. Ünd\u2026\u3000 ",
+    "_x_ .!? __ ?!a",
+    "\ud800 abc\udfff...",
+    "\n\n  \u2022 item\n \u25b6\n",
+    "— ... \x85...\x85",
+    "Quote\u201d  \nJS: javascript, JavaScript!\n",
+    "ǅemal ⒶⒷ 12,5€ -- ½ ²",
+]
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+def test_native_line_and_text_kernels_equal_the_numpy_fallback(seeds_dir: Path) -> None:
+    texts = _KERNEL_EDGES + [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))]
+    texts += ["".join(_KERNEL_EDGES), "\n".join(_KERNEL_EDGES)]
+    javascript = ["javascript" in rpv2.normalized_words(text) for text in texts]
+    python = rpv2._line_values(texts, javascript, native=False)
+    native = rpv2._line_values(texts, javascript, native=True)
+    for ours, theirs in zip((*python[:2], python[3]), (*native[:2], native[3]), strict=True):
+        assert np.array_equal(ours, theirs)
+    for ours, theirs in zip(python[2], native[2], strict=True):
+        assert ours.dtype == theirs.dtype
+        assert np.array_equal(ours, theirs)
+    assert python[4] == native[4]
+    assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
+    chunks = [chunk for text in texts for chunk in text.split()]
+    joined = "\n".join(chunks)
+    for ours, theirs in zip(
+        rpv2._chunk_token_stats(joined, len(chunks), native=False),
+        rpv2._chunk_token_stats(joined, len(chunks), native=True),
+        strict=True,
+    ):
+        assert np.array_equal(ours, theirs)
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_text_counts_by_hand(native: bool) -> None:
+    texts = ["", "Hi! ... ok?? yes.", "x...\n", "a...  \r\nb \u2026\n...", ".!?", "_a. b", "#..... {}}\u2026\u2026"]
+    counts = rpv2._text_counts(texts, native=native)
+    assert [row[0] for row in counts] == [0, 3, 1, 2, 0, 2, 0]  # sentences
+    assert [row[1] for row in counts] == [0, 0, 1, 3, 0, 0, 1]  # lines ending with an ellipsis
+    assert [row[2] for row in counts] == [0, 1, 1, 3, 0, 0, 4]  # "#", "..." (non-overlapping), "\u2026"
+    assert [row[3] for row in counts] == [0, 0, 0, 0, 0, 0, 3]  # "{" and "}"
+    assert [row[4] for row in counts] == [0, 0, 1, 2, 0, 0, 0]  # "\n"
+
+
+_KERNEL_ALPHABET = "aZé_1½ .!?\n\r\t\x85\u3000\u2026\u201d\u2022\u2013-#'{}ǅⒶ\ud800"
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=_KERNEL_ALPHABET, max_size=40), min_size=1, max_size=6))
+def test_native_kernels_equal_the_fallback_on_generated_texts(texts: list[str]) -> None:
+    javascript = [False] * len(texts)
+    python = rpv2._line_values(texts, javascript, native=False)
+    native = rpv2._line_values(texts, javascript, native=True)
+    assert np.array_equal(python[0], native[0])
+    for ours, theirs in zip(python[2], native[2], strict=True):
+        assert np.array_equal(ours, theirs)
+    assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
+    chunks = [chunk for text in texts for chunk in text.split()]
+    joined = "\n".join(chunks)
+    python_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=False)
+    native_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=True)
+    for ours, theirs in zip(python_chunks, native_chunks, strict=True):
+        assert np.array_equal(ours, theirs)
+
+
+def _word_stats_equal(ids: list[int], lengths: list[int], docs: list[int], count: int) -> None:
+    arrays = [np.array(values, dtype=np.int64) for values in (ids, lengths, docs)]
+    python = rpv2._WordStats.of(*arrays, count, native=False)
+    native = rpv2._WordStats.of(*arrays, count, native=True)
+    assert python.chars.tolist() == native.chars.tolist()
+    assert python.distinct.tolist() == native.distinct.tolist()
+    assert python.entropy.tolist() == native.entropy.tolist()  # the same sums in the same order
+    assert {k: v.tolist() for k, v in python.numerators.items()} == {
+        k: v.tolist() for k, v in native.numerators.items()
+    }
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+def test_native_word_grouping_gives_the_same_ngram_statistics() -> None:
+    # Ties between top n-grams, n-grams repeated across documents but not within, a document
+    # of one word, empty documents, runs of one word longer than any n.
+    _word_stats_equal([0, 1, 0, 1, 2, 3, 2, 3], [1, 2, 1, 2, 3, 1, 3, 1], [0] * 8, 1)
+    _word_stats_equal([0, 1, 2, 0, 1, 2, 5], [2, 2, 2, 2, 2, 2, 4], [0, 0, 0, 2, 2, 2, 3], 5)
+    _word_stats_equal([7] * 25, [3] * 25, [1] * 25, 2)
+    _word_stats_equal([], [], [], 3)
+
+
+@pytest.mark.skipif(not native_available(), reason="thresher._native is not built")
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.integers(0, 6), max_size=40), min_size=1, max_size=5))
+def test_native_word_grouping_equals_sorting_on_generated_documents(documents: list[list[int]]) -> None:
+    ids = [word for document in documents for word in document]
+    docs = [d for d, document in enumerate(documents) for _ in document]
+    _word_stats_equal(ids, [1 + word % 4 for word in ids], docs, len(documents))
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_stop_words_per_chunk_count_each_word_token(native: bool) -> None:
+    # Whole-chunk lookups (one \w+ token) and split chunks must count the same tokens.
+    chunks = [
+        "the",
+        "The",
+        "don't",
+        "of-the",
+        "the_x",
+        "(the)",
+        "x",
+        "of.the.is",
+        "the,",
+        "«the»",
+        "_the",
+        "--",
+        "(x).",
+    ]
+    joined = "\n".join(chunks)
+    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks), native)
+    english = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)[rpv2.LANGUAGES.index("en")]
+    stops = rpv2.stop_words("en")
+    assert stops is not None
+    assert english.tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+    assert english.tolist() == [1, 0, 1, 2, 0, 1, 1, 3, 1, 1, 0, 0, 1]
+
+
+_CHUNK_PIECES = ["the", "The", "of", "x", "und", "le", "é", "_", "'", ",", "(", ")", "«", "»", "-", ".", "½", "a1"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.sampled_from(_CHUNK_PIECES), min_size=1, max_size=5).map("".join), min_size=1, max_size=12))
+def test_stop_words_per_chunk_equal_the_regex_on_generated_chunks(chunks: list[str]) -> None:
+    joined = "\n".join(chunks)
+    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks))
+    counts = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
+    for row, language in enumerate(rpv2.LANGUAGES):
+        stops = rpv2.stop_words(language)
+        assert stops is not None
+        assert counts[row].tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+
+
+def test_lorem_ipsum_word_flags_equal_str_methods() -> None:
+    words = ["lorem", "xlorem", "loremx", "ipsum", "ipsumx", "xipsum", "", "ipsumlorem", "a", "lorem"]
+    lengths = np.array([len(word) for word in words], dtype=np.int64)
+    lorem, ipsum = rpv2._lorem_ipsum_words(words, lengths, " ".join(words))
+    assert lorem.tolist() == [word.endswith("lorem") for word in words]
+    assert ipsum.tolist() == [word.startswith("ipsum") for word in words]
+    none = rpv2._lorem_ipsum_words(["ab", "c"], np.array([2, 1]), "ab c")
+    assert [flags.tolist() for flags in none] == [[False, False], [False, False]]
+
+
+def test_a_native_build_without_the_rpv2_kernels_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `_native` built from older sources has the token table but not RPv2's kernels."""
+    texts = ["Hi! ... ok?? yes.\nThe cat sat. The cat sat.", "x...\n\u2022 item"]
+    expected = rpv2.batch_document_signals(texts, ["en", "en"], rpv2._Chunks(native=False))
+    monkeypatch.setattr(rpv2, "_native", SimpleNamespace())  # a module without the kernels
+    chunks = rpv2._Chunks()  # the token table is still native where it is built
+    assert chunks.table.native == native_available()
+    assert chunks.native is False
+    assert rpv2.batch_document_signals(texts, ["en", "en"], chunks) == expected
+    assert not rpv2._kernels_built()

@@ -28,9 +28,13 @@ fetched here: point THRESHER_UT1_INDEX at your own `domain_to_category_id.json` 
 Speed (a batch at a time, no Python loop per token or per line): WordPunct tokens never
 cross white space and each white-space chunk holds at most one normalised word, so what
 RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids, facts from
-code point flags) and summed per document with NumPy; per-line values are sums over the
-batch's code points; n-gram counts are sorts of exact integer keys for the whole batch, an
-n-gram longer than 2 formed only where the (n-1)-gram before it repeats.
+code point flags) and summed per document; per-line values are sums over the batch's code
+points; n-grams get exact ids from (id of the (n-1)-gram prefix, id of the last word), an
+n-gram longer than 2 formed only where its prefix repeats. With `thresher._native` built,
+C kernels make the passes over code points (lines, chunk tokens, sentence and symbol
+counts) and the word and n-gram grouping (a dense table, then hashing one document at a
+time) one loop each; without it NumPy sorts and regular expressions compute the same
+values (tests compare both paths).
 """
 
 from __future__ import annotations
@@ -42,9 +46,11 @@ import re
 import string
 import sys
 import unicodedata
+from collections import deque
 from dataclasses import dataclass
 from functools import cache, partial
 from importlib import resources
+from operator import attrgetter
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -53,7 +59,7 @@ import numpy as np
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
-from thresher.signals._tokens import TokenTable
+from thresher.signals._tokens import TokenTable, _native, native_available, row_sums
 
 PRECISION = 8
 # Deleting ASCII punctuation with one regex is ~2x faster than str.translate's per-character
@@ -222,6 +228,16 @@ def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return ordered[new], inverse, counts
 
 
+def _native_group_words(ids: np.ndarray, docs: np.ndarray, span: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(document of each group, group of each position, group sizes): `_group(docs * span + ids)`
+    by the C kernel, groups in the same (sorted) order."""
+    ids = np.ascontiguousarray(ids, dtype=np.int64)
+    docs = np.ascontiguousarray(docs, dtype=np.int64)
+    inverse, counts, group_docs = (np.empty(len(ids), dtype=np.int64) for _ in range(3))
+    groups = _native.group_words(ids, docs, span, inverse, counts, group_docs)
+    return group_docs[:groups], inverse, counts[:groups]
+
+
 @dataclass(slots=True)
 class _WordStats:
     """Per-document word statistics of a batch, from the normalised words' ids, in NumPy.
@@ -238,19 +254,35 @@ class _WordStats:
     numerators: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int) -> _WordStats:
+    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int, native: bool = False) -> _WordStats:
+        """`docs` must be non-decreasing (a batch's words, document by document). `native`:
+        the C kernels group words through a dense table and n-grams by hashing, in one pass
+        per n, instead of NumPy sorts."""
         size = len(ids)
+        if native:
+            ids = np.ascontiguousarray(ids, dtype=np.int64)
+            lengths = np.ascontiguousarray(lengths, dtype=np.int64)
+            docs = np.ascontiguousarray(docs, dtype=np.int64)
         chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
         words = np.bincount(docs, minlength=count)
         numerators = {name: np.zeros(count, dtype=np.int64) for name in NGRAM_SIGNALS}
         if size == 0:
             return cls(chars, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
         span = int(ids.max()) + 1
-        keys, gram, counts = _group(docs * span + ids)
-        key_docs = keys // span
+        if native:
+            key_docs, gram, counts = _native_group_words(ids, docs, span)
+        else:
+            keys, gram, counts = _group(docs * span + ids)
+            key_docs = keys // span
         distinct = np.bincount(key_docs, minlength=count)
         share = counts / words[key_docs]
         entropy = np.bincount(key_docs, weights=-(share * np.log(share)), minlength=count)
+        if native:
+            top = np.zeros((len(TOP_NGRAMS), count), dtype=np.int64)
+            dupe = np.zeros((len(DUP_NGRAMS), count), dtype=np.int64)
+            _native.ngram_numerators(ids, lengths, docs, gram, counts, span, top, dupe)
+            numerators = dict(zip(NGRAM_SIGNALS, (*top, *dupe), strict=True))
+            return cls(chars, distinct, entropy, numerators)
         ends = np.cumsum(words)[docs]  # each position's document end (exclusive)
         cumulative = np.concatenate(([0], np.cumsum(lengths)))
         positions = np.flatnonzero(counts[gram] > 1)
@@ -260,7 +292,8 @@ class _WordStats:
             positions, gram = positions[keep], gram[keep]
             if positions.size == 0:
                 break
-            _, inverse, counts = _group(gram * span + ids[positions + n - 1])
+            keys = gram * span + ids[positions + n - 1]
+            _, inverse, counts = _group(keys)
             per_position = counts[inverse]
             repeated = per_position > 1
             if not repeated.any():
@@ -344,6 +377,33 @@ def _delete_punctuation(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").translate(None, _PUNCT_BYTES).decode("utf-8", "surrogatepass")
 
 
+def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tuple[np.ndarray, np.ndarray]:
+    """Which words end with "lorem", which start with "ipsum" (`text` holds them all).
+
+    Few texts hold either, so one substring search of `text` usually settles it; otherwise
+    the words, each followed by "\\n", are searched as one string (no call a word).
+    """
+    lorem = np.zeros(len(words), dtype=bool)
+    ipsum = np.zeros(len(words), dtype=bool)
+    if "lorem" not in text and "ipsum" not in text:
+        return lorem, ipsum
+    listed = "\n" + "\n".join(words) + "\n"  # word k starts at starts[k], its "\n" at ends[k]
+    ends = np.cumsum(lengths + 1)
+    starts = ends - lengths
+    lorem[np.searchsorted(ends, [m.end() - 1 for m in re.finditer("lorem\n", listed)])] = True
+    ipsum[np.searchsorted(starts, [m.start() + 1 for m in re.finditer("\nipsum", listed)])] = True
+    return lorem, ipsum
+
+
+_KERNELS = ("rpv2_lines", "rpv2_chunk_tokens", "rpv2_text_counts", "group_words", "ngram_numerators")
+
+
+def _kernels_built() -> bool:
+    """Whether `thresher._native` holds RPv2's kernels: a build of older sources lacks them
+    (then the NumPy fallback runs rather than failing; rebuild the module to get them)."""
+    return _native is not None and all(hasattr(_native, name) for name in _KERNELS)
+
+
 class _Chunks:
     """The white-space chunks of the texts seen, by id (`TokenTable`), with what RPv2 reads in each.
 
@@ -357,15 +417,16 @@ class _Chunks:
 
     def __init__(self, native: bool | None = None) -> None:
         self.table = TokenTable("whitespace", native=native)
+        self.native = self.table.native and _kernels_built()  # RPv2's kernels, not only the token table
         self._reset()
 
     def _reset(self) -> None:
         self.size = 0
-        self.tokens = np.zeros(0, dtype=np.int64)  # WordPunct tokens per chunk
-        self.caps = np.zeros(0, dtype=np.int64)  # tokens with str.isupper
-        self.alpha = np.zeros(0, dtype=np.int64)  # tokens holding an ASCII letter
+        # Per chunk: WordPunct tokens, those str.isupper, those holding an ASCII letter, then
+        # stop-word tokens per language; float64 (exact for counts) so `row_sums` adds a
+        # document's rows in one pass.
+        self.counts = np.zeros((0, 3 + len(LANGUAGES)))
         self.word = np.zeros(0, dtype=np.int64)  # normalised word id, -1 for none
-        self.stops = np.zeros((len(LANGUAGES), 0), dtype=np.int64)  # stop-word tokens per language and chunk
         self.words: dict[str, int] = {}
         self.word_strings: list[str] = []
         self.word_length = np.zeros(0, dtype=np.int64)
@@ -387,33 +448,40 @@ class _Chunks:
         if not new:
             return
         joined = "\n".join(new)
-        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new))
-        self.tokens = np.concatenate((self.tokens, tokens))
-        self.caps = np.concatenate((self.caps, caps))
-        self.alpha = np.concatenate((self.alpha, alpha))
-        self.stops = np.concatenate((self.stops, _chunk_stop_counts(joined, word_chunk, len(new))), axis=1)
-        normalized = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.native)
+        stops = _chunk_stop_counts(new, tokens, word_chunk)
+        self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
+        normalized_text = unicodedata.normalize("NFD", _delete_punctuation(joined).lower())
+        normalized = normalized_text.split("\n")
         words = self.words
         known = len(words)
-        fresh = [w for w in dict.fromkeys(normalized) if w not in words]
+        # One dict pass: a new word is entered under known + its first position, then the
+        # new ids are made dense in order of first appearance (as dict.fromkeys would order them).
+        ids = np.fromiter(map(words.setdefault, normalized, itertools.count(known)), dtype=np.int64, count=len(new))
+        first = np.flatnonzero(ids == np.arange(known, known + len(new)))  # where a word was entered
+        rank = np.empty(len(new), dtype=np.int64)
+        rank[first] = np.arange(known, known + len(first))
+        new_words = ids >= known
+        ids[new_words] = rank[ids[new_words] - known]
+        fresh = list(map(normalized.__getitem__, first.tolist()))
         words.update(zip(fresh, itertools.count(known)))
-        ids = np.fromiter(map(words.__getitem__, normalized), dtype=np.int64, count=len(new))
         if "" in words:
             ids[ids == words[""]] = -1
         self.word = np.concatenate((self.word, ids))
         self.word_strings.extend(fresh)
-        self.word_length = np.concatenate((self.word_length, np.fromiter(map(len, fresh), dtype=np.int64)))
-        lorem = np.fromiter(map(str.endswith, fresh, itertools.repeat("lorem")), dtype=bool, count=len(fresh))
-        ipsum = np.fromiter(map(str.startswith, fresh, itertools.repeat("ipsum")), dtype=bool, count=len(fresh))
+        fresh_length = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
+        self.word_length = np.concatenate((self.word_length, fresh_length))
+        lorem, ipsum = _lorem_ipsum_words(fresh, fresh_length, normalized_text)
         self.lorem_end = np.concatenate((self.lorem_end, lorem))
         self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
         bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
         self.bad_bits = np.concatenate((self.bad_bits, bits))
         self.size = len(self.table.strings)
 
-    def stop_counts(self, language: str) -> np.ndarray | None:
-        """Stop-word tokens per chunk for `language`; None outside RPv2's languages."""
-        return self.stops[LANGUAGES.index(language)] if language in LANGUAGES else None
+    @staticmethod
+    def stop_column(language: str) -> int | None:
+        """The column of `counts` holding `language`'s stop-word tokens; None outside RPv2's languages."""
+        return 3 + LANGUAGES.index(language) if language in LANGUAGES else None
 
     def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """Per word id: (is an LDNOOBW entry, the first word of a longer one, the second word of
@@ -428,19 +496,28 @@ class _Chunks:
 _WORD_RUN = re.compile(r"\w+")
 
 
-def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _chunk_token_stats(
+    joined: str, count: int, native: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per chunk of the "\\n"-joined chunks: WordPunct tokens, those str.isupper, those with
     an ASCII letter; and the chunk of each `\\w+` token, in order.
 
     From the code points, without a str per token: a token is a run of word characters
     (re's `\\w`) or of other non-space characters; per-token sums over [token start, next
     token start) only add white space beyond the token, which has none of the flags.
+    `native`: the C kernel's one pass instead of NumPy's several (the same numbers).
     """
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
     points = code_points(joined)
-    flags = char_tables(int(points.max()) if points.size else 0).flags[points]
+    tables = char_tables(int(points.max()) if points.size else 0)
+    if native:
+        tokens, caps, alpha = (np.empty(count, dtype=np.int64) for _ in range(3))
+        word_chunk = np.empty(len(points), dtype=np.int64)
+        found = _native.rpv2_chunk_tokens(points, tables.flags, tokens, caps, alpha, word_chunk)
+        return tokens, caps, alpha, word_chunk[:found]
+    flags = tables.flags[points]
     kind = np.where((flags & _SPACE) != 0, 0, np.where((flags & _WORD) != 0, 1, 2)).astype(np.int8)
     start = kind != 0
     start[1:] &= kind[1:] != kind[:-1]
@@ -469,14 +546,41 @@ def _stop_masks() -> dict[str, int]:
     return masks
 
 
-def _chunk_stop_counts(joined: str, word_chunk: np.ndarray, count: int) -> np.ndarray:
+# ASCII punctuation other than "_": none is a word character (re's \\w) or white space.
+_NON_WORD_PUNCT = string.punctuation.replace("_", "")
+
+
+def _chunk_stop_counts(chunks: list[str], tokens: np.ndarray, word_chunk: np.ndarray) -> np.ndarray:
     """Stop words per language and chunk: the `\\w+` tokens in order (stop words never hold
-    punctuation, and WordPunct never joins a word to punctuation)."""
-    words = _WORD_RUN.findall(joined)
-    masks = np.fromiter(map(_stop_masks().get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
+    punctuation, and WordPunct never joins a word to punctuation).
+
+    Without a regex for most chunks: a chunk that is one `\\w+` token is looked up as it is,
+    and one that is such a token between ASCII punctuation ("word," "(word)") as the token
+    (its edges stripped, the rest all word characters: str.isalnum, or re's \\w less "_");
+    only the others are split by the regex.
+    """
+    count = len(chunks)
+    masks = _stop_masks()
+    whole = np.fromiter(map(masks.get, chunks, itertools.repeat(0)), dtype=np.int64, count=count)
+    per_chunk = np.bincount(word_chunk, minlength=count)
+    single = (tokens == 1) & (per_chunk == 1)
+    whole[~single] = 0
+    rest = np.flatnonzero(~single & (per_chunk > 0))
+    rest_chunks = list(map(chunks.__getitem__, rest.tolist()))
+    stripped = list(map(str.strip, rest_chunks, itertools.repeat(_NON_WORD_PUNCT)))
+    simple = np.fromiter(map(str.isalnum, stripped), dtype=bool, count=len(stripped))
+    whole[rest[simple]] = np.fromiter(
+        map(masks.get, itertools.compress(stripped, simple), itertools.repeat(0)), dtype=np.int64
+    )
+    hard = np.zeros(count, dtype=bool)
+    hard[rest[~simple]] = True
+    owner = word_chunk[hard[word_chunk]]
+    hard_chunks = itertools.compress(rest_chunks, ~simple)
+    words = _WORD_RUN.findall("\n".join(hard_chunks)) if owner.size else []
+    parts = np.fromiter(map(masks.get, words, itertools.repeat(0)), dtype=np.int64, count=len(words))
     out = np.zeros((len(LANGUAGES), count), dtype=np.int64)
     for bit in range(len(LANGUAGES)):
-        out[bit] = np.bincount(word_chunk[(masks >> bit) & 1 == 1], minlength=count)
+        out[bit] = ((whole >> bit) & 1) + np.bincount(owner[(parts >> bit) & 1 == 1], minlength=count)
     return out
 
 
@@ -513,20 +617,22 @@ def rps_document_signals(text: str, language: str = "en") -> dict[str, Value]:
 
 
 def batch_document_signals(
-    texts: list[str], languages: list[str], chunks: _Chunks
+    texts: list[str], languages: list[str], chunks: _Chunks, points: np.ndarray | None = None
 ) -> tuple[list[dict[str, Value]], list[bool]]:
-    """The document signals of each text, and whether a normalised word of it is "javascript"."""
+    """The document signals of each text, and whether a normalised word of it is "javascript".
+
+    `points`: the texts' code points joined (`code_points("".join(texts))`), when the caller has them.
+    """
     count = len(texts)
     ids, per_text = chunks.lookup(texts)
     owner = np.repeat(np.arange(count), per_text)
-    n_tokens = np.bincount(owner, weights=chunks.tokens[ids], minlength=count).astype(np.int64).tolist()
-    caps = np.bincount(owner, weights=chunks.caps[ids], minlength=count).astype(np.int64).tolist()
-    alpha = np.bincount(owner, weights=chunks.alpha[ids], minlength=count).astype(np.int64).tolist()
+    sums = row_sums(ids, per_text, chunks.counts).astype(np.int64).T
+    n_tokens, caps, alpha = sums[0].tolist(), sums[1].tolist(), sums[2].tolist()
     word_of = chunks.word[ids]
     has_word = word_of >= 0
     words = word_of[has_word]
     word_owner = owner[has_word]
-    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count)
+    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.native)
     n_words = np.bincount(word_owner, minlength=count).tolist()
     ends = np.cumsum(n_words)
     chars = stats.chars.tolist()
@@ -540,40 +646,40 @@ def batch_document_signals(
     lorem = _lorem_documents(chunks, words, word_owner, ends)
     stops: dict[str, list[int] | None] = {}
     bad: dict[str, list[int] | None] = {}
-    for language in set(languages):
-        counts = chunks.stop_counts(language)
-        stops[language] = (
-            None
-            if counts is None
-            else np.bincount(owner, weights=counts[ids], minlength=count).astype(np.int64).tolist()
-        )
+    language_of = {language: k for k, language in enumerate(dict.fromkeys(languages))}
+    doc_language = np.fromiter(map(language_of.__getitem__, languages), dtype=np.int64, count=count)
+    for language, k in language_of.items():
+        column = chunks.stop_column(language)
+        stops[language] = None if column is None else sums[column].tolist()
         flags = chunks.bad_flags(language)
-        bad[language] = (
-            None if flags is None else _ldnoobw_counts(language, chunks, flags, words, word_owner, ends, count)
-        )
+        if flags is None:
+            bad[language] = None
+            continue
+        # Only the words of this language's documents (whole documents, in order).
+        here = doc_language[word_owner] == k
+        owner_here = word_owner[here]
+        ends_here = np.cumsum(np.bincount(owner_here, minlength=count))
+        bad[language] = _ldnoobw_counts(language, chunks, flags, words[here], owner_here, ends_here, count)
     ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
+    counts_of = _text_counts(texts, chunks.native, points)
     out = []
     for doc, text in enumerate(texts):
         tokens = n_tokens[doc]
         words_here = n_words[doc]
         language = languages[doc]
-        braces = text.count("{") + text.count("}")
-        lines = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+        sentences, ellipsis_lines, symbols, braces, newlines = counts_of[doc]
+        lines = newlines + (1 if text and not text.endswith("\n") else 0)
         signals: dict[str, Value] = {
             "rps_doc_word_count": words_here,
             "rps_doc_mean_word_length": rounded(chars[doc], words_here) if words_here else None,
-            "rps_doc_num_sentences": len(_SENTENCE.findall(text)),
+            "rps_doc_num_sentences": sentences,
             "rps_doc_frac_unique_words": rounded(distinct[doc], words_here) if words_here else None,
             "rps_doc_unigram_entropy": round(entropy[doc], PRECISION) if words_here else None,
-            "rps_doc_symbol_to_word_ratio": rounded(sum(map(text.count, SYMBOLS)), tokens) if tokens else None,
+            "rps_doc_symbol_to_word_ratio": rounded(symbols, tokens) if tokens else None,
             "rps_doc_frac_all_caps_words": rounded(caps[doc], tokens) if tokens else None,
             "rps_doc_frac_no_alph_words": round(1.0 - alpha[doc] / tokens, PRECISION) if tokens else None,
             "rps_doc_frac_lines_end_with_ellipsis": (
-                None
-                if not lines
-                else rounded(len(_ELLIPSIS_LINE.findall(text)), lines)
-                if "..." in text or "\u2026" in text
-                else 0.0
+                None if not lines else rounded(ellipsis_lines, lines) if ellipsis_lines else 0.0
             ),
             "rps_doc_curly_bracket": rounded(braces, len(text)) if braces else 0.0,
             "rps_doc_lorem_ipsum": lorem.get(doc, 0.0),
@@ -590,6 +696,34 @@ def batch_document_signals(
             signals[name] = values[doc]
         out.append(signals)
     return out, javascript
+
+
+def _text_counts(texts: list[str], native: bool = False, points: np.ndarray | None = None) -> list[list[int]]:
+    """Per text: [matches of RPv2's sentence pattern, lines ending with an ellipsis, RPv2's
+    symbols ("#", "...", "\u2026" as str.count counts them), "{" and "}", "\n"].
+
+    `native`: the C kernel scans the code points once for all five (the same counts as the
+    regular expressions and str.count, which remain the definition); `points` are the
+    texts' code points joined, when the caller has them.
+    """
+    if not native:
+        return [
+            [
+                len(_SENTENCE.findall(text)),
+                len(_ELLIPSIS_LINE.findall(text)) if "..." in text or "\u2026" in text else 0,
+                sum(map(text.count, SYMBOLS)),
+                text.count("{") + text.count("}"),
+                text.count("\n"),
+            ]
+            for text in texts
+        ]
+    if points is None:
+        points = code_points("".join(texts))
+    offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))))
+    tables = char_tables(int(points.max()) if points.size else 0)
+    out = np.empty((5, len(texts)), dtype=np.int64)
+    _native.rpv2_text_counts(points, offsets, tables.flags, *out)
+    return out.T.tolist()
 
 
 def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
@@ -672,7 +806,9 @@ def rps_lines(text: str, javascript: bool | None = None) -> Lines:
 
 def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
     """RPv2's per-line signals of every line of every text."""
-    starts, ends, columns, offsets, first_line = _line_values(texts, javascript)
+    starts, ends, columns, offsets, first_line = _line_values(
+        texts, javascript, native_available() and _kernels_built()
+    )
     values = _rows(columns, np.arange(len(starts)))
     return [
         Lines(starts[a:b] - offsets[doc], ends[a:b] - offsets[doc], values[a:b])
@@ -681,7 +817,7 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 
 def _line_values(
-    texts: list[str], javascript: list[bool]
+    texts: list[str], javascript: list[bool], native: bool = False, points: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
     """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
@@ -691,12 +827,22 @@ def _line_values(
     The texts are read as one array of code points. A line's normalised text has its
     content characters (neither white space nor ASCII punctuation), each as long as its NFD
     lower case, and one space between words, so its length and numeric characters are
-    sums over the line's code points. Lines never cross a text's end.
+    sums over the line's code points. Lines never cross a text's end. `native`: the C
+    kernel's one pass over the code points instead of NumPy's (the same numbers).
     """
     joined = "".join(texts)
-    points = code_points(joined)
+    if points is None:
+        points = code_points(joined)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
+    if native:
+        starts, ends, columns = _native_lines(joined, points, offsets)
+        first_line = np.searchsorted(starts, offsets).tolist()
+        script = columns[1]
+        for doc in itertools.compress(range(len(texts)), javascript):
+            for line in range(first_line[doc], first_line[doc + 1]):
+                script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+        return starts, ends, columns, offsets, first_line
     newlines = np.flatnonzero(points == 10)
     bounds = np.unique(np.concatenate((offsets, newlines + 1)))
     starts, ends = bounds[:-1], bounds[1:]
@@ -755,6 +901,40 @@ def _line_values(
     return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
 
 
+def _native_lines(
+    joined: str, points: np.ndarray, offsets: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
+    """`_line_values`' lines and columns (javascript counts left 0) from the C kernel's one pass."""
+    capacity = joined.count("\n") + len(offsets)
+    tables = char_tables(int(points.max()) if points.size else 0)
+    starts, ends, words, upper, kept, numerals = (np.empty(capacity, dtype=np.int64) for _ in range(6))
+    terminal, bullet = np.empty(capacity, dtype=np.uint8), np.empty(capacity, dtype=np.uint8)
+    count = _native.rpv2_lines(
+        points,
+        offsets,
+        tables.flags,
+        tables.normalized_length,
+        tables.normalized_numeric,
+        _TERMINAL_CODES,
+        _BULLET_CODES,
+        starts,
+        ends,
+        words,
+        upper,
+        kept,
+        numerals,
+        terminal,
+        bullet,
+    )
+    starts, ends, words, kept, numerals = starts[:count], ends[:count], words[:count], kept[:count], numerals[:count]
+    upper_fraction = upper[:count] / (ends - starts)
+    length = kept + np.maximum(words - 1, 0)
+    numerical = np.divide(numerals, length, out=np.zeros(count), where=length > 0)
+    script = np.zeros(count, dtype=np.int64)
+    columns = (words, script, terminal[:count].astype(bool), bullet[:count].astype(bool), numerical, upper_fraction)
+    return starts, ends, columns
+
+
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
     """The values of the given lines as tuples in LINE_SIGNALS order, fractions rounded as RPv2's."""
     words, script, terminal, bullet, numerical, upper = (column[lines] for column in columns)
@@ -771,23 +951,17 @@ def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int,
     )
 
 
-def _row_dicts(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[dict[str, Value]]:
-    """`_rows` as one dict a line, built without an intermediate tuple a line: dicts of numbers
-    are not tracked by the garbage collector, tuples are (and on a big heap each collection
-    they trigger costs more than building them)."""
+def _line_columns(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[list[Value]]:
+    """The values of the given lines, a list per signal in LINE_SIGNALS order, fractions
+    rounded as RPv2's (the same Python values `_rows` puts in its tuples)."""
     words, script, terminal, bullet, numerical, upper = (column[lines] for column in columns)
-    a, b, c, d, e, f = LINE_SIGNALS
     return [
-        {a: w, b: j, c: t, d: u, e: n, f: p}
-        for w, j, t, u, n, p in zip(
-            words.tolist(),
-            script.tolist(),
-            terminal.tolist(),
-            bullet.tolist(),
-            round_like_python(numerical).tolist(),
-            round_like_python(upper).tolist(),
-            strict=True,
-        )
+        words.tolist(),
+        script.tolist(),
+        terminal.tolist(),
+        bullet.tolist(),
+        round_like_python(numerical).tolist(),
+        round_like_python(upper).tolist(),
     ]
 
 
@@ -926,9 +1100,16 @@ class RedPajamaSignals:
 
     def annotate(self, documents: list[Document]) -> None:
         texts = [document.text for document in documents]
-        values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks)
+        native = self._chunks.native
+        points = code_points("".join(texts)) if native else None  # read by both passes below
+        values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks, points)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
-        starts, _, columns, offsets, _ = _line_values([texts[i] for i in segmented], [javascript[i] for i in segmented])
+        starts, _, columns, offsets, _ = _line_values(
+            [texts[i] for i in segmented],
+            [javascript[i] for i in segmented],
+            native,
+            points if len(segmented) == len(documents) else None,
+        )
         for document, signals in zip(documents, values, strict=True):
             signals["rps_doc_ut1_blacklist"] = None if self._ut1 is None else ut1_category(document.url, self._ut1)
             document.analysis.signals.update(signals)
@@ -936,14 +1117,11 @@ class RedPajamaSignals:
         if not segments:
             return
         counts = [len(documents[i].analysis.segments) for i in segmented]
-        positions = np.fromiter((segment.start for segment in segments), dtype=np.int64, count=len(segments))
+        positions = np.fromiter(map(attrgetter("start"), segments), dtype=np.int64, count=len(segments))
         positions += np.repeat(offsets[:-1], counts)
-        which = np.searchsorted(starts, positions, side="right") - 1
-        # Rows only for the lines that hold a segment (blank lines hold none).
-        # One row per run of equal `which` (segments come in text order, so a run is a line).
-        step = np.ones(len(which), dtype=bool)
-        step[1:] = which[1:] != which[:-1]
-        lines, where = which[step], np.cumsum(step) - 1
-        rows = _row_dicts(columns, lines)
-        for segment, row in zip(segments, where.tolist(), strict=True):
-            segment.signals.update(rows[row])
+        which = np.searchsorted(starts, positions, side="right") - 1  # each segment's line
+        # A signal at a time, dict.__setitem__ mapped over the segments at C speed: no dict a
+        # row and no bytecode a segment (deque drains the map). Keys land in LINE_SIGNALS order.
+        targets = list(map(attrgetter("signals"), segments))
+        for name, values in zip(LINE_SIGNALS, _line_columns(columns, which), strict=True):
+            deque(map(dict.__setitem__, targets, itertools.repeat(name), values), maxlen=0)
