@@ -157,13 +157,27 @@ def quality() -> dict:
     records = info["records"]
     nbytes = corpus_path.stat().st_size
     sets = info["sets"]
-    print(f"planted corpus: {len(records)} records ({info['bases']} real bases + planted variants), "
-          f"{nbytes / 1e6:.1f} MB, {len(info['pairs'])} planted pairs", flush=True)
+    print(
+        f"planted corpus: {len(records)} records ({info['bases']} real bases + planted variants), "
+        f"{nbytes / 1e6:.1f} MB, {len(info['pairs'])} planted pairs",
+        flush=True,
+    )
 
     ours_runs = {}
     for name, overrides in RUNS.items():
-        run = _run_json([sys.executable, "-c", OURS, str(corpus_path), str(work / f"ours-{name}"), "1", "0", "256",
-                         json.dumps(overrides)])
+        run = _run_json(
+            [
+                sys.executable,
+                "-c",
+                OURS,
+                str(corpus_path),
+                str(work / f"ours-{name}"),
+                "1",
+                "0",
+                "256",
+                json.dumps(overrides),
+            ]
+        )
         removed = _read_jsonl_dir(work / f"ours-{name}" / "removed")
         clusters: dict[str, list[str]] = defaultdict(list)
         for r in removed:
@@ -212,8 +226,10 @@ def quality() -> dict:
             by_bucket[bucket][1] += 1
             by_bucket[bucket][0] += pair in pred
         cluster_of = {m: key for key, members in clusters.items() for m in members}
-        planted = [(j, cluster_of.get(a) is not None and cluster_of.get(a) == cluster_of.get(b))
-                   for (a, b), j in base_variant.items()]
+        planted = [
+            (j, cluster_of.get(a) is not None and cluster_of.get(a) == cluster_of.get(b))
+            for (a, b), j in base_variant.items()
+        ]
         planted_detected = [j for j, hit in planted if hit]
         planted_positive = sum(j >= 0.8 for j, _ in planted)
         false_positives = sorted(round(j, 3) for j in planted_detected if j < 0.8)
@@ -223,40 +239,58 @@ def quality() -> dict:
             "planted_missed_jaccards": missed,
             "planted_base_variant_pairs": len(planted),
             "planted_precision_at_0.8": round(sum(j >= 0.8 for j in planted_detected) / len(planted_detected), 4)
-            if planted_detected else None,
+            if planted_detected
+            else None,
             "planted_recall_at_0.8": round(sum(j >= 0.8 for j in planted_detected) / planted_positive, 4)
-            if planted_positive else None,
+            if planted_positive
+            else None,
             "recall_at_0.8": round(tp / len(positives), 4) if positives else None,
             "removal_precision_at_0.8": round(sum(truth[p] >= 0.8 for p in decisions) / len(decisions), 4)
-            if decisions else None,
+            if decisions
+            else None,
             "removal_precision_at_0.7": round(sum(truth[p] >= 0.7 for p in decisions) / len(decisions), 4)
-            if decisions else None,
+            if decisions
+            else None,
             "cluster_pairs": len(pred),
             "cluster_pair_precision_at_0.8": round(tp / len(pred), 4) if pred else None,
             "detected_by_true_jaccard": {k: f"{v[0]}/{v[1]}" for k, v in sorted(by_bucket.items())},
         }
 
     result = {
-        "corpus": {"records": len(records), "bytes": nbytes, "bases": info["bases"],
-                   "planted_pairs": len(info["pairs"]), "positive_pairs_j>=0.8": len(positives)},
+        "corpus": {
+            "records": len(records),
+            "bytes": nbytes,
+            "bases": info["bases"],
+            "planted_pairs": len(info["pairs"]),
+            "positive_pairs_j>=0.8": len(positives),
+        },
     }
     for name, (run, removed_ids, clusters) in ours_runs.items():
-        result[f"ours_{name}"] = {"settings": RUNS[name] or "shipped defaults",
-            "seconds": round(run["seconds"], 3), "docs_per_s": round(len(records) / run["seconds"], 1),
+        result[f"ours_{name}"] = {
+            "settings": RUNS[name] or "shipped defaults",
+            "seconds": round(run["seconds"], 3),
+            "docs_per_s": round(len(records) / run["seconds"], 1),
             "peak_rss_mb": round(run["peak_rss_mb"], 1),
             "peak_tree_rss_mb": round(run["peak_tree_rss_mb"], 1),
-            "removed": len(removed_ids), **scores(clusters, removed_ids),
+            "removed": len(removed_ids),
+            **scores(clusters, removed_ids),
             "pass1_hash_seconds": run["summary"]["dedup"]["pass1_hash_seconds"],
             "pass1_cluster_seconds": run["summary"]["dedup"]["pass1_cluster_seconds"],
             "cpu_seconds": round(run["cpu_seconds"], 3),
-            "pairs_rejected_by_verify": run["summary"]["dedup"]["candidate_pairs_rejected_by_verify"]}
+            "pairs_rejected_by_verify": run["summary"]["dedup"]["candidate_pairs_rejected_by_verify"],
+        }
     if dt is not None:
         union = ours_removed | dt_removed
-        result["datatrove"] = {"seconds": round(dt["seconds"], 3), "docs_per_s": round(len(records) / dt["seconds"], 1),
-                               "stage_seconds": {k: round(v, 3) for k, v in dt["stage_seconds"].items()},
-                               "cpu_seconds": round(dt["cpu_seconds"], 3), "peak_rss_mb": round(dt["peak_rss_mb"], 1),
-                               "peak_tree_rss_mb": round(dt["peak_tree_rss_mb"], 1), "removed": len(dt_removed),
-                               **scores(dt_clusters, dt_removed)}
+        result["datatrove"] = {
+            "seconds": round(dt["seconds"], 3),
+            "docs_per_s": round(len(records) / dt["seconds"], 1),
+            "stage_seconds": {k: round(v, 3) for k, v in dt["stage_seconds"].items()},
+            "cpu_seconds": round(dt["cpu_seconds"], 3),
+            "peak_rss_mb": round(dt["peak_rss_mb"], 1),
+            "peak_tree_rss_mb": round(dt["peak_tree_rss_mb"], 1),
+            "removed": len(dt_removed),
+            **scores(dt_clusters, dt_removed),
+        }
         result["agreement"] = {
             "removed_both": len(ours_removed & dt_removed),
             "removed_only_ours": len(ours_removed - dt_removed),
@@ -288,23 +322,44 @@ def scale(sizes: list[int], workers: int, timeout: float, overrides: dict | None
         built = time.perf_counter() - t
         print(f"{size} records, {nbytes / 1e6:.1f} MB built in {built:.1f} s", flush=True)
         try:
-            ours = _run_json([sys.executable, "-c", OURS, str(path), str(work / "out"), str(workers), "1", "64",
-                              json.dumps(overrides)], timeout=timeout)
+            ours = _run_json(
+                [
+                    sys.executable,
+                    "-c",
+                    OURS,
+                    str(path),
+                    str(work / "out"),
+                    str(workers),
+                    "1",
+                    "64",
+                    json.dumps(overrides),
+                ],
+                timeout=timeout,
+            )
         except subprocess.TimeoutExpired:
             rows.append({"records": size, "bytes": nbytes, "timed_out_after_s": timeout})
             print(json.dumps(rows[-1]), flush=True)
             continue
         d = ours["summary"]["dedup"]
-        rows.append({
-            "records": size, "bytes": nbytes, "workers": workers,
-            "settings": overrides or "shipped defaults", "seconds": round(ours["seconds"], 2),
-            "docs_per_s": round(size / ours["seconds"], 1), "peak_rss_mb": round(ours["peak_rss_mb"], 1),
-            "peak_tree_rss_mb": round(ours["peak_tree_rss_mb"], 1),
-            "exact_duplicate": d["exact_duplicate"], "near_duplicate": d["near_duplicate"],
-            "pass1_hash_seconds": d["pass1_hash_seconds"], "pass1_cluster_seconds": d["pass1_cluster_seconds"],
-            # forkserver pool workers are not children of the measured process: driver CPU only
-            "cpu_seconds_driver_only": round(ours["cpu_seconds"], 2), "spilled_mb": round(d["spilled_bytes"] / 1e6, 1),
-        })
+        rows.append(
+            {
+                "records": size,
+                "bytes": nbytes,
+                "workers": workers,
+                "settings": overrides or "shipped defaults",
+                "seconds": round(ours["seconds"], 2),
+                "docs_per_s": round(size / ours["seconds"], 1),
+                "peak_rss_mb": round(ours["peak_rss_mb"], 1),
+                "peak_tree_rss_mb": round(ours["peak_tree_rss_mb"], 1),
+                "exact_duplicate": d["exact_duplicate"],
+                "near_duplicate": d["near_duplicate"],
+                "pass1_hash_seconds": d["pass1_hash_seconds"],
+                "pass1_cluster_seconds": d["pass1_cluster_seconds"],
+                # forkserver pool workers are not children of the measured process: driver CPU only
+                "cpu_seconds_driver_only": round(ours["cpu_seconds"], 2),
+                "spilled_mb": round(d["spilled_bytes"] / 1e6, 1),
+            }
+        )
         print(json.dumps(rows[-1]), flush=True)
         subprocess.run(["rm", "-rf", str(work)], check=False)
     return rows

@@ -120,9 +120,7 @@ def main() -> int:
     try:
         import trafilatura
 
-        out, seconds = run_extractor(
-            lambda h: trafilatura.extract(h, fast=True, include_comments=False) or "", htmls
-        )
+        out, seconds = run_extractor(lambda h: trafilatura.extract(h, fast=True, include_comments=False) or "", htmls)
         rows.append(row("trafilatura 2 (fast, no comments)", out, bodies, seconds, html_bytes))
     except ImportError as error:
         print(f"trafilatura skipped: {error} (pip install -e '.[bench]')")
@@ -152,8 +150,10 @@ def main() -> int:
     print(f"{'system':<52} {'F1':>6} {'P':>6} {'R':>6} {'pages/s':>8} {'MB/s':>6}")
     for name, f1, precision, recall, pages_per_second, mb_per_second in rows:
         print(f"{name:<52} {f1:>6.4f} {precision:>6.4f} {recall:>6.4f} {pages_per_second:>8.1f} {mb_per_second:>6.2f}")
-    print("MB/s is of the system's input: HTML, except plain-text rows (visible text). Published (181 pages): "
-          "trafilatura 0.958, html-text all text 0.665.")
+    print(
+        "MB/s is of the system's input: HTML, except plain-text rows (visible text). Published (181 pages): "
+        "trafilatura 0.958, html-text all text 0.665."
+    )
     return 0
 
 

@@ -128,12 +128,28 @@ def main() -> None:
             path = build(case_dir)
             size = sum(p.stat().st_size for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
             out = case_dir / "out"
-            command = [sys.executable, "-m", "thresher.cli", "run", str(path), "-o", str(out),
-                       "--policy", policy, "--workers", "1", "--quiet", "--no-report", *extra]
+            command = [
+                sys.executable,
+                "-m",
+                "thresher.cli",
+                "run",
+                str(path),
+                "-o",
+                str(out),
+                "--policy",
+                policy,
+                "--workers",
+                "1",
+                "--quiet",
+                "--no-report",
+                *extra,
+            ]
             seconds, peak = run_measured(command)
             summary = orjson.loads((out / "summary.json").read_bytes())
-            outcome = (f"read {summary['read']:,} kept {summary['kept']:,} quarantined {summary['quarantined']:,} "
-                       f"{dict(summary['quarantined_by_error']) or ''}")
+            outcome = (
+                f"read {summary['read']:,} kept {summary['kept']:,} quarantined {summary['quarantined']:,} "
+                f"{dict(summary['quarantined_by_error']) or ''}"
+            )
             print(f"{label:48} {size / 1e6:>9.1f} {seconds:>8.2f} {peak / 2**20:>13.0f}  {outcome}")
 
 

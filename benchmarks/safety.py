@@ -80,9 +80,7 @@ def fresh(docs: list[Document]) -> list[Document]:
     return copies
 
 
-def timed(
-    annotate: Callable[[list[Document]], None], docs: list[Document], repeat: int
-) -> tuple[float, float]:
+def timed(annotate: Callable[[list[Document]], None], docs: list[Document], repeat: int) -> tuple[float, float]:
     """Best (wall, CPU) seconds of `repeat` runs over fresh copies of the batch."""
     best: tuple[float, float] | None = None
     for _ in range(repeat):
@@ -202,9 +200,7 @@ def hatecheck() -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="timing runs per detector (best is kept)")
     parser.add_argument("--profanity-python", help="an interpreter with alt-profanity-check installed")
     parser.add_argument("--show", type=int, default=10, help="flagged paragraphs to print per signal")
@@ -252,10 +248,7 @@ def main() -> None:
     print(f"  {len(texts)} segments, mean {chars / len(texts):.0f} characters")
     for name, annotator in annotators.items():
         wall, cpu = timed(annotator.annotate, docs, args.repeat)
-        print(
-            f"  {name:<9} {len(texts) / cpu:>9,.0f} segments per CPU-second   "
-            f"({len(texts) / wall:,.0f}/s wall)"
-        )
+        print(f"  {name:<9} {len(texts) / cpu:>9,.0f} segments per CPU-second   ({len(texts) / wall:,.0f}/s wall)")
     if args.profanity_python:
         measured = profanity_check(args.profanity_python, texts, args.repeat)
         if measured:

@@ -54,8 +54,10 @@ def main() -> None:
         root = Path(tmp)
         small, small_bytes = build_corpus(root / "corpus.jsonl", args.docs)
         large, large_bytes = build_corpus(root / "corpus2x.jsonl", 2 * args.docs)
-        print(f"corpus: {small:,} docs, {small_bytes / 1e6:.1f} MB (2x: {large:,} docs, {large_bytes / 1e6:.1f} MB); "
-              f"mean {small_bytes / small / 1e3:.1f} KB/doc; policy {args.policy}; table: local engine")
+        print(
+            f"corpus: {small:,} docs, {small_bytes / 1e6:.1f} MB (2x: {large:,} docs, {large_bytes / 1e6:.1f} MB); "
+            f"mean {small_bytes / small / 1e3:.1f} KB/doc; policy {args.policy}; table: local engine"
+        )
         floor = io_floor(root / "corpus.jsonl", root / "floor.jsonl")
         floor_mbps = small_bytes / 1e6 / floor
         print(f"peer (I/O floor: orjson parse + write, 1 core): {small / floor:,.0f} docs/s, {floor_mbps:.1f} MB/s")
@@ -76,8 +78,20 @@ def local_table(root: Path, policy: str, sizes: tuple[tuple[int, int], ...], flo
         ("1x corpus, 2 workers", "corpus.jsonl", small, small_bytes, 2),
         ("2x corpus, 2 workers", "corpus2x.jsonl", large, large_bytes, 2),
     ):
-        command = [sys.executable, "-m", "thresher.cli", "run", str(root / corpus), "-o", str(root / "out"),
-                   "--policy", policy, "--workers", str(workers), "--quiet"]
+        command = [
+            sys.executable,
+            "-m",
+            "thresher.cli",
+            "run",
+            str(root / corpus),
+            "-o",
+            str(root / "out"),
+            "--policy",
+            policy,
+            "--workers",
+            str(workers),
+            "--quiet",
+        ]
         seconds, peak = run_measured(command)
         summary = orjson.loads((root / "out" / "summary.json").read_bytes())
         assert summary["read"] == docs, summary
@@ -124,22 +138,41 @@ def compare_ray(root: Path, policy: str, parts: int, sizes: tuple[tuple[int, int
         for label, paths in inputs.items():
             for engine in ("local", "ray"):
                 out = root / f"out-{engine}-{label}"
-                command = [sys.executable, "-m", "thresher.cli", "run", *map(str, paths), "-o", str(out),
-                           "--policy", policy, "--workers", "2", "--quiet", "--no-report", "--engine", engine]
+                command = [
+                    sys.executable,
+                    "-m",
+                    "thresher.cli",
+                    "run",
+                    *map(str, paths),
+                    "-o",
+                    str(out),
+                    "--policy",
+                    policy,
+                    "--workers",
+                    "2",
+                    "--quiet",
+                    "--no-report",
+                    "--engine",
+                    engine,
+                ]
                 seconds, peak = run_measured(command)
                 summary = orjson.loads((out / "summary.json").read_bytes())
                 assert summary["read"] == expected[label], summary
                 timings[engine, label] = min(seconds, timings.get((engine, label), seconds))
                 peaks[engine, label] = max(peak, peaks.get((engine, label), 0))
 
-    print(f"\nengines at 2 workers, corpora split into {parts} files (Ray: one task per file, local Ray instance "
-          f"started by the run); fastest of {repeat}")
+    print(
+        f"\nengines at 2 workers, corpora split into {parts} files (Ray: one task per file, local Ray instance "
+        f"started by the run); fastest of {repeat}"
+    )
     print(f"{'engine':8} {'corpus':6} {'docs':>8} {'seconds':>8} {'docs/s':>8} {'MB/s':>7} {'peak RSS MiB':>13}")
     for engine in ("local", "ray"):
         for label, (docs, size) in zip(inputs, sizes, strict=True):
             seconds = timings[engine, label]
-            print(f"{engine:8} {label:6} {docs:>8,} {seconds:>8.2f} {docs / seconds:>8,.0f} "
-                  f"{size / 1e6 / seconds:>7.2f} {peaks[engine, label] / 2**20:>13.0f}")
+            print(
+                f"{engine:8} {label:6} {docs:>8,} {seconds:>8.2f} {docs / seconds:>8,.0f} "
+                f"{size / 1e6 / seconds:>7.2f} {peaks[engine, label] / 2**20:>13.0f}"
+            )
     same = all(shard_bytes(root / f"out-local-{label}") == shard_bytes(root / f"out-ray-{label}") for label in inputs)
     extra_docs = sizes[1][0] - sizes[0][0]
     per_doc = {engine: (timings[engine, "2x"] - timings[engine, "1x"]) / extra_docs for engine in ("local", "ray")}

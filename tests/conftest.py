@@ -35,8 +35,12 @@ GOOD_TEXT = (
 
 def good_records(count: int, prefix: str = "doc") -> list[dict]:
     return [
-        {"id": f"{prefix}-{i}", "text": f"Report number {i}.\n{GOOD_TEXT}\nA second paragraph for {i}.",
-         "url": f"https://news.example.com/{i}", "lang_hint": "en"}
+        {
+            "id": f"{prefix}-{i}",
+            "text": f"Report number {i}.\n{GOOD_TEXT}\nA second paragraph for {i}.",
+            "url": f"https://news.example.com/{i}",
+            "lang_hint": "en",
+        }
         for i in range(count)
     ]
 

@@ -22,8 +22,16 @@ def test_help_documents_every_command():
     for command in ("run", "explain", "demo", "signals"):
         assert command in result.stdout
     run_help = thresher("run", "--help").stdout
-    for option in ("--policy", "--workers", "--limit", "--text-field", "--id-field", "--output-format",
-                   "--no-original", "--no-html"):
+    for option in (
+        "--policy",
+        "--workers",
+        "--limit",
+        "--text-field",
+        "--id-field",
+        "--output-format",
+        "--no-original",
+        "--no-html",
+    ):
         assert option in run_help
 
 

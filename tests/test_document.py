@@ -25,7 +25,10 @@ def test_kept_text_keeps_separators_between_consecutive_kept_segments():
     text = "one\ntwo\n\nthree\nfour"
     document = Document("x", text)
     document.analysis.segments = [
-        Segment(0, 3), Segment(4, 7), Segment(9, 14, kept=False), Segment(15, 19),
+        Segment(0, 3),
+        Segment(4, 7),
+        Segment(9, 14, kept=False),
+        Segment(15, 19),
     ]
     assert document.kept_text() == "one\ntwo\nfour"
     document.analysis.segments[2].kept = True

@@ -26,8 +26,17 @@ def test_output_identical_for_one_and_two_workers(tmp_path: Path):
     one = run(inputs, tmp_path / "w1", policy="default", workers=1, batch_docs=16)
     two = run(inputs, tmp_path / "w2", policy="default", workers=2, batch_docs=16)
     assert shard_bytes(tmp_path / "w1") == shard_bytes(tmp_path / "w2")
-    for key in ("read", "kept", "trimmed", "removed", "quarantined", "removed_by_reason", "quarantined_by_error",
-                "bytes_in", "bytes_kept"):
+    for key in (
+        "read",
+        "kept",
+        "trimmed",
+        "removed",
+        "quarantined",
+        "removed_by_reason",
+        "quarantined_by_error",
+        "bytes_in",
+        "bytes_kept",
+    ):
         assert one[key] == two[key], key
 
 
@@ -63,9 +72,7 @@ def test_refuses_to_overwrite_a_foreign_folder_but_replaces_its_own_output(tmp_p
 
 def test_trimmed_record_keeps_original_text_unless_asked_not_to(tmp_path: Path):
     policy = tmp_path / "short-lines.toml"
-    policy.write_text(
-        '[[segment_rules]]\nname = "short_line"\nsignal = "word_count"\nop = "<"\nvalue = 6\n'
-    )
+    policy.write_text('[[segment_rules]]\nname = "short_line"\nsignal = "word_count"\nop = "<"\nvalue = 6\n')
     source = write_jsonl(tmp_path / "in.jsonl", good_records(2))
     summary = run([source], tmp_path / "out", policy=policy, workers=1)
     assert summary["trimmed"] == 2 and summary["trimmed_by_reason"] == {"short_line": 2}

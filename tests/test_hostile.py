@@ -111,8 +111,9 @@ def test_warc_with_bad_headers_between_good_records(tmp_path: Path):
     good2 = gzip.compress(warc_record("response", "https://a.example/2", html, "2", http=True))
     (tmp_path / "bad.warc.gz").write_bytes(good1 + garbage + good2)
     (tmp_path / "noise.warc.gz").write_bytes(gzip.compress(b"\x00\x01 definitely not a warc file"))
-    summary = run([tmp_path / "bad.warc.gz", tmp_path / "noise.warc.gz"], tmp_path / "out",
-                  policy="annotate", workers=1)
+    summary = run(
+        [tmp_path / "bad.warc.gz", tmp_path / "noise.warc.gz"], tmp_path / "out", policy="annotate", workers=1
+    )
     assert balanced(summary)
     assert summary["kept"] >= 1
 

@@ -37,23 +37,36 @@ def test_keep_kinds_trims_other_kinds_with_reason():
 
 
 def test_first_firing_document_rule_is_the_reason():
-    policy = parse_policy({"document_rules": [
-        {"name": "few_lines", "signal": "line_count", "op": "<", "value": 5},
-        {"name": "few_words", "signal": "word_count", "op": "<", "value": 50},
-    ]})
+    policy = parse_policy(
+        {
+            "document_rules": [
+                {"name": "few_lines", "signal": "line_count", "op": "<", "value": 5},
+                {"name": "few_words", "signal": "word_count", "op": "<", "value": 50},
+            ]
+        }
+    )
     document = analysed("a b c\nd", ["main", "main"])
     policy.decide(document)
     assert document.analysis.decision is Decision.DROP
     [reason] = document.analysis.reasons
     assert (reason.rule, reason.signal, reason.value, reason.op, reason.threshold) == (
-        "few_lines", "line_count", 2, "<", 5)
+        "few_lines",
+        "line_count",
+        2,
+        "<",
+        5,
+    )
     assert reason.message == "line_count = 2 < 5"
 
 
 def test_segment_rule_with_kinds_and_nothing_kept():
-    policy = parse_policy({"segment_rules": [
-        {"name": "short_line", "signal": "word_count", "op": "<", "value": 3, "kinds": ["main"]},
-    ]})
+    policy = parse_policy(
+        {
+            "segment_rules": [
+                {"name": "short_line", "signal": "word_count", "op": "<", "value": 3, "kinds": ["main"]},
+            ]
+        }
+    )
     document = analysed("a b\nc", ["main", "main"])
     policy.decide(document)
     assert document.analysis.decision is Decision.DROP
@@ -65,9 +78,13 @@ def test_segment_rule_with_kinds_and_nothing_kept():
 
 
 def test_membership_and_missing_signal_does_not_fire():
-    policy = parse_policy({"document_rules": [
-        {"name": "sizes", "signal": "line_count", "op": "in", "value": [1, 2]},
-    ]})
+    policy = parse_policy(
+        {
+            "document_rules": [
+                {"name": "sizes", "signal": "line_count", "op": "in", "value": [1, 2]},
+            ]
+        }
+    )
     document = analysed("x", ["main"])
     policy.decide(document)
     assert document.analysis.decision is Decision.DROP
@@ -80,29 +97,45 @@ def test_membership_and_missing_signal_does_not_fire():
 @pytest.mark.parametrize(
     ("data", "message"),
     [
-        ({"document_rules": [{"name": "r", "signal": "no_such_signal", "op": "<", "value": 1}]},
-         "unknown document signal 'no_such_signal'"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": "ten"}]},
-         "signal 'word_count' is int, but the rule compares it with 'ten'"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": True}]},
-         "compares it with True"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "~", "value": 1}]},
-         "unknown op '~'"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "in", "value": 3}]},
-         "needs a list value"),
+        (
+            {"document_rules": [{"name": "r", "signal": "no_such_signal", "op": "<", "value": 1}]},
+            "unknown document signal 'no_such_signal'",
+        ),
+        (
+            {"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": "ten"}]},
+            "signal 'word_count' is int, but the rule compares it with 'ten'",
+        ),
+        (
+            {"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": True}]},
+            "compares it with True",
+        ),
+        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "~", "value": 1}]}, "unknown op '~'"),
+        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "in", "value": 3}]}, "needs a list value"),
         ({"document_rules": [{"name": "r", "signal": "word_count", "op": "<"}]}, "missing ['value']"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": 1, "when": 2}]},
-         "unknown key(s) ['when']"),
-        ({"segment_rules": [{"name": "r", "signal": "line_count", "op": "<", "value": 1}]},
-         "unknown segment signal 'line_count'"),
-        ({"segment_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": 1, "kinds": ["nav"]}]},
-         "unknown segment kind(s) ['nav']"),
+        (
+            {"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": 1, "when": 2}]},
+            "unknown key(s) ['when']",
+        ),
+        (
+            {"segment_rules": [{"name": "r", "signal": "line_count", "op": "<", "value": 1}]},
+            "unknown segment signal 'line_count'",
+        ),
+        (
+            {"segment_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": 1, "kinds": ["nav"]}]},
+            "unknown segment kind(s) ['nav']",
+        ),
         ({"segments": {"keep_kinds": ["main", "footer"]}}, "unknown segment kind(s) ['footer']"),
         ({"rules": []}, "unknown key(s) ['rules']"),
         ({"annotators": ["signals.nope"]}, "unknown annotator(s) ['signals.nope']"),
-        ({"document_rules": [{"name": "r", "signal": "word_count", "op": "<", "value": 1},
-                             {"name": "r", "signal": "line_count", "op": "<", "value": 1}]},
-         "rule names must be unique"),
+        (
+            {
+                "document_rules": [
+                    {"name": "r", "signal": "word_count", "op": "<", "value": 1},
+                    {"name": "r", "signal": "line_count", "op": "<", "value": 1},
+                ]
+            },
+            "rule names must be unique",
+        ),
     ],
 )
 def test_validation_errors_say_what_and_where(data, message):

@@ -101,8 +101,9 @@ def test_warc_and_wet(tmp_path: Path):
     (tmp_path / "crawl.warc.gz").write_bytes(warc)
     wet = gzip.compress(warc_record("conversion", "https://a.example/2", GOOD_TEXT.encode(), "3", http=False))
     (tmp_path / "crawl.wet.gz").write_bytes(wet)
-    summary = run([tmp_path / "crawl.warc.gz", tmp_path / "crawl.wet.gz"], tmp_path / "out",
-                  policy="annotate", workers=1)
+    summary = run(
+        [tmp_path / "crawl.warc.gz", tmp_path / "crawl.wet.gz"], tmp_path / "out", policy="annotate", workers=1
+    )
     assert summary["read"] == 2, summary
     kept = read_jsonl_dir(tmp_path / "out" / "kept")
     assert [r["url"] for r in kept] == ["https://a.example/1", "https://a.example/2"]

@@ -50,9 +50,24 @@ def outputs(out: Path) -> dict[str, bytes]:
 
 
 def start_run(inputs: list[Path], out: Path, workers: int, *extra: str) -> subprocess.Popen[bytes]:
-    command = [sys.executable, "-m", "thresher.cli", "run", *map(str, inputs), "-o", str(out),
-               "--workers", str(workers), "--batch-size", "50", "--quiet", "--no-report",
-               "--policy", str(light_policy(out.parent)), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "thresher.cli",
+        "run",
+        *map(str, inputs),
+        "-o",
+        str(out),
+        "--workers",
+        str(workers),
+        "--batch-size",
+        "50",
+        "--quiet",
+        "--no-report",
+        "--policy",
+        str(light_policy(out.parent)),
+        *extra,
+    ]
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
 
 
@@ -79,8 +94,17 @@ def test_sigkill_then_resume_equals_uninterrupted_run(tmp_path: Path, workers: i
     _, stderr = resumed.communicate(timeout=300)
     assert resumed.returncode == 0, stderr.decode()
     summary = orjson.loads((tmp_path / "out" / "summary.json").read_bytes())
-    for key in ("read", "kept", "trimmed", "removed", "quarantined", "removed_by_reason", "quarantined_by_error",
-                "bytes_in", "bytes_kept"):
+    for key in (
+        "read",
+        "kept",
+        "trimmed",
+        "removed",
+        "quarantined",
+        "removed_by_reason",
+        "quarantined_by_error",
+        "bytes_in",
+        "bytes_kept",
+    ):
         assert summary[key] == reference[key], key
     assert outputs(tmp_path / "out") == outputs(tmp_path / "reference")
     ids = [r["id"] for r in read_jsonl_dir(tmp_path / "out" / "kept") + read_jsonl_dir(tmp_path / "out" / "removed")]

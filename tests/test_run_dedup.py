@@ -62,10 +62,12 @@ def test_bad_dedup_section_is_a_policy_error(tmp_path: Path):
 def test_dedup_on_ray_equals_local(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     pytest.importorskip("ray", reason="ray is not installed (pip install 'thresher[ray]')")
     monkeypatch.setenv("RAY_AUTH_MODE", "disabled")
-    first = write_jsonl(tmp_path / "a.jsonl", [{"id": f"a{i}", "text": GOOD_TEXT + f" Part {i % 3}."}
-                                               for i in range(12)])
-    second = write_jsonl(tmp_path / "b.jsonl", [{"id": f"b{i}", "text": OTHER if i % 2 else GOOD_TEXT + " Part 1."}
-                                                for i in range(8)])
+    first = write_jsonl(
+        tmp_path / "a.jsonl", [{"id": f"a{i}", "text": GOOD_TEXT + f" Part {i % 3}."} for i in range(12)]
+    )
+    second = write_jsonl(
+        tmp_path / "b.jsonl", [{"id": f"b{i}", "text": OTHER if i % 2 else GOOD_TEXT + " Part 1."} for i in range(8)]
+    )
     policy = dedup_policy(tmp_path)
     local = run([first, second], tmp_path / "local", policy=policy, workers=2, batch_docs=5)
     on_ray = run([first, second], tmp_path / "ray", policy=policy, workers=2, batch_docs=5, engine="ray")

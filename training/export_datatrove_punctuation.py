@@ -20,8 +20,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "thresher" / "models" / "dat
 
 def main() -> None:
     data = {
-        "source": f"datatrove {version('datatrove')} datatrove.utils.text, Apache-2.0, "
-        "Copyright Hugging Face",
+        "source": f"datatrove {version('datatrove')} datatrove.utils.text, Apache-2.0, Copyright Hugging Face",
         "punctuation_set": "".join(sorted(PUNCTUATION_SET)),
         "terminal_punctuation": "".join(sorted(TERMINAL_PUNCTUATION)),
     }

@@ -253,8 +253,10 @@ def train_mode(name: str, pages: list[Page], names: tuple[str, ...], l2: float) 
         print(f"{stage:>5} {label:<32} {m['line_accuracy']:>8.4f} {m['main_precision']:>7.4f} "
               f"{m['main_recall']:>7.4f} {m['token_f1']:>8.4f}")  # fmt: skip
     best = max(spans, key=lambda key: spans[key]["token_f1"])
-    print(f"chosen decoder: span t={best[0]} low={best[1]} r={best[2]} -> CV token F1 {spans[best]['token_f1']:.4f} "
-          f"(main lines only); {time.perf_counter() - started:.1f}s")
+    print(
+        f"chosen decoder: span t={best[0]} low={best[1]} r={best[2]} -> CV token F1 {spans[best]['token_f1']:.4f} "
+        f"(main lines only); {time.perf_counter() - started:.1f}s"
+    )
     final = fit_two_stage(pages, names, l2, best[0], best[1], ratio=best[2])
     for stage_name, model in (("stage 1", final.stage1), ("stage 2", final.stage2)):
         order = np.argsort(-np.abs(model.weights))[:8]

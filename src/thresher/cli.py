@@ -47,31 +47,61 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/removed, OUT/quarantine (unreadable input, with file, line and error) and OUT/summary.json.",
     )
     run.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders to read")
-    run.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder (new, empty, or a "
-                     "previous Thresher output, whose results are replaced)")
-    run.add_argument("--policy", default="default", help="built-in policy name (default, annotate, ...) or a "
-                     "path to a policy .toml file (default: default)")
+    run.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUT",
+        help="output folder (new, empty, or a previous Thresher output, whose results are replaced)",
+    )
+    run.add_argument(
+        "--policy",
+        default="default",
+        help="built-in policy name (default, annotate, ...) or a path to a policy .toml file (default: default)",
+    )
     run.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     run.add_argument("--limit", type=int, default=None, help="stop after N input records")
-    run.add_argument("--output-format", choices=["jsonl", "parquet"], default=None,
-                     help="format of kept/removed shards (default: Parquet for Parquet input, else JSONL)")
-    run.add_argument("--no-original", action="store_true",
-                     help="do not store the original text of trimmed records in thresher.original_text")
+    run.add_argument(
+        "--output-format",
+        choices=["jsonl", "parquet"],
+        default=None,
+        help="format of kept/removed shards (default: Parquet for Parquet input, else JSONL)",
+    )
+    run.add_argument(
+        "--no-original",
+        action="store_true",
+        help="do not store the original text of trimmed records in thresher.original_text",
+    )
     run.add_argument("--no-html", action="store_true", help="do not keep the HTML source in output records")
     run.add_argument("--batch-size", type=int, default=256, help="records per batch sent to a worker (default: 256)")
-    run.add_argument("--resume", action="store_true",
-                     help="continue a killed run of the same command in OUT: finished sources are kept, the rest "
-                     "redone; the result equals an uninterrupted run")
-    run.add_argument("--engine", choices=["local", "ray"], default="local",
-                     help="local: a process pool on this machine (default); ray: a Ray cluster (pip install "
-                     "'thresher[ray]')")
-    run.add_argument("--ray-address", default=None,
-                     help="address of a running Ray cluster (default: start a local Ray instance)")
-    run.add_argument("--max-record-bytes", type=int, default=64 << 20,
-                     help="records larger than this are quarantined as record_too_large (default: 64 MiB)")
-    run.add_argument("--max-decompression-ratio", type=float, default=200.0,
-                     help="a compressed input that expands more than this many times (checked past 16 MiB "
-                     "of output) is stopped as a decompression_bomb (default: 200)")
+    run.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue a killed run of the same command in OUT: finished sources are kept, the rest "
+        "redone; the result equals an uninterrupted run",
+    )
+    run.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local: a process pool on this machine (default); ray: a Ray cluster (pip install 'thresher[ray]')",
+    )
+    run.add_argument(
+        "--ray-address", default=None, help="address of a running Ray cluster (default: start a local Ray instance)"
+    )
+    run.add_argument(
+        "--max-record-bytes",
+        type=int,
+        default=64 << 20,
+        help="records larger than this are quarantined as record_too_large (default: 64 MiB)",
+    )
+    run.add_argument(
+        "--max-decompression-ratio",
+        type=float,
+        default=200.0,
+        help="a compressed input that expands more than this many times (checked past 16 MiB "
+        "of output) is stopped as a decompression_bomb (default: 200)",
+    )
     run.add_argument("--quiet", action="store_true", help="no progress output")
     run.add_argument("--no-report", action="store_true", help="do not write OUT/report.html after the run")
     _add_field_options(run)
@@ -92,8 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the default policy on the demo corpus shipped in the package and print the summary",
     )
-    demo.add_argument("-o", "--output", default="thresher-demo-out", metavar="OUT",
-                      help="output folder (default: ./thresher-demo-out)")
+    demo.add_argument(
+        "-o",
+        "--output",
+        default="thresher-demo-out",
+        metavar="OUT",
+        help="output folder (default: ./thresher-demo-out)",
+    )
     demo.add_argument("--workers", type=int, default=None, help=WORKERS_HELP)
     demo.add_argument("--policy", default="default", help="policy to apply (default: default)")
 
@@ -106,19 +141,28 @@ def build_parser() -> argparse.ArgumentParser:
         "documents for each removal reason with the removed spans highlighted.",
     )
     report.add_argument("out", metavar="OUT", help="output folder of a finished `thresher run`")
-    report.add_argument("-o", "--output", default=None, metavar="FILE",
-                        help="where to write (default: OUT/report.html)")
-    report.add_argument("--policy", default=None, help="policy whose thresholds to draw (default: the one named in "
-                        "OUT/summary.json)")
+    report.add_argument(
+        "-o", "--output", default=None, metavar="FILE", help="where to write (default: OUT/report.html)"
+    )
+    report.add_argument(
+        "--policy", default=None, help="policy whose thresholds to draw (default: the one named in OUT/summary.json)"
+    )
     report.add_argument("--samples", type=int, default=3, help="sample documents per reason (default: 3)")
-    report.add_argument("--max-records", type=int, default=None,
-                        help="read at most N records of each of kept/, removed/ and quarantine/ (default: all)")
+    report.add_argument(
+        "--max-records",
+        type=int,
+        default=None,
+        help="read at most N records of each of kept/, removed/ and quarantine/ (default: all)",
+    )
     report.add_argument("--text-field", default="text", help="field holding the text (default: text)")
 
     signals = commands.add_parser("signals", help="list every signal a policy can use, with its scope and type")
-    signals.add_argument("--policy", default=None, metavar="FILE",
-                         help="also list the signals of this policy's [[classifiers]], [urls], [decontaminate] "
-                         "and [tokens] tables")
+    signals.add_argument(
+        "--policy",
+        default=None,
+        metavar="FILE",
+        help="also list the signals of this policy's [[classifiers]], [urls], [decontaminate] and [tokens] tables",
+    )
     _add_decontaminate_parser(commands)
     _add_dedup_parser(commands)
     return parser
@@ -135,17 +179,37 @@ def _add_dedup_parser(commands: argparse._SubParsersAction) -> None:
     )
     dedup.add_argument("inputs", nargs="+", metavar="INPUT", help="files or folders to read")
     dedup.add_argument("-o", "--output", required=True, metavar="OUT", help="output folder")
-    dedup.add_argument("--exact", action=argparse.BooleanOptionalAction, default=True,
-                       help="remove exact duplicates of normalised text (default: on)")
-    dedup.add_argument("--near", action=argparse.BooleanOptionalAction, default=True,
-                       help="remove MinHash-LSH near duplicates (default: on)")
-    dedup.add_argument("--lines", type=int, default=0, metavar="N",
-                       help="trim lines found in more than N documents, and repeated or quoted-back lines "
-                       "within a document (default: off)")
-    dedup.add_argument("--no-within-document", action="store_true",
-                       help="with --lines: do not trim repeated/quoted lines inside a document")
-    dedup.add_argument("--threshold", type=float, default=None,
-                       help="target Jaccard similarity; picks the band shape (default: 14 x 8 bands, ~0.72)")
+    dedup.add_argument(
+        "--exact",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="remove exact duplicates of normalised text (default: on)",
+    )
+    dedup.add_argument(
+        "--near",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="remove MinHash-LSH near duplicates (default: on)",
+    )
+    dedup.add_argument(
+        "--lines",
+        type=int,
+        default=0,
+        metavar="N",
+        help="trim lines found in more than N documents, and repeated or quoted-back lines "
+        "within a document (default: off)",
+    )
+    dedup.add_argument(
+        "--no-within-document",
+        action="store_true",
+        help="with --lines: do not trim repeated/quoted lines inside a document",
+    )
+    dedup.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="target Jaccard similarity; picks the band shape (default: 14 x 8 bands, ~0.72)",
+    )
     dedup.add_argument("--ngram", type=int, default=5, help="words per shingle (default: 5)")
     dedup.add_argument("--buckets", type=int, default=None, help="LSH bands (default: 14)")
     dedup.add_argument("--hashes-per-bucket", type=int, default=None, help="hashes per band (default: 8)")
@@ -245,8 +309,11 @@ def _write_report_after_run(out: Path, policy: str) -> None:
     try:
         print(f"report: {write_report(out, policy=policy)}")
     except Exception as error:
-        print(f"thresher: warning: report not written ({type(error).__name__}: {error}); "
-              f"retry with `thresher report {out}`", file=sys.stderr)
+        print(
+            f"thresher: warning: report not written ({type(error).__name__}: {error}); "
+            f"retry with `thresher report {out}`",
+            file=sys.stderr,
+        )
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -257,8 +324,14 @@ def _report(args: argparse.Namespace) -> int:
     if args.max_records is not None and args.max_records < 1:
         return _fail("--max-records must be at least 1", EXIT_USAGE)
     try:
-        path = write_report(args.out, policy=args.policy, output=args.output, samples=args.samples,
-                            max_records=args.max_records, text_field=args.text_field)
+        path = write_report(
+            args.out,
+            policy=args.policy,
+            output=args.output,
+            samples=args.samples,
+            max_records=args.max_records,
+            text_field=args.text_field,
+        )
     except ReportError as error:
         return _fail(str(error), EXIT_USAGE if not Path(args.out, "summary.json").exists() else EXIT_FAILED)
     print(f"report: {path}")
@@ -271,8 +344,11 @@ def _print_summary(summary: dict, out: Path) -> None:
         f"read {read}  kept {summary['kept']}  trimmed {summary['trimmed']}  removed {summary['removed']}  "
         f"quarantined {summary['quarantined']}  ({summary['seconds']} s, {summary['docs_per_second']} docs/s)"
     )
-    for title, key in (("removed by", "removed_by_reason"), ("trimmed by", "trimmed_by_reason"),
-                       ("quarantined by", "quarantined_by_error")):
+    for title, key in (
+        ("removed by", "removed_by_reason"),
+        ("trimmed by", "trimmed_by_reason"),
+        ("quarantined by", "quarantined_by_error"),
+    ):
         if summary[key]:
             print(f"  {title}: " + ", ".join(f"{name} {count}" for name, count in summary[key].items()))
     print(f"output: {out}/kept  {out}/removed  {out}/quarantine  {out}/summary.json")
@@ -354,8 +430,13 @@ def _add_decontaminate_parser(commands: argparse._SubParsersAction) -> None:
     index.add_argument("inputs", nargs="+", metavar="EVAL", help="eval set files (.jsonl, .jsonl.gz, .jsonl.zst)")
     index.add_argument("-o", "--output", required=True, metavar="INDEX", help="index file to write")
     index.add_argument("--ngram", type=int, default=13, metavar="N", help="words per n-gram (default: 13)")
-    index.add_argument("--field", action="append", default=None, metavar="FIELD",
-                       help="index only this top-level field (repeat for several; default: every string)")
+    index.add_argument(
+        "--field",
+        action="append",
+        default=None,
+        metavar="FIELD",
+        help="index only this top-level field (repeat for several; default: every string)",
+    )
 
 
 def _decontaminate_index(args: argparse.Namespace) -> int:
@@ -388,9 +469,15 @@ def _dedup(args: argparse.Namespace) -> int:
 
     if args.workers is not None and args.workers < 1:
         return _fail("--workers must be at least 1", EXIT_USAGE)
-    table: dict = {"exact": args.exact, "near": args.near, "ngram": args.ngram, "seed": args.seed,
-                   "memory_mb": args.memory_mb, "boilerplate_min_docs": max(0, args.lines),
-                   "within_document": args.lines > 0 and not args.no_within_document}
+    table: dict = {
+        "exact": args.exact,
+        "near": args.near,
+        "ngram": args.ngram,
+        "seed": args.seed,
+        "memory_mb": args.memory_mb,
+        "boilerplate_min_docs": max(0, args.lines),
+        "within_document": args.lines > 0 and not args.no_within_document,
+    }
     if args.threshold is not None:
         table["threshold"] = args.threshold
     if args.buckets is not None:
@@ -399,8 +486,15 @@ def _dedup(args: argparse.Namespace) -> int:
         table["hashes_per_bucket"] = args.hashes_per_bucket
     try:
         settings = parse_dedup_settings(table, "command line")
-        summary = run_dedup(args.inputs, args.output, settings, workers=args.workers, fields=_fields(args),
-                            output_format=args.output_format, batch_docs=max(1, args.batch_size))
+        summary = run_dedup(
+            args.inputs,
+            args.output,
+            settings,
+            workers=args.workers,
+            fields=_fields(args),
+            output_format=args.output_format,
+            batch_docs=max(1, args.batch_size),
+        )
     except _usage_errors() as error:
         return _fail(str(error), EXIT_USAGE)
     except AccountingError as error:
@@ -409,8 +503,10 @@ def _dedup(args: argparse.Namespace) -> int:
         return _fail(f"dedup failed: {error}", EXIT_FAILED)
     _print_summary(summary, Path(args.output))
     dedup = summary["dedup"]
-    print(f"  dedup: exact {dedup['exact_duplicate']}, near {dedup['near_duplicate']}, "
-          f"clusters {dedup['clusters_with_duplicates']}, boilerplate lines {dedup['boilerplate_line_hashes']}")
+    print(
+        f"  dedup: exact {dedup['exact_duplicate']}, near {dedup['near_duplicate']}, "
+        f"clusters {dedup['clusters_with_duplicates']}, boilerplate lines {dedup['boilerplate_line_hashes']}"
+    )
     return EXIT_OK
 
 

@@ -190,8 +190,13 @@ def signal_table(explanation: dict[str, Any], policy: Policy | None) -> Table:
                 result = Text("crossed (an earlier rule decided)", style="yellow")
             else:
                 result = Text("ok", style="green")
-            table.add_row(Text(name, style="bold") if index == 0 else "", shown if index == 0 else "",
-                          rule.name, _threshold(rule), result)
+            table.add_row(
+                Text(name, style="bold") if index == 0 else "",
+                shown if index == 0 else "",
+                rule.name,
+                _threshold(rule),
+                result,
+            )
     return table
 
 

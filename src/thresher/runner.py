@@ -83,9 +83,7 @@ def run(
             workers = max(1, min(workers, -(-limit // batch_docs)))
     workers = workers or os.cpu_count() or 1
     fields = fields or FieldNames()
-    job = Job(
-        policy=str(policy), fields=fields, output_format=fmt, keep_original=keep_original, keep_html=keep_html
-    )
+    job = Job(policy=str(policy), fields=fields, output_format=fmt, keep_original=keep_original, keep_html=keep_html)
     settings = {
         "inputs": [source.display for source in sources],
         "policy": loaded_policy.source,
@@ -149,15 +147,18 @@ def run(
         thresher_version=__version__,
     )
     if loaded_policy.byo is not None and loaded_policy.byo.tokens is not None:
-        summary.update(tokenizer=loaded_policy.byo.tokens.label, tokens_kept=tally.tokens_kept,
-                       tokens_removed=tally.tokens_removed)
+        summary.update(
+            tokenizer=loaded_policy.byo.tokens.label, tokens_kept=tally.tokens_kept, tokens_removed=tally.tokens_removed
+        )
     if dedup_stats is not None:
         assert loaded_policy.dedup is not None
         counted = ("exact_duplicate", "near_duplicate", "nothing_kept")
         summary["dedup"] = {
             **{rule: tally.removed_by_reason.get(rule, 0) for rule in counted},
-            **{rule: tally.trimmed_by_reason.get(rule, 0) for rule in ("boilerplate_line", "repeated_line",
-                                                                       "quoted_text")},
+            **{
+                rule: tally.trimmed_by_reason.get(rule, 0)
+                for rule in ("boilerplate_line", "repeated_line", "quoted_text")
+            },
             "settings": loaded_policy.dedup.to_dict(),
             **dedup_stats,
         }
@@ -237,7 +238,12 @@ def _dedup_plan(
         duplicate_plan = plan_on_ray(sources, fields, settings, batch_docs=batch_docs, batch_bytes=batch_bytes)
     else:
         duplicate_plan = plan(
-            sources, fields, settings, workdir / "pass1", workers=workers, batch_docs=batch_docs,
+            sources,
+            fields,
+            settings,
+            workdir / "pass1",
+            workers=workers,
+            batch_docs=batch_docs,
             batch_bytes=batch_bytes,
         )
     workdir.mkdir(parents=True, exist_ok=True)

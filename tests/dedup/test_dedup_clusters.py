@@ -51,17 +51,20 @@ def removed_map(out: Path) -> dict[str, tuple[str, str, int]]:
 
 
 def test_exact_duplicates_with_folding_and_empty_texts(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"id": "a", "text": ARTICLE},
-        {"id": "b", "text": ARTICLE.upper().replace(".", "!").replace("twenty", "twenty")},
-        {"id": "c", "text": OTHER},
-        {"id": "d", "text": "  " + ARTICLE.replace(" ", "\n") + "  "},
-        {"id": "e", "text": ""},
-        {"id": "f", "text": ""},
-        {"id": "g", "text": " ... !!! "},
-        {"id": "h", "text": "Call 555-1234 now"},
-        {"id": "i", "text": "call 999-0000 NOW!"},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "a", "text": ARTICLE},
+            {"id": "b", "text": ARTICLE.upper().replace(".", "!").replace("twenty", "twenty")},
+            {"id": "c", "text": OTHER},
+            {"id": "d", "text": "  " + ARTICLE.replace(" ", "\n") + "  "},
+            {"id": "e", "text": ""},
+            {"id": "f", "text": ""},
+            {"id": "g", "text": " ... !!! "},
+            {"id": "h", "text": "Call 555-1234 now"},
+            {"id": "i", "text": "call 999-0000 NOW!"},
+        ],
+    )
     summary = run_dedup([path], tmp_path / "out", DedupSettings(near=False), workers=1)
     assert removed_map(tmp_path / "out") == {
         "b": ("exact_duplicate", "a", 0),
@@ -89,14 +92,17 @@ def test_tie_keeps_first_in_input_order_across_sources(tmp_path: Path) -> None:
 def test_near_duplicates_cluster_and_keep_first(tmp_path: Path) -> None:
     edited = ARTICLE.replace("town hall", "old town hall")  # one inserted word: Jaccard ~0.93
     appended = ARTICLE + " Share this story."
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"id": "other", "text": OTHER},
-        {"id": "edited", "text": edited},
-        {"id": "orig", "text": ARTICLE},
-        {"id": "appended", "text": appended},
-        {"id": "short1", "text": "only four words here"},
-        {"id": "short2", "text": "only four words there"},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "other", "text": OTHER},
+            {"id": "edited", "text": edited},
+            {"id": "orig", "text": ARTICLE},
+            {"id": "appended", "text": appended},
+            {"id": "short1", "text": "only four words here"},
+            {"id": "short2", "text": "only four words there"},
+        ],
+    )
     summary = run_dedup([path], tmp_path / "out", DedupSettings(exact=False), workers=1)
     assert removed_map(tmp_path / "out") == {
         "orig": ("near_duplicate", "edited", 1),
@@ -107,11 +113,14 @@ def test_near_duplicates_cluster_and_keep_first(tmp_path: Path) -> None:
 
 
 def test_exact_and_near_together_share_one_cluster(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"id": "orig", "text": ARTICLE},
-        {"id": "near", "text": ARTICLE.replace("town hall", "old town hall")},
-        {"id": "copy-of-near", "text": ARTICLE.replace("town hall", "old town hall")},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "orig", "text": ARTICLE},
+            {"id": "near", "text": ARTICLE.replace("town hall", "old town hall")},
+            {"id": "copy-of-near", "text": ARTICLE.replace("town hall", "old town hall")},
+        ],
+    )
     run_dedup([path], tmp_path / "out", workers=1)
     assert removed_map(tmp_path / "out") == {
         "near": ("near_duplicate", "orig", 0),
@@ -120,9 +129,15 @@ def test_exact_and_near_together_share_one_cluster(tmp_path: Path) -> None:
 
 
 def test_positions_count_quarantined_units_and_plan_lookup(tmp_path: Path) -> None:
-    path = write_jsonl(tmp_path / "a.jsonl", [
-        {"id": "a", "text": ARTICLE}, "{broken json", {"id": "b", "text": ARTICLE}, {"id": "c", "text": OTHER},
-    ])
+    path = write_jsonl(
+        tmp_path / "a.jsonl",
+        [
+            {"id": "a", "text": ARTICLE},
+            "{broken json",
+            {"id": "b", "text": ARTICLE},
+            {"id": "c", "text": OTHER},
+        ],
+    )
     sources, _ = discover_sources([path])
     result = plan(sources, FieldNames(), DedupSettings(), tmp_path / "work", workers=1)
     assert result.lookup(0, 0) is None and result.lookup(0, 1) is None and result.lookup(0, 3) is None
@@ -145,8 +160,11 @@ def test_boilerplate_repeated_and_quoted_lines(tmp_path: Path) -> None:
         {"id": "p1", "text": f"Share this article\n{ARTICLE}\nShare this article"},
         {"id": "p2", "text": f"Share this article\n{OTHER}"},
         {"id": "p3", "text": "Share this article\nA short note on the weather today, which is fine."},
-        {"id": "p4", "text": f"{ARTICLE}\nComments\nReader: {quote}\nI agree with the county engineers here.\n"
-                             f"I agree with the county engineers here.\nTwo words\nTwo words"},
+        {
+            "id": "p4",
+            "text": f"{ARTICLE}\nComments\nReader: {quote}\nI agree with the county engineers here.\n"
+            f"I agree with the county engineers here.\nTwo words\nTwo words",
+        },
         {"id": "p5", "text": "Share this article"},
     ]
     path = write_jsonl(tmp_path / "a.jsonl", records)

@@ -66,14 +66,21 @@ class Browser:
         self._from_browser, from_browser_write = os.pipe()
         # Move the child's ends above 9 so the shell's `3<&N 4>&M` cannot clobber one with the other.
         to_browser_read, from_browser_write = (_high_fd(to_browser_read), _high_fd(from_browser_write))
-        command = [executable, *FLAGS, f"--user-data-dir={self.profile}", f"--window-size={width},{height}",
-                   "about:blank"]
+        command = [
+            executable,
+            *FLAGS,
+            f"--user-data-dir={self.profile}",
+            f"--window-size={width},{height}",
+            "about:blank",
+        ]
         # bash (dash cannot name fds above 9) puts the pipe ends on fds 3 and 4, where Chromium expects them.
         script = f'exec "$0" "$@" 3<&{to_browser_read} 4>&{from_browser_write}'
         with open(self.log_path, "wb") as log:
             self.process = subprocess.Popen(
                 ["/bin/bash", "-c", script, *command],
-                stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
                 pass_fds=(to_browser_read, from_browser_write),
             )
         os.close(to_browser_read)
@@ -84,8 +91,9 @@ class Browser:
         self.session: str | None = None
 
     # -- protocol --------------------------------------------------------------------------
-    def send(self, method: str, params: dict[str, Any] | None = None, *, session: bool = True,
-             timeout: float = 30.0) -> dict[str, Any]:
+    def send(
+        self, method: str, params: dict[str, Any] | None = None, *, session: bool = True, timeout: float = 30.0
+    ) -> dict[str, Any]:
         self._next_id += 1
         message: dict[str, Any] = {"id": self._next_id, "method": method, "params": params or {}}
         if session and self.session is not None:
@@ -136,17 +144,19 @@ class Browser:
     # -- page ------------------------------------------------------------------------------
     def open(self, url: str, width: int = 1280, height: int = 900) -> None:
         target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)["targetId"]
-        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True},
-                                 session=False)["sessionId"]
+        self.session = self.send("Target.attachToTarget", {"targetId": target, "flatten": True}, session=False)[
+            "sessionId"
+        ]
         for domain in ("Runtime", "Log", "Page", "Network"):
             self.send(f"{domain}.enable")
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.send("Page.navigate", {"url": url})
 
     def evaluate(self, expression: str) -> Any:
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
-                                                "awaitPromise": True})
+        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True, "awaitPromise": True})
         if "exceptionDetails" in result:
             raise BrowserError(f"{expression[:80]}: {result['exceptionDetails']}")
         return result["result"].get("value")
@@ -185,12 +195,15 @@ class Browser:
         metrics = self.send("Page.getLayoutMetrics")
         full = int(metrics.get("cssContentSize", metrics.get("contentSize", {})).get("height", 900))
         shot_height = min(full - top, height) if height else full - top
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": full, "deviceScaleFactor": 1, "mobile": False})
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": full, "deviceScaleFactor": 1, "mobile": False},
+        )
         self.pump(0.3)
         clip = {"x": 0, "y": top, "width": width, "height": shot_height, "scale": 1}
-        data = self.send("Page.captureScreenshot", {"format": "png", "clip": clip,
-                                                    "captureBeyondViewport": True})["data"]
+        data = self.send("Page.captureScreenshot", {"format": "png", "clip": clip, "captureBeyondViewport": True})[
+            "data"
+        ]
         path.write_bytes(base64.b64decode(data))
         return path
 

@@ -41,8 +41,7 @@ def _document(index: int, rng: random.Random) -> tuple[str, dict[str, Any], str]
     """(text, thresher object, destination) for one synthetic record."""
     words = max(3, int(rng.lognormvariate(4.6, 0.9)))
     title = f"Headline number {index}"
-    body = " ".join(rng.choice(["river", "bridge", "county", "morning", "volunteers", "library"])
-                    for _ in range(words))
+    body = " ".join(rng.choice(["river", "bridge", "county", "morning", "volunteers", "library"]) for _ in range(words))
     spam = " | ".join(f"handle{rng.randrange(999)} | Shocking upset {i}" for i in range(rng.randrange(3, 9)))
     pieces = [(title, "title"), (body, "main")]
     if index % 3 == 0:
@@ -58,32 +57,86 @@ def _document(index: int, rng: random.Random) -> tuple[str, dict[str, Any], str]
         segment_words = len(piece.split())
         reasons = []
         if kind not in ("title", "main"):
-            reasons.append({"rule": "segment_kind", "signal": "kind", "value": kind, "op": "not in",
-                            "threshold": ["title", "main"], "message": f"segment kind {kind!r} is not kept"})
+            reasons.append(
+                {
+                    "rule": "segment_kind",
+                    "signal": "kind",
+                    "value": kind,
+                    "op": "not in",
+                    "threshold": ["title", "main"],
+                    "message": f"segment kind {kind!r} is not kept",
+                }
+            )
         elif segment_words < 3 and kind == "main":
-            reasons.append({"rule": "tiny_segment", "signal": "word_count", "value": segment_words, "op": "<",
-                            "threshold": 3, "message": f"word_count = {segment_words} < 3"})
-        segments.append({"start": start, "end": end, "kind": kind, "kept": not reasons,
-                         "signals": {"word_count": segment_words, "char_count": len(piece)}, "reasons": reasons})
+            reasons.append(
+                {
+                    "rule": "tiny_segment",
+                    "signal": "word_count",
+                    "value": segment_words,
+                    "op": "<",
+                    "threshold": 3,
+                    "message": f"word_count = {segment_words} < 3",
+                }
+            )
+        segments.append(
+            {
+                "start": start,
+                "end": end,
+                "kind": kind,
+                "kept": not reasons,
+                "signals": {"word_count": segment_words, "char_count": len(piece)},
+                "reasons": reasons,
+            }
+        )
         position = end + 1
     language = LANGUAGES[index % len(LANGUAGES)]
-    signals = {"word_count": len(text.split()), "char_count": len(text), "line_count": len(pieces),
-               "language": language, "language_score": round(rng.uniform(0.4, 1.0), 3),
-               "is_machine_generated": index % 11 == 0}
+    signals = {
+        "word_count": len(text.split()),
+        "char_count": len(text),
+        "line_count": len(pieces),
+        "language": language,
+        "language_score": round(rng.uniform(0.4, 1.0), 3),
+        "is_machine_generated": index % 11 == 0,
+    }
     reasons: list[dict[str, Any]] = []
     if signals["word_count"] < 50:
         decision = "drop"
-        reasons = [{"rule": "too_few_words", "signal": "word_count", "value": signals["word_count"], "op": "<",
-                    "threshold": 50, "message": f"word_count = {signals['word_count']} < 50"}]
+        reasons = [
+            {
+                "rule": "too_few_words",
+                "signal": "word_count",
+                "value": signals["word_count"],
+                "op": "<",
+                "threshold": 50,
+                "message": f"word_count = {signals['word_count']} < 50",
+            }
+        ]
     elif index % 13 == 0:
         decision = "drop"
         cluster = f"c{index % 4}"
-        reasons = [{"rule": "near_duplicate", "signal": "minhash_jaccard", "value": 0.93, "op": ">=",
-                    "threshold": 0.8, "message": f"near duplicate of cluster {cluster}", "cluster_id": cluster}]
+        reasons = [
+            {
+                "rule": "near_duplicate",
+                "signal": "minhash_jaccard",
+                "value": 0.93,
+                "op": ">=",
+                "threshold": 0.8,
+                "message": f"near duplicate of cluster {cluster}",
+                "cluster_id": cluster,
+            }
+        ]
     elif any(not s["kept"] for s in segments):
         decision = "trim"
-        reasons = [{"rule": "segment_kind", "signal": "kind", "value": "link_spam", "op": "not in",
-                    "threshold": ["title", "main"], "message": "trimmed segments"}]
+        reasons = [
+            {
+                "rule": "segment_kind",
+                "signal": "kind",
+                "value": "link_spam",
+                "op": "not in",
+                "threshold": ["title", "main"],
+                "message": "trimmed segments",
+            }
+        ]
     else:
         decision = "keep"
     analysis = {"decision": decision, "reasons": reasons, "signals": signals, "segments": segments}
@@ -96,12 +149,27 @@ def write_synthetic_output(out: Path, count: int = 240, seed: int = 7) -> dict[s
     """Write OUT/kept, OUT/removed, OUT/quarantine, OUT/summary.json and OUT's policy file."""
     rng = random.Random(seed)
     files: dict[str, list[bytes]] = {"kept": [], "removed": [], "quarantine": []}
-    summary: dict[str, Any] = {"read": 0, "kept": 0, "trimmed": 0, "removed": 0, "quarantined": 0,
-                               "removed_by_reason": {}, "trimmed_by_reason": {}, "quarantined_by_error": {},
-                               "chars_removed_by_kind": {}, "bytes_in": 0, "bytes_kept": 0, "seconds": 1.0,
-                               "docs_per_second": float(count), "mb_per_second": 0.1, "accounting_ok": True,
-                               "policy": "report-test", "inputs": ["synthetic.jsonl"], "workers": 1,
-                               "thresher_version": "test"}
+    summary: dict[str, Any] = {
+        "read": 0,
+        "kept": 0,
+        "trimmed": 0,
+        "removed": 0,
+        "quarantined": 0,
+        "removed_by_reason": {},
+        "trimmed_by_reason": {},
+        "quarantined_by_error": {},
+        "chars_removed_by_kind": {},
+        "bytes_in": 0,
+        "bytes_kept": 0,
+        "seconds": 1.0,
+        "docs_per_second": float(count),
+        "mb_per_second": 0.1,
+        "accounting_ok": True,
+        "policy": "report-test",
+        "inputs": ["synthetic.jsonl"],
+        "workers": 1,
+        "thresher_version": "test",
+    }
     for index in range(count):
         text, analysis, destination = _document(index, rng)
         decision = analysis["decision"]
@@ -110,8 +178,9 @@ def write_synthetic_output(out: Path, count: int = 240, seed: int = 7) -> dict[s
         for segment in analysis["segments"]:
             if not segment["kept"] or decision == "drop":
                 kind = segment["kind"]
-                summary["chars_removed_by_kind"][kind] = (summary["chars_removed_by_kind"].get(kind, 0)
-                                                          + segment["end"] - segment["start"])
+                summary["chars_removed_by_kind"][kind] = (
+                    summary["chars_removed_by_kind"].get(kind, 0) + segment["end"] - segment["start"]
+                )
         if decision == "drop":
             summary["removed"] += 1
             rule = analysis["reasons"][0]["rule"]
@@ -125,8 +194,18 @@ def write_synthetic_output(out: Path, count: int = 240, seed: int = 7) -> dict[s
         record = {"id": f"syn-{index}", "url": f"https://example.org/{index}", "text": text, "thresher": analysis}
         files[destination].append(orjson.dumps(record) + b"\n")
     for error, line in (("malformed_json", 3), ("non_string_text", 9)):
-        files["quarantine"].append(orjson.dumps({"source": "synthetic.jsonl", "error": error, "line": line,
-                                                 "message": f"{error} at line {line}", "raw": "{bad"}) + b"\n")
+        files["quarantine"].append(
+            orjson.dumps(
+                {
+                    "source": "synthetic.jsonl",
+                    "error": error,
+                    "line": line,
+                    "message": f"{error} at line {line}",
+                    "raw": "{bad",
+                }
+            )
+            + b"\n"
+        )
         summary["read"] += 1
         summary["quarantined"] += 1
         summary["quarantined_by_error"][error] = 1

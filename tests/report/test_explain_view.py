@@ -38,8 +38,9 @@ value = 50
 def thresher(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "FORCE_COLOR": "1", "COLUMNS": "240", "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    return subprocess.run([sys.executable, "-m", "thresher.cli", *args], capture_output=True, text=True,
-                          timeout=300, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "thresher.cli", *args], capture_output=True, text=True, timeout=300, env=env
+    )
 
 
 def struck_styles(text, needle: str) -> list[str]:
@@ -64,7 +65,7 @@ def test_removed_span_is_struck_through_and_tagged(seed_004: Path, tmp_path: Pat
     policy = tmp_path / "trim-long-lines.toml"
     policy.write_text(TRIM_LONG_LINES)
     explanation = explain(seed_004, None, str(policy), FieldNames())
-    spam = next(s for s in explanation["segments"] if explanation["text"][s["start"]:].startswith("HomemadeX"))
+    spam = next(s for s in explanation["segments"] if explanation["text"][s["start"] :].startswith("HomemadeX"))
     assert not spam["kept"] and spam["reasons"][0]["rule"] == "long_line"
     body = body_text(explanation)
     assert any("strike" in style for style in struck_styles(body, SPAM_START))
@@ -111,8 +112,10 @@ def test_seed_004_link_spam_segment_is_shown_removed(seed_004: Path):
     explanation = explain(seed_004, None, "default", FieldNames())
     spam = [s for s in explanation["segments"] if s["kind"] == "link_spam"]
     if not spam:
-        pytest.skip("no segmenter labels link_spam yet (the segments issue); the removed-span rendering is "
-                    "tested with a segment rule in test_removed_span_is_struck_through_and_tagged")
+        pytest.skip(
+            "no segmenter labels link_spam yet (the segments issue); the removed-span rendering is "
+            "tested with a segment rule in test_removed_span_is_struck_through_and_tagged"
+        )
     text = explanation["text"]
     line_14 = text.index(SPAM_START)
     covering = [s for s in spam if s["start"] <= line_14 < s["end"]]

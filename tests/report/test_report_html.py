@@ -97,8 +97,12 @@ def test_report_on_a_real_run_is_self_contained_and_complete(tmp_path: Path):
     assert labels == ["too_few_words: < 50"]
     assert any("too_many_words: > 100,000 is above every value seen" in s for s in word_count["title"]["subtitle"])
     # Languages and dedup appear when the annotators that make them ran; otherwise the page says so.
-    stored = [orjson.loads(line)["thresher"] for part in ("kept", "removed")
-              for shard in (tmp_path / "out" / part).glob("*.jsonl") for line in shard.read_bytes().splitlines()]
+    stored = [
+        orjson.loads(line)["thresher"]
+        for part in ("kept", "removed")
+        for shard in (tmp_path / "out" / part).glob("*.jsonl")
+        for line in shard.read_bytes().splitlines()
+    ]
     if any("language" in analysis["signals"] for analysis in stored):
         assert "plot-languages" in specs
     else:
@@ -132,8 +136,9 @@ def test_every_kind_of_plot_from_a_rich_output(tmp_path: Path):
     languages = {row["value"] for row in specs["plot-languages"]["data"]["values"]}
     assert languages == {"en", "de", "fr", "es", "nl"}
     sizes = {row["size"]: row["clusters"] for row in specs["plot-dedup"]["data"]["values"]}
-    assert sum(int(size) * clusters for size, clusters in sizes.items()) == summary["removed_by_reason"][
-        "near_duplicate"]
+    assert (
+        sum(int(size) * clusters for size, clusters in sizes.items()) == summary["removed_by_reason"]["near_duplicate"]
+    )
     kinds = {(row["kind"], row["group"]): row["chars"] for row in specs["plot-kinds"]["data"]["values"]}
     assert kinds[("link_spam", "removed")] == summary["chars_removed_by_kind"]["link_spam"]
     segment = specs["plot-segment-signal-0"]
@@ -182,9 +187,14 @@ def test_collection_memory_is_bounded_by_samples_not_by_output_size(tmp_path: Pa
     with (kept / "00000-0000.jsonl").open("wb") as handle:
         for i in range(3000):
             text = "word " * 2000
-            analysis = {"decision": "keep", "reasons": [], "segments": [{"start": 0, "end": len(text), "kind": "main",
-                                                                         "kept": True, "signals": {}, "reasons": []}],
-                        "signals": {"word_count": rng.randrange(10, 5000), "ratio": rng.random(), "tag": f"t{i}"}}
+            analysis = {
+                "decision": "keep",
+                "reasons": [],
+                "segments": [
+                    {"start": 0, "end": len(text), "kind": "main", "kept": True, "signals": {}, "reasons": []}
+                ],
+                "signals": {"word_count": rng.randrange(10, 5000), "ratio": rng.random(), "tag": f"t{i}"},
+            }
             handle.write(orjson.dumps({"id": f"d{i}", "text": text, "thresher": analysis}) + b"\n")
     assert (kept / "00000-0000.jsonl").stat().st_size > 30e6
     tracemalloc.start()

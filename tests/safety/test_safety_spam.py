@@ -49,9 +49,7 @@ def test_handle_count() -> None:
 
 
 def test_clickbait_phrases() -> None:
-    found = CLICKBAIT.findall(
-        "mvv Sparks Global Frenzy; Celebrity Apprentice Shocks Fans. You won't believe it"
-    )
+    found = CLICKBAIT.findall("mvv Sparks Global Frenzy; Celebrity Apprentice Shocks Fans. You won't believe it")
     assert [f.lower() for f in found] == ["sparks global frenzy", "shocks", "you won't believe"]
     assert CLICKBAIT.findall("The council approved the budget on Tuesday.") == []
 

@@ -98,7 +98,9 @@ def mark_lines(
         common = boilerplate[where] == hashes
         for index in np.flatnonzero(common):
             marks[index] = LineMark(
-                lines[index].start, lines[index].end, BOILERPLATE_LINE,
+                lines[index].start,
+                lines[index].end,
+                BOILERPLATE_LINE,
                 f"line found in more than {min_docs} documents of the corpus",
             )
     if within_document:
@@ -113,7 +115,9 @@ def mark_lines(
                     marks[index] = LineMark(line.start, line.end, REPEATED_LINE, "line repeats an earlier line")
                 elif grams and sum(gram in earlier for gram in grams) * 2 >= len(grams):
                     marks[index] = LineMark(
-                        line.start, line.end, QUOTED_TEXT,
+                        line.start,
+                        line.end,
+                        QUOTED_TEXT,
                         f"most of the line's {q}-word runs appear earlier in the document (quoted back)",
                     )
             seen.add(line.hash)

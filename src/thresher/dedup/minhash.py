@@ -101,9 +101,7 @@ class MinHasher:
         total = len(tokens)
         if total < n:
             return np.empty(0, dtype=np.uint64), np.empty(0, dtype=np.int64)
-        token_hashes = np.fromiter(
-            map(xxhash.xxh3_64_intdigest, map(str.encode, tokens)), dtype=np.uint64, count=total
-        )
+        token_hashes = np.fromiter(map(xxhash.xxh3_64_intdigest, map(str.encode, tokens)), dtype=np.uint64, count=total)
         windows = total - n + 1
         with np.errstate(over="ignore"):
             mixed = token_hashes[:windows] * self.c[0]

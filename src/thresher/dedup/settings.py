@@ -142,9 +142,7 @@ def parse_dedup_settings(table: Any, source: str = "<memory>") -> DedupSettings:
         if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 < threshold < 1:
             raise PolicyError(f"{source}: [dedup].threshold must be a number between 0 and 1, got {threshold!r}.")
         if "num_buckets" in table or "hashes_per_bucket" in table:
-            raise PolicyError(
-                f"{source}: [dedup]: give either threshold or num_buckets/hashes_per_bucket, not both."
-            )
+            raise PolicyError(f"{source}: [dedup]: give either threshold or num_buckets/hashes_per_bucket, not both.")
         total = DedupSettings().minhash.num_hashes
         values["num_buckets"], values["hashes_per_bucket"] = shape_for_threshold(float(threshold), total)
     return DedupSettings(**values)

@@ -76,9 +76,7 @@ class RunOptions:
     limits: ReadLimits = field(default_factory=ReadLimits)
 
 
-def process_batches(
-    items: Iterable[RawBatch | SourceEnd], job: Job, workers: int
-) -> Iterator[BatchResult | SourceEnd]:
+def process_batches(items: Iterable[RawBatch | SourceEnd], job: Job, workers: int) -> Iterator[BatchResult | SourceEnd]:
     """Process batches with `workers` processes, yielding results (and source ends) in input order."""
     if workers <= 1:
         for item in items:
@@ -146,9 +144,7 @@ def run_sources(
     return total
 
 
-def _with_source_ends(
-    sources: list[Source], options: RunOptions, limit: int | None
-) -> Iterator[RawBatch | SourceEnd]:
+def _with_source_ends(sources: list[Source], options: RunOptions, limit: int | None) -> Iterator[RawBatch | SourceEnd]:
     remaining = limit
     for source in sources:
         for batch in source.batches(options.batch_docs, options.batch_bytes, options.limits):

@@ -148,11 +148,19 @@ def read_batches(
     try:
         stream, compressed = open_decompressed(path)
     except OSError as error:
-        yield RawBatch(KIND, display, source_index, 0, [Quarantined(
+        yield RawBatch(
+            KIND,
             display,
-            "unreadable_file",
-            f"cannot open: {error.strerror or error}; check the path and its permissions",
-        )])
+            source_index,
+            0,
+            [
+                Quarantined(
+                    display,
+                    "unreadable_file",
+                    f"cannot open: {error.strerror or error}; check the path and its permissions",
+                )
+            ],
+        )
         return
     try:
         with stream:

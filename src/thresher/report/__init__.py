@@ -52,8 +52,15 @@ def write_report(
     kept/, removed/ and quarantine/ (the report says so); by default all are read.
     """
     out = Path(out_dir)
-    page = build_report(out, policy=policy, samples=samples, max_records=max_records,
-                        text_field=text_field, id_field=id_field, url_field=url_field)
+    page = build_report(
+        out,
+        policy=policy,
+        samples=samples,
+        max_records=max_records,
+        text_field=text_field,
+        id_field=id_field,
+        url_field=url_field,
+    )
     target = Path(output) if output is not None else out / "report.html"
     temp = target.with_name(f".{target.name}.tmp-{os.getpid()}")
     try:
@@ -80,8 +87,9 @@ def build_report(
     try:
         summary: dict[str, Any] = orjson.loads(summary_path.read_bytes())
     except FileNotFoundError as error:
-        raise ReportError(f"{summary_path} not found: {out} is not a finished Thresher output "
-                          f"(run `thresher run ... -o {out}` first)") from error
+        raise ReportError(
+            f"{summary_path} not found: {out} is not a finished Thresher output (run `thresher run ... -o {out}` first)"
+        ) from error
     except (OSError, orjson.JSONDecodeError) as error:
         raise ReportError(f"{summary_path}: cannot read the summary ({error})") from error
 
@@ -98,10 +106,16 @@ def build_report(
         for rule in loaded.segment_rules:
             if isinstance(rule.value, int | float) and not isinstance(rule.value, bool):
                 seg_rules.setdefault(rule.signal, []).append(
-                    Threshold(rule.name, rule.op, float(rule.value), rule.kinds))
+                    Threshold(rule.name, rule.op, float(rule.value), rule.kinds)
+                )
 
-    collector = Collector(text_field=text_field, id_field=id_field, url_field=url_field, samples=samples,
-                          segment_signals=set(seg_rules) | SEGMENT_HISTOGRAMS)
+    collector = Collector(
+        text_field=text_field,
+        id_field=id_field,
+        url_field=url_field,
+        samples=samples,
+        segment_signals=set(seg_rules) | SEGMENT_HISTOGRAMS,
+    )
     data = collector.collect(out, max_records=max_records)
 
     specs: dict[str, Any] = {}
@@ -138,7 +152,7 @@ def _load_policy(name: Any) -> tuple[Any, str]:
 
 
 def _plot(plot_id: str) -> str:
-    return f"<div class=\"plot\" id=\"{plot_id}\" data-plot=\"{plot_id}\"></div>"
+    return f'<div class="plot" id="{plot_id}" data-plot="{plot_id}"></div>'
 
 
 def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, data: Collected) -> str:
@@ -148,12 +162,21 @@ def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, d
     def card(label: str, key: str, colour: str) -> str:
         count = int(summary.get(key, 0) or 0)
         share = f" · {100 * count / read:.1f}%" if read and key != "read" else ""
-        return (f"<div class=\"card\" style=\"--c: var(--{colour})\"><div class=\"n\">{count:,}</div>"
-                f"<div class=\"l\">{label}{share}</div></div>")
+        return (
+            f'<div class="card" style="--c: var(--{colour})"><div class="n">{count:,}</div>'
+            f'<div class="l">{label}{share}</div></div>'
+        )
 
-    cards = "".join(card(label, key, key) for label, key in (
-        ("read", "read"), ("kept", "kept"), ("trimmed", "trimmed"), ("removed", "removed"),
-        ("quarantined", "quarantined")))
+    cards = "".join(
+        card(label, key, key)
+        for label, key in (
+            ("read", "read"),
+            ("kept", "kept"),
+            ("trimmed", "trimmed"),
+            ("removed", "removed"),
+            ("quarantined", "quarantined"),
+        )
+    )
     bytes_in, bytes_kept = summary.get("bytes_in") or 0, summary.get("bytes_kept") or 0
     kept_share = f" ({100 * bytes_kept / bytes_in:.1f}% of bytes)" if bytes_in else ""
     policy_text = esc(summary.get("policy", "?"))
@@ -165,8 +188,9 @@ def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, d
     if not summary.get("accounting_ok", True):
         notes.append("<b>accounting failed</b>: read != kept + trimmed + removed + quarantined")
     if data.limited:
-        notes.append("only the first records of each destination were read (--max-records): "
-                     "plots and samples cover those")
+        notes.append(
+            "only the first records of each destination were read (--max-records): plots and samples cover those"
+        )
     for problem in data.unreadable[:5]:
         notes.append(f"skipped: {esc(problem)}")
     if len(data.unreadable) > 5:
@@ -175,13 +199,13 @@ def _header(out: Path, summary: dict[str, Any], policy: Any, policy_note: str, d
     inputs = summary.get("inputs") or []
     shown_inputs = ", ".join(f"<code>{esc(i)}</code>" for i in inputs[:6]) + (" …" if len(inputs) > 6 else "")
     return (
-        f"<h1>Thresher report</h1><p class=\"meta\">output <code>{esc(out)}</code> · policy "
+        f'<h1>Thresher report</h1><p class="meta">output <code>{esc(out)}</code> · policy '
         f"<b>{policy_text}</b><br>inputs {shown_inputs or '-'}<br>"
         f"{bytes_in / 1e6:,.1f} MB read, {bytes_kept / 1e6:,.1f} MB kept{kept_share} · "
         f"{summary.get('seconds', '?')} s, {summary.get('docs_per_second', '?')} docs/s on "
         f"{summary.get('workers', '?')} worker(s){tokens}</p>"
-        f"<div class=\"cards\">{cards}</div>"
-        + (f"<ul class=\"notes\">{''.join(f'<li>{n}</li>' for n in notes)}</ul>" if notes else "")
+        f'<div class="cards">{cards}</div>'
+        + (f'<ul class="notes">{"".join(f"<li>{n}</li>" for n in notes)}</ul>' if notes else "")
     )
 
 
@@ -191,8 +215,7 @@ def _tokens_line(summary: dict[str, Any]) -> str:
         return ""
     kept, removed = int(summary["tokens_kept"]), int(summary.get("tokens_removed") or 0)
     share = f" ({100 * kept / (kept + removed):.1f}%)" if kept + removed else ""
-    return (f"<br>{kept:,} tokens kept{share}, {removed:,} removed · "
-            f"{render.esc(summary.get('tokenizer', ''))}")
+    return f"<br>{kept:,} tokens kept{share}, {removed:,} removed · {render.esc(summary.get('tokenizer', ''))}"
 
 
 def _signals_section(
@@ -203,11 +226,13 @@ def _signals_section(
     specs: dict[str, Any],
 ) -> str:
     """Histograms of numeric signals: the ones the policy's rules use first, then the others."""
-    parts = ["<h2>Signals: kept vs removed</h2>",
-             "<p class=\"notes\">Document signals of every record read; bars stack kept (kept and trimmed "
-             "documents) on removed. Dashed lines are the policy's thresholds, the shaded side is where a "
-             "rule fires. Signals the policy's rules use come first, then those whose kept and removed "
-             "distributions differ most.</p>"]
+    parts = [
+        "<h2>Signals: kept vs removed</h2>",
+        '<p class="notes">Document signals of every record read; bars stack kept (kept and trimmed '
+        "documents) on removed. Dashed lines are the policy's thresholds, the shaded side is where a "
+        "rule fires. Signals the policy's rules use come first, then those whose kept and removed "
+        "distributions differ most.</p>",
+    ]
     names = [n for n in doc_rules if n in data.doc_hists]
     names += [n for n in SEGMENT_HISTOGRAMS if n in data.doc_hists and n not in names]
     others = [n for n in data.doc_hists if n not in names]
@@ -223,7 +248,10 @@ def _signals_section(
     for index, name in enumerate(n for n in segment_names if n in data.seg_hists):
         plot_id = f"plot-segment-signal-{index}"
         specs[plot_id] = charts.histogram(
-            f"segment {name}", data.seg_hists[name], seg_rules.get(name, []), unit="segments",
+            f"segment {name}",
+            data.seg_hists[name],
+            seg_rules.get(name, []),
+            unit="segments",
             scope_note="segments of every record, kept vs trimmed",
         )
         plots.append(_plot(plot_id))
@@ -235,17 +263,19 @@ def _signals_section(
         specs[plot_id] = charts.categories(name, data.categories[name], name, note)
         plots.append(_plot(plot_id))
     if plots:
-        parts.append(f"<div class=\"grid\">{''.join(plots)}</div>")
+        parts.append(f'<div class="grid">{"".join(plots)}</div>')
     else:
-        parts.append("<p class=\"empty\">no numeric document signals in these records</p>")
+        parts.append('<p class="empty">no numeric document signals in these records</p>')
     notes = []
     if len(names) > len(shown):
-        notes.append(f"{len(names) - len(shown)} more numeric signals not drawn: "
-                     + ", ".join(render.esc(n) for n in names[len(shown):]))
+        notes.append(
+            f"{len(names) - len(shown)} more numeric signals not drawn: "
+            + ", ".join(render.esc(n) for n in names[len(shown) :])
+        )
     if missing:
         notes.append("the policy's rules use signals no record carries: " + ", ".join(render.esc(n) for n in missing))
     if notes:
-        parts.append(f"<ul class=\"notes\">{''.join(f'<li>{n}</li>' for n in notes)}</ul>")
+        parts.append(f'<ul class="notes">{"".join(f"<li>{n}</li>" for n in notes)}</ul>')
     return "\n".join(parts)
 
 
@@ -270,13 +300,15 @@ def separation(hist: StreamingHistogram) -> float:
 
 
 def _breakdown_section(summary: dict[str, Any], data: Collected, specs: dict[str, Any]) -> str:
-    parts = ["<h2>Languages, segment kinds and duplicates</h2><div class=\"grid\">"]
+    parts = ['<h2>Languages, segment kinds and duplicates</h2><div class="grid">']
     if "language" in data.categories:
         specs["plot-languages"] = charts.categories("language", data.categories["language"], "Languages")
         parts.append(_plot("plot-languages"))
     else:
-        parts.append("<div><h3>Languages</h3><p class=\"empty\">no <code>language</code> signal in these "
-                     "records (no language identifier ran)</p></div>")
+        parts.append(
+            '<div><h3>Languages</h3><p class="empty">no <code>language</code> signal in these '
+            "records (no language identifier ran)</p></div>"
+        )
     removed = {k: int(v) for k, v in (summary.get("chars_removed_by_kind") or {}).items()}
     kept = {kind: counts[0] for kind, counts in data.chars_by_kind.counts.items() if counts[0]}
     if removed or kept:
@@ -284,7 +316,7 @@ def _breakdown_section(summary: dict[str, Any], data: Collected, specs: dict[str
         specs["plot-kinds"] = charts.chars_by_kind(removed, kept, note)
         parts.append(_plot("plot-kinds"))
     else:
-        parts.append("<div><h3>Characters by segment kind</h3><p class=\"empty\">no segments recorded</p></div>")
+        parts.append('<div><h3>Characters by segment kind</h3><p class="empty">no segments recorded</p></div>')
     sizes: dict[int, int] = dict(data.cluster_sizes)
     for count in data.clusters.values():
         if count > 0:
@@ -296,8 +328,9 @@ def _breakdown_section(summary: dict[str, Any], data: Collected, specs: dict[str
         specs["plot-dedup"] = charts.cluster_sizes(sizes, note)
         parts.append(_plot("plot-dedup"))
     else:
-        parts.append("<div><h3>Dedup clusters</h3><p class=\"empty\">no dedup run: no record carries a dedup "
-                     "cluster id</p></div>")
+        parts.append(
+            '<div><h3>Dedup clusters</h3><p class="empty">no dedup run: no record carries a dedup cluster id</p></div>'
+        )
     parts.append("</div>")
     return "\n".join(parts)
 
@@ -330,12 +363,14 @@ def _text_stage_section(summary: dict[str, Any]) -> str:
 
 def _samples_section(summary: dict[str, Any], data: Collected) -> str:
     esc = render.esc
-    parts = ["<h2>Samples by reason</h2>",
-             "<p class=\"notes legend\">A random sample of documents per reason. "
-             "<span class=\"seg removed\">removed span</span> "
-             "<span class=\"seg k-title\">title</span> <span class=\"seg k-comment\">comment</span> "
-             "<span class=\"seg k-boilerplate\">boilerplate</span> <span class=\"seg k-link_spam\">link spam</span>"
-             " · hover a span for its kind and reason.</p>"]
+    parts = [
+        "<h2>Samples by reason</h2>",
+        '<p class="notes legend">A random sample of documents per reason. '
+        '<span class="seg removed">removed span</span> '
+        '<span class="seg k-title">title</span> <span class="seg k-comment">comment</span> '
+        '<span class="seg k-boilerplate">boilerplate</span> <span class="seg k-link_spam">link spam</span>'
+        " · hover a span for its kind and reason.</p>",
+    ]
     groups = (
         ("Removed", data.removed_samples, summary.get("removed_by_reason") or {}),
         ("Trimmed", data.trimmed_samples, summary.get("trimmed_by_reason") or {}),
@@ -345,16 +380,20 @@ def _samples_section(summary: dict[str, Any], data: Collected) -> str:
         for rule in sorted(reservoirs, key=lambda r: -int(counts.get(r, 0))):
             reservoir = reservoirs[rule]
             count = counts.get(rule, reservoir.seen)
-            parts.append(f"<h3>{label} · {esc(rule)} <span class=\"notes\">({int(count):,} documents, "
-                         f"{len(reservoir.items)} shown)</span></h3>")
+            parts.append(
+                f'<h3>{label} · {esc(rule)} <span class="notes">({int(count):,} documents, '
+                f"{len(reservoir.items)} shown)</span></h3>"
+            )
             parts.extend(render.sample_html(sample) for sample in reservoir.items)
             any_samples = True
     for error, reservoir in sorted(data.quarantine_samples.items()):
         count = (summary.get("quarantined_by_error") or {}).get(error, reservoir.seen)
-        parts.append(f"<h3>Quarantined · {esc(error)} <span class=\"notes\">({int(count):,} records, "
-                     f"{len(reservoir.items)} shown)</span></h3>")
+        parts.append(
+            f'<h3>Quarantined · {esc(error)} <span class="notes">({int(count):,} records, '
+            f"{len(reservoir.items)} shown)</span></h3>"
+        )
         parts.append(render.quarantine_table(reservoir.items))
         any_samples = True
     if not any_samples:
-        parts.append("<p class=\"empty\">nothing was removed, trimmed or quarantined</p>")
+        parts.append('<p class="empty">nothing was removed, trimmed or quarantined</p>')
     return "\n".join(parts)

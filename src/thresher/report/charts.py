@@ -63,8 +63,9 @@ def funnel(summary: dict[str, Any]) -> dict[str, Any]:
 
     def row(stage: str, count: int, outcome: str) -> None:
         share = f"{100 * count / read:.1f}%" if read else "-"
-        rows.append({"stage": stage, "count": count, "outcome": outcome, "order": len(rows),
-                     "label": f"{count:,} ({share})"})
+        rows.append(
+            {"stage": stage, "count": count, "outcome": outcome, "order": len(rows), "label": f"{count:,} ({share})"}
+        )
 
     row("read", read, "read")
     row("kept", int(summary.get("kept", 0)), "kept")
@@ -77,27 +78,49 @@ def funnel(summary: dict[str, Any]) -> dict[str, Any]:
     row("quarantined", int(summary.get("quarantined", 0)), "quarantined")
     for error, count in sorted((summary.get("quarantined_by_error") or {}).items(), key=lambda kv: -kv[1]):
         row(f"quarantined · {error}", int(count), "quarantined")
-    encoding_y = {"field": "stage", "type": "nominal", "sort": [r["stage"] for r in rows], "title": None,
-                  "axis": {"labelLimit": 260, "labelFontSize": 12}}
-    spec = _base("Funnel: where every input record went",
-                 ["trimmed · reason counts documents per trimming rule (a document can have several)"])
-    spec.update({
-        "width": PLOT_WIDTH + 300,
-        "height": {"step": 22},
-        "data": {"values": rows},
-        "encoding": {"y": encoding_y},
-        "layer": [
-            {"mark": {"type": "bar", "cornerRadiusEnd": 2},
-             "encoding": {
-                 "x": {"field": "count", "type": "quantitative", "title": "records",
-                       "scale": {"domainMax": max(read, 1) * 1.15}},
-                 "color": {"field": "outcome", "type": "nominal", "legend": None,
-                           "scale": {"domain": list(COLOURS), "range": list(COLOURS.values())}},
-                 "tooltip": [{"field": "stage", "title": "stage"}, {"field": "label", "title": "records"}]}},
-            {"mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
-             "encoding": {"x": {"field": "count", "type": "quantitative"}, "text": {"field": "label"}}},
-        ],
-    })
+    encoding_y = {
+        "field": "stage",
+        "type": "nominal",
+        "sort": [r["stage"] for r in rows],
+        "title": None,
+        "axis": {"labelLimit": 260, "labelFontSize": 12},
+    }
+    spec = _base(
+        "Funnel: where every input record went",
+        ["trimmed · reason counts documents per trimming rule (a document can have several)"],
+    )
+    spec.update(
+        {
+            "width": PLOT_WIDTH + 300,
+            "height": {"step": 22},
+            "data": {"values": rows},
+            "encoding": {"y": encoding_y},
+            "layer": [
+                {
+                    "mark": {"type": "bar", "cornerRadiusEnd": 2},
+                    "encoding": {
+                        "x": {
+                            "field": "count",
+                            "type": "quantitative",
+                            "title": "records",
+                            "scale": {"domainMax": max(read, 1) * 1.15},
+                        },
+                        "color": {
+                            "field": "outcome",
+                            "type": "nominal",
+                            "legend": None,
+                            "scale": {"domain": list(COLOURS), "range": list(COLOURS.values())},
+                        },
+                        "tooltip": [{"field": "stage", "title": "stage"}, {"field": "label", "title": "records"}],
+                    },
+                },
+                {
+                    "mark": {"type": "text", "align": "left", "dx": 4, "fontSize": 11},
+                    "encoding": {"x": {"field": "count", "type": "quantitative"}, "text": {"field": "label"}},
+                },
+            ],
+        }
+    )
     return spec
 
 
@@ -117,8 +140,9 @@ def histogram(
     low, high = fine[0], fine[-1]
     # Clip long tails to the 0.5%..99.5% range when they would squash the bulk of the data.
     if everything >= 200:
-        q_low, q_high = _quantile_index(fine, totals, everything, 0.005), _quantile_index(
-            fine, totals, everything, 0.995
+        q_low, q_high = (
+            _quantile_index(fine, totals, everything, 0.005),
+            _quantile_index(fine, totals, everything, 0.995),
         )
         if (high - low + 1) > max(DISPLAY_BINS, 3 * (q_high - q_low + 1)):
             low, high = q_low, q_high
@@ -160,8 +184,17 @@ def histogram(
         base = 0
         for group, count in enumerate(counts):
             if count:  # stacked by hand: Vega-Lite does not stack bars whose x is a range
-                rows.append({"start": lo, "end": hi, "group": groups[group], "count": count,
-                             "y0": base, "y1": base + count, "bin": span})
+                rows.append(
+                    {
+                        "start": lo,
+                        "end": hi,
+                        "group": groups[group],
+                        "count": count,
+                        "y0": base,
+                        "y1": base + count,
+                        "bin": span,
+                    }
+                )
                 base += count
     domain = [start * width, (start + (max(display) + 1 if display else 1) * factor) * width]
     for _, x in lines:
@@ -181,8 +214,12 @@ def histogram(
     if not thresholds:
         subtitle.append("no policy rule uses this signal")
 
-    x_axis: dict[str, Any] = {"field": "start", "type": "quantitative", "title": name,
-                              "scale": {"domain": domain, "nice": False, "zero": False}}
+    x_axis: dict[str, Any] = {
+        "field": "start",
+        "type": "quantitative",
+        "title": name,
+        "scale": {"domain": domain, "nice": False, "zero": False},
+    }
     if hist.integral and width >= 1:
         x_axis["axis"] = {"tickMinStep": 1, "format": ",d"}
     layers: list[dict[str, Any]] = []
@@ -193,42 +230,66 @@ def histogram(
         elif threshold.op in (">", ">="):
             shades.append({"x": x, "x2": domain[1], "rule": threshold.label})
     if shades:
-        layers.append({
-            "data": {"values": shades},
-            "mark": {"type": "rect", "color": COLOURS["removed"], "opacity": 0.08},
-            "encoding": {"x": {"field": "x", "type": "quantitative", "scale": x_axis["scale"]},
-                         "x2": {"field": "x2"}},
-        })
-    layers.append({
-        "data": {"values": rows},
-        "mark": {"type": "bar", "stroke": "white", "strokeWidth": 0.5},
-        "encoding": {
-            "x": x_axis,
-            "x2": {"field": "end"},
-            "y": {"field": "y1", "type": "quantitative", "title": unit, "axis": {"tickMinStep": 1}},
-            "y2": {"field": "y0"},
-            "color": {"field": "group", "type": "nominal", "title": None,
-                      "scale": {"domain": list(groups),
-                                "range": [COLOURS["kept"], COLOURS["removed"]]},
-                      "legend": {"orient": "top", "direction": "horizontal"}},
-            "tooltip": [{"field": "bin", "title": name}, {"field": "group"}, {"field": "count", "format": ","}],
-        },
-    })
+        layers.append(
+            {
+                "data": {"values": shades},
+                "mark": {"type": "rect", "color": COLOURS["removed"], "opacity": 0.08},
+                "encoding": {
+                    "x": {"field": "x", "type": "quantitative", "scale": x_axis["scale"]},
+                    "x2": {"field": "x2"},
+                },
+            }
+        )
+    layers.append(
+        {
+            "data": {"values": rows},
+            "mark": {"type": "bar", "stroke": "white", "strokeWidth": 0.5},
+            "encoding": {
+                "x": x_axis,
+                "x2": {"field": "end"},
+                "y": {"field": "y1", "type": "quantitative", "title": unit, "axis": {"tickMinStep": 1}},
+                "y2": {"field": "y0"},
+                "color": {
+                    "field": "group",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": list(groups), "range": [COLOURS["kept"], COLOURS["removed"]]},
+                    "legend": {"orient": "top", "direction": "horizontal"},
+                },
+                "tooltip": [{"field": "bin", "title": name}, {"field": "group"}, {"field": "count", "format": ","}],
+            },
+        }
+    )
     if lines:
         marks = [{"x": x, "label": threshold.label, "dy": 12 * i} for i, (threshold, x) in enumerate(lines)]
-        layers.append({
-            "data": {"values": marks},
-            "mark": {"type": "rule", "color": "#222", "strokeDash": [5, 3], "strokeWidth": 1.5},
-            "encoding": {"x": {"field": "x", "type": "quantitative"}},
-        })
+        layers.append(
+            {
+                "data": {"values": marks},
+                "mark": {"type": "rule", "color": "#222", "strokeDash": [5, 3], "strokeWidth": 1.5},
+                "encoding": {"x": {"field": "x", "type": "quantitative"}},
+            }
+        )
         for index, mark in enumerate(marks):
-            layers.append({
-                "data": {"values": [mark]},
-                "mark": {"type": "text", "align": "left", "baseline": "top", "dx": 4, "dy": 2 + 13 * index,
-                         "fontSize": 11, "fontWeight": "bold", "color": "#222"},
-                "encoding": {"x": {"field": "x", "type": "quantitative"}, "y": {"value": 0},
-                             "text": {"field": "label"}},
-            })
+            layers.append(
+                {
+                    "data": {"values": [mark]},
+                    "mark": {
+                        "type": "text",
+                        "align": "left",
+                        "baseline": "top",
+                        "dx": 4,
+                        "dy": 2 + 13 * index,
+                        "fontSize": 11,
+                        "fontWeight": "bold",
+                        "color": "#222",
+                    },
+                    "encoding": {
+                        "x": {"field": "x", "type": "quantitative"},
+                        "y": {"value": 0},
+                        "text": {"field": "label"},
+                    },
+                }
+            )
     spec = _base(name, subtitle)
     spec.update({"width": PLOT_WIDTH, "height": 200, "layer": layers})
     return spec
@@ -255,29 +316,46 @@ def categories(name: str, counter: CappedCounter, title: str, note: str = "") ->
     for rank, (value, counts) in enumerate(shown):
         for group, count in enumerate(counts):
             if count:
-                rows.append({"value": value, "group": counter.groups[group], "count": count, "rank": rank,
-                             "order": group})
+                rows.append(
+                    {"value": value, "group": counter.groups[group], "count": count, "rank": rank, "order": group}
+                )
     subtitle = [f"{len(ranked):,} distinct values" + (f"; top {TOP_CATEGORIES} shown" if rest else "")]
     if note:
         subtitle.append(note)
     spec = _base(title, subtitle)
-    spec.update({
-        "width": PLOT_WIDTH,
-        "height": {"step": 18},
-        "data": {"values": rows},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "y": {"field": "value", "type": "nominal", "sort": [value for value, _ in shown], "title": name,
-                  "axis": {"labelLimit": 200}},
-            "x": {"field": "count", "type": "quantitative", "stack": "zero", "title": "documents",
-                  "axis": {"tickMinStep": 1}},
-            "color": {"field": "group", "type": "nominal", "title": None,
-                      "scale": {"domain": list(counter.groups), "range": [COLOURS["kept"], COLOURS["removed"]]},
-                      "legend": {"orient": "top", "direction": "horizontal"}},
-            "order": {"field": "order"},
-            "tooltip": [{"field": "value", "title": name}, {"field": "group"}, {"field": "count", "format": ","}],
-        },
-    })
+    spec.update(
+        {
+            "width": PLOT_WIDTH,
+            "height": {"step": 18},
+            "data": {"values": rows},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": {
+                    "field": "value",
+                    "type": "nominal",
+                    "sort": [value for value, _ in shown],
+                    "title": name,
+                    "axis": {"labelLimit": 200},
+                },
+                "x": {
+                    "field": "count",
+                    "type": "quantitative",
+                    "stack": "zero",
+                    "title": "documents",
+                    "axis": {"tickMinStep": 1},
+                },
+                "color": {
+                    "field": "group",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": list(counter.groups), "range": [COLOURS["kept"], COLOURS["removed"]]},
+                    "legend": {"orient": "top", "direction": "horizontal"},
+                },
+                "order": {"field": "order"},
+                "tooltip": [{"field": "value", "title": name}, {"field": "group"}, {"field": "count", "format": ","}],
+            },
+        }
+    )
     return spec
 
 
@@ -290,21 +368,27 @@ def chars_by_kind(removed: dict[str, int], kept: dict[str, int], note: str) -> d
             if source.get(kind):
                 rows.append({"kind": kind, "group": group, "chars": int(source[kind]), "rank": rank, "order": order})
     spec = _base("Characters by segment kind", [note])
-    spec.update({
-        "width": PLOT_WIDTH,
-        "height": {"step": 24},
-        "data": {"values": rows},
-        "mark": {"type": "bar"},
-        "encoding": {
-            "y": {"field": "kind", "type": "nominal", "sort": kinds, "title": "segment kind"},
-            "x": {"field": "chars", "type": "quantitative", "stack": "zero", "title": "characters"},
-            "color": {"field": "group", "type": "nominal", "title": None,
-                      "scale": {"domain": ["kept", "removed"], "range": [COLOURS["kept"], COLOURS["removed"]]},
-                      "legend": {"orient": "top", "direction": "horizontal"}},
-            "order": {"field": "order"},
-            "tooltip": [{"field": "kind"}, {"field": "group"}, {"field": "chars", "format": ","}],
-        },
-    })
+    spec.update(
+        {
+            "width": PLOT_WIDTH,
+            "height": {"step": 24},
+            "data": {"values": rows},
+            "mark": {"type": "bar"},
+            "encoding": {
+                "y": {"field": "kind", "type": "nominal", "sort": kinds, "title": "segment kind"},
+                "x": {"field": "chars", "type": "quantitative", "stack": "zero", "title": "characters"},
+                "color": {
+                    "field": "group",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": ["kept", "removed"], "range": [COLOURS["kept"], COLOURS["removed"]]},
+                    "legend": {"orient": "top", "direction": "horizontal"},
+                },
+                "order": {"field": "order"},
+                "tooltip": [{"field": "kind"}, {"field": "group"}, {"field": "chars", "format": ","}],
+            },
+        }
+    )
     return spec
 
 
@@ -316,16 +400,23 @@ def cluster_sizes(sizes: dict[int, int], note: str) -> dict[str, Any]:
         row = rows.setdefault(label, {"size": label, "clusters": 0, "order": min(size, 31)})
         row["clusters"] += clusters
     spec = _base("Dedup clusters by size", [note] if note else None)
-    spec.update({
-        "width": PLOT_WIDTH,
-        "height": 200,
-        "data": {"values": list(rows.values())},
-        "mark": {"type": "bar", "color": COLOURS["read"]},
-        "encoding": {
-            "x": {"field": "size", "type": "ordinal", "sort": list(rows), "title": "records in cluster",
-                  "axis": {"labelAngle": 0}},
-            "y": {"field": "clusters", "type": "quantitative", "title": "clusters", "axis": {"tickMinStep": 1}},
-            "tooltip": [{"field": "size"}, {"field": "clusters", "format": ","}],
-        },
-    })
+    spec.update(
+        {
+            "width": PLOT_WIDTH,
+            "height": 200,
+            "data": {"values": list(rows.values())},
+            "mark": {"type": "bar", "color": COLOURS["read"]},
+            "encoding": {
+                "x": {
+                    "field": "size",
+                    "type": "ordinal",
+                    "sort": list(rows),
+                    "title": "records in cluster",
+                    "axis": {"labelAngle": 0},
+                },
+                "y": {"field": "clusters", "type": "quantitative", "title": "clusters", "axis": {"tickMinStep": 1}},
+                "tooltip": [{"field": "size"}, {"field": "clusters", "format": ","}],
+            },
+        }
+    )
     return spec

@@ -392,8 +392,9 @@ class Collector:
             else:
                 self.data.clusters_capped = True
 
-    def _sample(self, reservoirs: dict[str, Reservoir], rule: str, record: dict[str, Any],
-                analysis: dict[str, Any]) -> None:
+    def _sample(
+        self, reservoirs: dict[str, Reservoir], rule: str, record: dict[str, Any], analysis: dict[str, Any]
+    ) -> None:
         reservoir = reservoirs.get(rule)
         if reservoir is None:
             reservoir = reservoirs[rule] = Reservoir(self.samples, self.rng)
@@ -440,8 +441,13 @@ def prepare_sample(
                 gap = text[position:start]
                 pieces.append(Piece(gap if len(gap) <= 200 else gap[:100] + "\n…\n", None))
             raw_reasons = [r for r in segment.get("reasons") or [] if isinstance(r, dict)]
-            piece = _piece(text[start:end], str(segment.get("kind")), bool(segment.get("kept", True)),
-                           [str(r.get("message") or r.get("rule")) for r in raw_reasons], budget)
+            piece = _piece(
+                text[start:end],
+                str(segment.get("kind")),
+                bool(segment.get("kept", True)),
+                [str(r.get("message") or r.get("rule")) for r in raw_reasons],
+                budget,
+            )
             piece.rules = [str(r.get("rule")) for r in raw_reasons]
             budget -= len(piece.text)
             pieces.append(piece)

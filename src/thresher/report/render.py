@@ -110,11 +110,11 @@ def esc(value: Any) -> str:
 
 def page(*, title: str, body: str, specs: dict[str, Any]) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        f"<meta name=\"thresher-plot-count\" content=\"{len(specs)}\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f'<meta name="thresher-plot-count" content="{len(specs)}">\n'
         f"<title>{esc(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n{body}\n</main>\n"
-        f"<script type=\"application/json\" id=\"thresher-specs\">{json_for_script(specs)}</script>\n"
+        f'<script type="application/json" id="thresher-specs">{json_for_script(specs)}</script>\n'
         f"{vendor_scripts()}\n<script>{BOOT}</script>\n</body>\n</html>\n"
     )
 
@@ -127,7 +127,7 @@ def sample_html(sample: Sample) -> str:
         text = esc(piece.text)
         if piece.elided:
             head, _, tail = piece.text.partition(" … ")
-            text = f"{esc(head)}<span class=\"elided\"> … [{piece.elided:,} characters not shown] … </span>{esc(tail)}"
+            text = f'{esc(head)}<span class="elided"> … [{piece.elided:,} characters not shown] … </span>{esc(tail)}'
         if piece.kind is None:
             parts.append(text)
             continue
@@ -136,26 +136,26 @@ def sample_html(sample: Sample) -> str:
         title = f"{piece.kind}" + ("" if piece.kept else f" — removed: {why}")
         tags = ""
         if piece.kind != "main":
-            tags += f"<span class=\"tag kind\">{esc(piece.kind)}</span>"
+            tags += f'<span class="tag kind">{esc(piece.kind)}</span>'
         if not piece.kept:
-            tags += f"<span class=\"tag\" title=\"{esc(why)}\">{esc(_tag(piece))}</span>"
-        parts.append(f"<span class=\"{classes}\" title=\"{esc(title)}\">{text}</span>{tags}")
+            tags += f'<span class="tag" title="{esc(why)}">{esc(_tag(piece))}</span>'
+        parts.append(f'<span class="{classes}" title="{esc(title)}">{text}</span>{tags}')
     if sample.more_segments:
-        parts.append(f"<span class=\"elided\">\n… {sample.more_segments:,} more segment(s) not shown</span>")
+        parts.append(f'<span class="elided">\n… {sample.more_segments:,} more segment(s) not shown</span>')
     reasons = []
     for reason in sample.reasons:
         detail = reason.get("message") or ""
-        reasons.append(f"<div><span class=\"rule\">{esc(reason.get('rule'))}</span><br>{esc(detail)}</div>")
+        reasons.append(f'<div><span class="rule">{esc(reason.get("rule"))}</span><br>{esc(detail)}</div>')
     if not reasons:
         reasons.append("<div>no document-level reason</div>")
-    note = f"<div class=\"notes\">{esc(sample.note)}</div>" if sample.note else ""
+    note = f'<div class="notes">{esc(sample.note)}</div>' if sample.note else ""
     link = f" · <span>{esc(sample.url)}</span>" if sample.url else ""
     return (
-        f"<div class=\"sample{' doc-removed' if removed_doc else ''}\">"
-        f"<div class=\"head\"><b>{esc(sample.id)}</b>{link} · {sample.chars:,} characters · "
+        f'<div class="sample{" doc-removed" if removed_doc else ""}">'
+        f'<div class="head"><b>{esc(sample.id)}</b>{link} · {sample.chars:,} characters · '
         f"decision <b>{esc(sample.decision)}</b></div>"
-        f"<div class=\"text\">{''.join(parts)}</div>"
-        f"<div class=\"why\"><b>why</b>{''.join(reasons)}{note}</div></div>"
+        f'<div class="text">{"".join(parts)}</div>'
+        f'<div class="why"><b>why</b>{"".join(reasons)}{note}</div></div>'
     )
 
 
@@ -181,4 +181,4 @@ def quarantine_table(items: list[dict[str, Any]]) -> str:
             where += f":{esc(item['line'])}"
         raw = f"<br><code>{esc(item['raw'])}</code>" if item.get("raw") else ""
         rows.append(f"<tr><td>{where}</td><td>{esc(item.get('message', ''))}{raw}</td></tr>")
-    return "<table class=\"q\"><tr><th>where</th><th>message</th></tr>" + "".join(rows) + "</table>"
+    return '<table class="q"><tr><th>where</th><th>message</th></tr>' + "".join(rows) + "</table>"

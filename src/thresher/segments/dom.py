@@ -56,8 +56,11 @@ _ATTR_CUES: tuple[tuple[int, re.Pattern[str]], ...] = tuple(
         ("footer", r"footer|copyright|colophon|bottom"),
         ("header", r"\bheader|\bhead\b|banner"),
         ("share", r"share|social|sharing|follow|newsletter|subscri|signup|sign-up|print|email"),
-        ("related", r"related|recommend|more-|popular|trending|readmore|read-more|promo|teaser|outbrain|"
-                    r"taboola|most-|next-|prev-|also|featured|latest|tags?\b|topics"),
+        (
+            "related",
+            r"related|recommend|more-|popular|trending|readmore|read-more|promo|teaser|outbrain|"
+            r"taboola|most-|next-|prev-|also|featured|latest|tags?\b|topics",
+        ),
         ("ad", r"(?:^|[^a-z])(?:ad|ads|advert\w*|sponsor\w*|dfp|gpt)(?:$|[^a-z])|advertis"),
         ("sidebar", r"sidebar|widget|\brail|aside|secondary"),
         ("article", r"article|entry|post-?(?:body|content|text)|story|body|content|main|text|prose"),

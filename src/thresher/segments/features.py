@@ -31,7 +31,7 @@ _SPACE_CODES = np.asarray(
 )  # fmt: skip
 # Scripts written without spaces between words (CJK kana/ideographs, Thai): two characters count as a word.
 _UNSPACED_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x0E00, 0x0E7F))
-_END_CODES = np.asarray([ord(c) for c in ".!?…:;。！？\"”’」』"], dtype=np.uint32)
+_END_CODES = np.asarray([ord(c) for c in '.!?…:;。！？"”’」』'], dtype=np.uint32)
 _CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
 _SEPARATOR_CODES = np.asarray([ord(c) for c in "|·•»›/-"], dtype=np.uint32)
 _TABLE_SIZE = 0x3000

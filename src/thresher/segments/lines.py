@@ -33,6 +33,4 @@ class LineSegmenter:
         for document in documents:
             if document.analysis.segments:
                 continue
-            document.analysis.segments = [
-                Segment(start, end, _MAIN) for start, end in line_spans(document.text)
-            ]
+            document.analysis.segments = [Segment(start, end, _MAIN) for start, end in line_spans(document.text)]

@@ -223,12 +223,8 @@ def fineweb_signals(text: str, word_count: int | None = None) -> dict[str, float
         word_count = len(document_words(text)) if lines else 0
     return {
         "fineweb_line_punct_ratio": ratio(sum(1 for line in lines if line.endswith(terminal)), len(lines)),
-        "fineweb_short_line_ratio": ratio(
-            sum(1 for line in lines if len(line) <= SHORT_LINE_LENGTH), len(lines)
-        ),
-        "fineweb_char_dup_ratio": ratio(find_duplicates(lines)[1], len(text.replace("\n", "")))
-        if lines
-        else None,
+        "fineweb_short_line_ratio": ratio(sum(1 for line in lines if len(line) <= SHORT_LINE_LENGTH), len(lines)),
+        "fineweb_char_dup_ratio": ratio(find_duplicates(lines)[1], len(text.replace("\n", ""))) if lines else None,
         "fineweb_list_ratio": ratio(text.count("\n"), word_count) if lines else None,
     }
 
@@ -273,9 +269,7 @@ class C4Signals:
                 if verdict is not None:  # the segment is one whole C4 line
                     segment.signals.update(verdict.segment_signals)
                     continue
-                verdicts = [
-                    lines.get(line.strip()) or c4_line(line) for line in piece.splitlines() if line.strip()
-                ]
+                verdicts = [lines.get(line.strip()) or c4_line(line) for line in piece.splitlines() if line.strip()]
                 if not verdicts:
                     continue
                 # A segment holding several C4 lines (a `\r` or U+2028 inside a text line, or a

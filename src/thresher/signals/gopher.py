@@ -185,10 +185,7 @@ class GopherSignals:
             spec(f"gopher_top_{n}_gram_char_frac", "float", f"characters of the most frequent {n}-gram")
             for n in TOP_NGRAMS
         ),
-        *(
-            spec(f"gopher_dup_{n}_gram_char_frac", "float", f"characters in repeated {n}-grams")
-            for n in DUP_NGRAMS
-        ),
+        *(spec(f"gopher_dup_{n}_gram_char_frac", "float", f"characters in repeated {n}-grams") for n in DUP_NGRAMS),
     )
 
     def annotate(self, documents: list[Document]) -> None:
