@@ -25,9 +25,13 @@ this scaling gave binary macro-F1 0.923, against 0.917 for n**-0.75 and 0.902 fo
 from __future__ import annotations
 
 import html
+import json
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -54,6 +58,8 @@ _WORD_SALT = np.uint64(0xA5A5A5A5A5A5A5A5)
 _BIGRAM_SALT = np.uint64(0x5BD1E9955BD1E995)
 _SPACE = 32
 
+ModelT = TypeVar("ModelT")
+
 
 @dataclass(frozen=True, slots=True)
 class FeatureConfig:
@@ -70,6 +76,26 @@ class FeatureConfig:
     def __post_init__(self) -> None:
         if self.buckets & (self.buckets - 1):
             raise ValueError(f"buckets must be a power of two, got {self.buckets}")
+
+
+def read_hashed_model(path: Path, kind: str, build: Callable[[Any, dict[str, Any]], ModelT]) -> ModelT:
+    """`build(arrays, meta)` over an `.npz` written by a hashed linear model's `save`.
+
+    The toxicity and machine-text models share this file layout (float16 weights, the
+    `FeatureConfig` and the rest of the metadata as JSON text); it is read with
+    `allow_pickle=False`, and a file of another layout is a ValueError naming it.
+    """
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return build(data, json.loads(str(data["meta"])))
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path} is not a {kind} model file ({type(error).__name__}: {error})") from error
+
+
+def signed_table(weights: np.ndarray) -> np.ndarray:
+    """`[w, -w, 0]` over the `2 * buckets + 1` slots a `FeatureBlock` indexes (signed hashing)."""
+    zeros = np.zeros((1, *weights.shape[1:]), dtype=weights.dtype)
+    return np.concatenate((weights, -weights, zeros))
 
 
 def normalize(text: str) -> str:

@@ -25,13 +25,13 @@ names it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from thresher.safety.features import FeatureConfig, feature_blocks
+from thresher.safety.features import FeatureConfig, feature_blocks, read_hashed_model, signed_table
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "toxicity.npz"
 HEADS: tuple[str, ...] = ("toxicity", "profanity", "identity_attack", "threat")
@@ -51,19 +51,18 @@ class ToxicityModel:
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> ToxicityModel:
         """Read a model written by `save` (no pickle, no network); ValueError for another file."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                model = cls(
-                    weights=data["weights"].astype(np.float32),
-                    bias=data["bias"].astype(np.float64),
-                    config=FeatureConfig(**meta["config"]),
-                    languages=tuple(meta["languages"]),
-                    meta=meta,
-                )
-                heads = meta.get("heads")
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is not a toxicity model file ({type(error).__name__}: {error})") from error
+        model = read_hashed_model(
+            path,
+            "toxicity",
+            lambda data, meta: cls(
+                weights=data["weights"].astype(np.float32),
+                bias=data["bias"].astype(np.float64),
+                config=FeatureConfig(**meta["config"]),
+                languages=tuple(meta["languages"]),
+                meta=meta,
+            ),
+        )
+        heads = model.meta.get("heads")
         expected = {"heads": list(HEADS), "weights": (model.config.buckets, len(HEADS)), "bias": (len(HEADS),)}
         found = {"heads": heads, "weights": model.weights.shape, "bias": model.bias.shape}
         wrong = [f"{key} {found[key]} (expected {value})" for key, value in expected.items() if found[key] != value]
@@ -76,13 +75,7 @@ class ToxicityModel:
         meta = {
             "heads": list(HEADS),
             "languages": list(self.languages),
-            "config": {
-                "buckets": self.config.buckets,
-                "char_min": self.config.char_min,
-                "char_max": self.config.char_max,
-                "word_bigrams": self.config.word_bigrams,
-                "scale_power": self.config.scale_power,
-            },
+            "config": asdict(self.config),
             **(extra or {}),
         }
         np.savez_compressed(
@@ -130,8 +123,7 @@ class ToxicityModel:
     def _signed_table(self) -> np.ndarray:
         """`[w; -w; 0]`: the weight row of every signed slot, `(2 * buckets + 1, heads)` float32."""
         if self._table is None:
-            zeros = np.zeros((1, self.weights.shape[1]), dtype=np.float32)
-            self._table = np.ascontiguousarray(np.concatenate((self.weights, -self.weights, zeros)), dtype=np.float32)
+            self._table = signed_table(self.weights)
         return self._table
 
     def predict_proba(self, texts: list[str]) -> np.ndarray:

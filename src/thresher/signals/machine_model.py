@@ -22,13 +22,13 @@ with `allow_pickle=False`: loading it never executes code and never touches the 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from thresher.safety.features import FeatureConfig, feature_blocks
+from thresher.safety.features import FeatureConfig, feature_blocks, read_hashed_model, signed_table
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "machine_text.npz"
 
@@ -47,18 +47,17 @@ class MachineTextModel:
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> MachineTextModel:
         """Read a model written by `save`; ValueError naming the file when it is another layout."""
-        try:
-            with np.load(path, allow_pickle=False) as data:
-                meta = json.loads(str(data["meta"]))
-                model = cls(
-                    weights=data["weights"].astype(np.float32),
-                    bias=float(meta["bias"]),
-                    config=FeatureConfig(**meta["config"]),
-                    min_words=int(meta["min_words"]),
-                    meta=meta,
-                )
-        except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path} is not a machine-text model file ({type(error).__name__}: {error})") from error
+        model = read_hashed_model(
+            path,
+            "machine-text",
+            lambda data, meta: cls(
+                weights=data["weights"].astype(np.float32),
+                bias=float(meta["bias"]),
+                config=FeatureConfig(**meta["config"]),
+                min_words=int(meta["min_words"]),
+                meta=meta,
+            ),
+        )
         if model.weights.shape != (model.config.buckets,):
             raise ValueError(
                 f"{path}: weights of shape {model.weights.shape}, expected ({model.config.buckets},) for its layout"
@@ -70,13 +69,7 @@ class MachineTextModel:
         meta = {
             "bias": self.bias,
             "min_words": self.min_words,
-            "config": {
-                "buckets": self.config.buckets,
-                "char_min": self.config.char_min,
-                "char_max": self.config.char_max,
-                "word_bigrams": self.config.word_bigrams,
-                "scale_power": self.config.scale_power,
-            },
+            "config": asdict(self.config),
             **(extra or {}),
         }
         np.savez_compressed(path, weights=self.weights.astype(np.float16), meta=np.array(json.dumps(meta)))
@@ -112,8 +105,7 @@ class MachineTextModel:
     def _signed_table(self) -> np.ndarray:
         """`[w, -w, 0]` over the `2 * buckets + 1` slots a feature block indexes."""
         if self._table is None:
-            weights = self.weights.astype(np.float64)
-            self._table = np.concatenate((weights, -weights, [0.0]))
+            self._table = signed_table(self.weights.astype(np.float64))
         return self._table
 
 
