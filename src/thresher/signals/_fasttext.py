@@ -128,8 +128,17 @@ class _Quantized:
     norms: np.ndarray | None  # (rows,) float32
 
     def rows(self, index: np.ndarray) -> np.ndarray:
-        parts = [self.centroids[m][self.codes[index, m]] for m in range(len(self.centroids))]
-        out = np.concatenate(parts, axis=1).astype(np.float64)
+        codes = self.codes[index]
+        if len({part.shape[1] for part in self.centroids}) == 1:
+            # one gather from the subquantizers' centroids stacked (subquantizer m's codes
+            # offset by 256 m): the model's whole matrix is decoded at load, and one gather
+            # takes half the time of one per subquantizer (same values)
+            stacked = np.concatenate(self.centroids)
+            offsets = 256 * np.arange(len(self.centroids), dtype=np.intp)
+            out = stacked[codes.astype(np.intp) + offsets].reshape(len(codes), -1).astype(np.float64)
+        else:
+            parts = [centroids[codes[:, m]] for m, centroids in enumerate(self.centroids)]
+            out = np.concatenate(parts, axis=1).astype(np.float64)
         if self.norms is not None:
             out *= self.norms[index, None]
         return out
@@ -174,24 +183,24 @@ class FastTextModel:
         self.dim, self.bucket, self.minn, self.maxn = dim, bucket, minn, maxn
         size, nwords, nlabels = read("3i")
         _ntokens, prune_size = read("2q")
+        # The vocabulary: `size` entries of (NUL-terminated word, int64 count, int8 type),
+        # walked with one `index` and one `unpack_from` each (start-up cost: lid.176 has 7k).
         words: list[str] = []
         counts: list[int] = []
+        find, count_at = data.index, struct.Struct("<q").unpack_from
         for _ in range(size):
-            end = data.index(b"\x00", offset)
-            word = data[offset:end].decode("utf-8", errors="surrogateescape")
-            offset = end + 1
-            (count,) = read("q")
-            read("b")
-            words.append(word)
-            counts.append(count)
+            end = find(b"\x00", offset)
+            words.append(data[offset:end].decode("utf-8", errors="surrogateescape"))
+            counts.append(count_at(data, end + 1)[0])
+            offset = end + 10
         self.nwords = nwords
         self.word_ids = {word: index for index, word in enumerate(words[:nwords])}
         self.labels = [label[len(_LABEL_PREFIX) :] for label in words[nwords:]]
         self.label_counts = counts[nwords:]
         prune = np.frombuffer(data, dtype="<i4", count=2 * prune_size, offset=offset).reshape(-1, 2)
         offset += 8 * prune_size
-        self.pruneidx = dict(zip(prune[:, 0].tolist(), prune[:, 1].tolist(), strict=True))
-        # bucket -> input row, as one array (bucket is 2M for lid.176: 8 MB) for vectorised lookups
+        # bucket -> input row (-1: pruned), as one array (bucket is 2M for lid.176: 8 MB) for
+        # vectorised lookups and the scalar `_ngram_row` alike (fastText's `pruneidx_` map)
         self._bucket_row = np.full(bucket, -1, dtype=np.int32)
         self._bucket_row[prune[:, 0]] = nwords + prune[:, 1]
         (quant_input,) = read("?")
@@ -272,9 +281,7 @@ class FastTextModel:
         """Input row of a character n-gram (-1 when pruned from the model), memoised."""
         row = self._ngram_rows.get(ngram)
         if row is None:
-            bucket_id = _fnv1a(_utf8(ngram)) % self.bucket
-            pruned = self.pruneidx.get(bucket_id)
-            row = -1 if pruned is None else self.nwords + pruned
+            row = int(self._bucket_row[_fnv1a(_utf8(ngram)) % self.bucket])
             if len(self._ngram_rows) > _CACHE_LIMIT:
                 self._ngram_rows.clear()
             self._ngram_rows[ngram] = row
