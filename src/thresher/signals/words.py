@@ -23,6 +23,7 @@ import gzip
 import json
 import re
 import unicodedata
+import zlib
 from functools import cache
 from importlib import resources
 from itertools import chain
@@ -30,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from thresher._stored_re import compile_stored, interpreter_key
 from thresher.signals._tokens import TokenTable
 
 _CACHE_LIMIT = 2_000_000
@@ -38,21 +40,34 @@ _CACHE_LIMIT = 2_000_000
 class SpacyEnglishSplitter:
     """spaCy's English tokenizer algorithm over its exported rules, with a chunk cache."""
 
-    def __init__(self, rules: dict[str, Any]) -> None:
-        self._prefix = re.compile(rules["prefix"]).search
-        self._suffix = re.compile(rules["suffix"]).search
-        self._suffix_window, self._suffix_runs = _suffix_shape(rules["suffix"])
-        self._infix = re.compile(rules["infix"]).finditer
-        self._url = re.compile(rules["url"]).match if rules.get("url") else None
-        self._token_match = re.compile(rules["token_match"]).match if rules.get("token_match") else None
+    def __init__(self, rules: dict[str, Any], derived: dict[str, Any] | None = None) -> None:
+        """`derived`: what `derive(rules)` computes from these rules (the special-case matcher,
+        the suffix pattern's shape) plus stored regex code (`thresher._stored_re`), so that a
+        fresh process neither compiles the patterns nor tokenizes every special case again;
+        without it, both are computed here (~80 ms)."""
+        patterns = stored_patterns(rules)
+        stored = (derived or {}).get("regex_code", {}).get(interpreter_key(), {})
+        compiled = {name: compile_stored(pattern, stored.get(name)) for name, pattern in patterns.items()}
+        self._prefix = compiled["prefix"].search
+        self._suffix = compiled["suffix"].search
+        self._infix = compiled["infix"].finditer
+        self._url = compiled["url"].match if "url" in compiled else None
+        self._token_match = compiled["token_match"].match if "token_match" in compiled else None
+        self._final_char = compiled["final_char"]
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
         self.punct_chars: frozenset[str] = frozenset(rules["sentencizer_punct_chars"])
         # Special cases whose text holds affix characters are re-found after affix
         # splitting (spaCy's `_special_matcher`): pattern (token tuple) -> special text.
         self._matcher: dict[tuple[str, ...], str] = {}
-        for text in self.specials:
-            if self._find_prefix(text) or self._infix_matches(text) or self._find_suffix(text) or " " in text:
-                self._matcher[tuple(self._tokenize_chunk(text, with_specials=False))] = text
+        if derived is not None:
+            window, runs = derived["suffix_shape"]
+            self._suffix_window, self._suffix_runs = window, tuple(runs)
+            self._matcher = {tuple(tokens): text for tokens, text in derived["matcher"]}
+        else:
+            self._suffix_window, self._suffix_runs = _suffix_shape(rules["suffix"])
+            for text in self.specials:
+                if self._find_prefix(text) or self._infix_matches(text) or self._find_suffix(text) or " " in text:
+                    self._matcher[tuple(self._tokenize_chunk(text, with_specials=False))] = text
         self._matcher_max = max((len(p) for p in self._matcher), default=0)
         self._matcher_first = frozenset(pattern[0] for pattern in self._matcher)
         self._cache: dict[str, tuple[str, ...]] = {}
@@ -67,7 +82,6 @@ class SpacyEnglishSplitter:
             np.zeros(0, dtype=np.int32),
             np.zeros(0, dtype=np.int32),
         )
-        self._final_char = re.compile("[" + re.escape("".join(sorted(self.punct_chars))) + "]")
 
     # -- spaCy's helpers -------------------------------------------------------------
     def _find_prefix(self, text: str) -> int:
@@ -456,12 +470,53 @@ def _is_punct(token: str) -> bool:
     return all(unicodedata.category(char).startswith("P") for char in token)
 
 
+def stored_patterns(rules: dict[str, Any]) -> dict[str, str]:
+    """The splitter's regular expressions by name: the rules' own, and the sentence-final
+    character class (the ones `derive` stores regex code for)."""
+    patterns = {name: rules[name] for name in ("prefix", "suffix", "infix", "url", "token_match") if rules.get(name)}
+    patterns["final_char"] = "[" + re.escape("".join(sorted(set(rules["sentencizer_punct_chars"])))) + "]"
+    return patterns
+
+
+def derive(rules: dict[str, Any]) -> dict[str, Any]:
+    """What the splitter computes from its rules at start-up, for `DERIVED_FILE`
+    (`training/derive_spacy_en_tokenizer.py` writes it): the special-case matcher's
+    patterns (as [tokens, special text], in the rules' order), the suffix pattern's shape,
+    and the patterns regex code is stored for (each interpreter adds its own code)."""
+    splitter = SpacyEnglishSplitter(rules)
+    window, runs = splitter._suffix_window, splitter._suffix_runs
+    return {
+        "matcher": [[list(tokens), text] for tokens, text in splitter._matcher.items()],
+        "suffix_shape": [window, list(runs)],
+        "patterns": stored_patterns(rules),
+    }
+
+
+RULES_FILE = "spacy_en_tokenizer.json.gz"
+DERIVED_FILE = "spacy_en_tokenizer.derived.json.gz"
+
+
+def read_rules() -> tuple[dict[str, Any], int]:
+    """The packaged rules, and the CRC-32 of their JSON text (what the derived file was made from)."""
+    raw = gzip.decompress((resources.files("thresher") / "models" / RULES_FILE).read_bytes())
+    return json.loads(raw), zlib.crc32(raw)
+
+
+def read_derived(rules_crc32: int) -> dict[str, Any] | None:
+    """The packaged derived file when it was made from these rules (else None: computed at start-up)."""
+    path = resources.files("thresher") / "models" / DERIVED_FILE
+    try:
+        derived = json.loads(gzip.decompress(path.read_bytes()))
+    except (OSError, ValueError):
+        return None
+    return derived if derived.get("rules_crc32") == rules_crc32 else None
+
+
 @cache
 def english_splitter() -> SpacyEnglishSplitter:
-    """The shared splitter, loaded once per process from the packaged rules."""
-    path = resources.files("thresher") / "models" / "spacy_en_tokenizer.json.gz"
-    with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as handle:
-        return SpacyEnglishSplitter(json.load(handle))
+    """The shared splitter, loaded once per process from the packaged rules (and what was derived from them)."""
+    rules, crc = read_rules()
+    return SpacyEnglishSplitter(rules, read_derived(crc))
 
 
 def split_into_words(text: str) -> list[str]:
