@@ -9,19 +9,21 @@ by default a small input gets fewer workers than cores (`default_workers`).
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from thresher.accounting import Tally
 from thresher.engines.batch import BatchResult, Job, process_batch
 from thresher.engines.checkpoint import Checkpoint, remove_unfinished_shards, split_finished
 from thresher.readers import RawBatch, ReadLimits, Source, parquet
 from thresher.writers import OutputWriter
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 # Input bytes that make one more worker worth starting. A worker process pays its own
 # imports and model loads (~0.5 s on the 2-core machine of benchmarks/startup.py), and the
@@ -82,6 +84,10 @@ def process_batches(items: Iterable[RawBatch | SourceEnd], job: Job, workers: in
         for item in items:
             yield item if isinstance(item, SourceEnd) else process_batch(item, job)
         return
+    # imported here: a one-process run (a small input) does not pay for them (~10 ms)
+    import multiprocessing
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["thresher.engines.batch"])
     window = 2 * workers
