@@ -222,6 +222,11 @@ def _add_dedup_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # OpenBLAS (NumPy's BLAS in its wheels) starts a thread per core when NumPy loads: ~30 ms
+    # of a one-file `thresher run` (benchmarks/startup.py). The annotators do no BLAS-sized
+    # algebra, and the local engine already runs a process per core, so the command asks
+    # for one BLAS thread (inherited by its workers) unless the user chose a number.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
