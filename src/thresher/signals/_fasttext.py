@@ -130,12 +130,14 @@ class _Quantized:
     def rows(self, index: np.ndarray) -> np.ndarray:
         codes = self.codes[index]
         if len({part.shape[1] for part in self.centroids}) == 1:
-            # one gather from the subquantizers' centroids stacked (subquantizer m's codes
-            # offset by 256 m): the model's whole matrix is decoded at load, and one gather
-            # takes half the time of one per subquantizer (same values)
-            stacked = np.concatenate(self.centroids)
-            offsets = 256 * np.arange(len(self.centroids), dtype=np.intp)
-            out = stacked[codes.astype(np.intp) + offsets].reshape(len(codes), -1).astype(np.float64)
+            # One gather from the subquantizers' centroids stacked (subquantizer m's codes
+            # offset by 256 m), already in float64: the model's whole matrix is decoded at
+            # load, in a third of the time of a gather per subquantizer (same values:
+            # float32 -> float64 is exact).
+            stacked = np.concatenate(self.centroids).astype(np.float64)
+            small = 256 * len(self.centroids) <= 1 << 16
+            offsets = 256 * np.arange(len(self.centroids), dtype=np.uint16 if small else np.intp)
+            out = np.take(stacked, codes + offsets, axis=0).reshape(len(codes), -1)
         else:
             parts = [centroids[codes[:, m]] for m, centroids in enumerate(self.centroids)]
             out = np.concatenate(parts, axis=1).astype(np.float64)
