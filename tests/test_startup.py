@@ -140,3 +140,40 @@ def test_a_jsonl_run_does_not_import_pyarrow(tmp_path: Path) -> None:
         f"run([{str(source)!r}], {str(tmp_path / 'out')!r}); print('pyarrow' in sys.modules)"
     )
     assert _python(script) == "False"
+
+
+def test_a_one_process_run_imports_no_pool_machinery_and_a_plain_policy_no_byo(tmp_path: Path) -> None:
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": GOOD_TEXT}])
+    script = (
+        "import sys; from thresher.runner import run; "
+        f"run([{str(source)!r}], {str(tmp_path / 'out')!r}); "
+        "print(sorted(m for m in ('multiprocessing', 'concurrent.futures', 'thresher.byo') if m in sys.modules))"
+    )
+    assert _python(script) == "[]"
+
+
+def test_the_policy_knows_every_bring_your_own_table() -> None:
+    from thresher.byo.settings import TABLES
+    from thresher.policy import _BYO_TABLES
+
+    assert _BYO_TABLES == TABLES
+
+
+def test_the_command_asks_for_one_blas_thread_unless_told(tmp_path: Path) -> None:
+    # NumPy's OpenBLAS starts a thread per core at import; `thresher` needs none of them.
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": GOOD_TEXT}])
+    script = (
+        "import os, sys; from thresher.cli import main; "
+        f"main(['run', {str(source)!r}, '-o', {str(tmp_path / 'out')!r}, '--quiet', '--no-report']); "
+        "print(os.environ.get('OPENBLAS_NUM_THREADS'))"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**env, "PYTHONPATH": str(SRC)}
+    )
+    assert result.stdout.strip().splitlines()[-1] == "1"
+    told = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        env={**env, "PYTHONPATH": str(SRC), "OPENBLAS_NUM_THREADS": "3"},
+    )  # fmt: skip
+    assert told.stdout.strip().splitlines()[-1] == "3"
