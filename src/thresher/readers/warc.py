@@ -7,8 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from fastwarc import ArchiveIterator, WarcRecordType
-
 from thresher.readers.base import (
     DEFAULT_LIMITS,
     FieldNames,
@@ -23,7 +21,6 @@ from thresher.readers.base import (
 from thresher.readers.html import decode_html_bytes, html_to_text
 
 KIND = "warc"
-_WANTED = WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource
 
 
 def read_batches(
@@ -34,12 +31,15 @@ def read_batches(
     batch_bytes: int,
     limits: ReadLimits = DEFAULT_LIMITS,
 ) -> Iterator[RawBatch]:
+    from fastwarc import ArchiveIterator, WarcRecordType  # here: a run without archives skips it (~1.5 ms)
+
+    wanted = WarcRecordType.response | WarcRecordType.conversion | WarcRecordType.resource
     batch_index = 0
     batch = RawBatch(KIND, display, source_index, batch_index)
     records = 0
     position = 0
     try:
-        for record in ArchiveIterator(str(path), record_types=_WANTED, parse_http=True, fsspec_args=False):
+        for record in ArchiveIterator(str(path), record_types=wanted, parse_http=True, fsspec_args=False):
             position = record.stream_pos
             records += 1
             content_type = (record.http_content_type or "") if record.is_http else ""
