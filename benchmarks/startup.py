@@ -9,16 +9,16 @@ call, so this prints the wall time, the CPU time and the peak RSS of the whole p
 - the same with the HTML report (what a bare `thresher run` does).
 
 ONE.jsonl is the first record of the demo corpus shipped in the package (one news page,
-4 KB). With `--baseline REV` the same commands also run on the `src/` of that git revision
-(exported to a temporary folder, with this tree's compiled `_native` module copied in),
-interleaved with this tree's, round by round, so both see the same machine load; the
-figures are medians over `--rounds`. Wall time is what a user waits; on a shared machine
-it mostly measures the load, and CPU time is the steadier comparison. Bytecode is cached
-as an installed package's is (`PYTHONPYCACHEPREFIX` in a temporary folder, after one
-warm-up call per tree), unless `--no-bytecode` asks for every call to compile from source
-(`PYTHONDONTWRITEBYTECODE=1`).
+4 KB). With `--baseline REV` (repeatable) the same commands also run on the `src/` of that
+git revision (exported to a temporary folder, with this tree's compiled `_native` module
+copied in), interleaved with this tree's, round by round, so all see the same machine
+load; the figures are medians over `--rounds`, with the range of the wall times. Wall time
+is what a user waits; on a shared machine it mostly measures the load, and CPU time is the
+steadier comparison. Bytecode is cached as an installed package's is (`PYTHONPYCACHEPREFIX`
+in a temporary folder, after one warm-up call per tree), unless `--no-bytecode` asks for
+every call to compile from source (`PYTHONDONTWRITEBYTECODE=1`).
 
-    python benchmarks/startup.py [--baseline 753f4fc] [--rounds 7] [--no-bytecode]
+    python benchmarks/startup.py [--baseline 753f4fc [--baseline main]] [--rounds 7] [--no-bytecode]
 """
 
 from __future__ import annotations
@@ -87,7 +87,9 @@ def export_revision(revision: str, into: Path) -> Path:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--baseline", default=None, help="git revision to compare with (e.g. main, 753f4fc)")
+    parser.add_argument(
+        "--baseline", action="append", default=[], help="git revision to compare with (e.g. main, 753f4fc); repeatable"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--no-bytecode", action="store_true", help="compile every module from source each call")
     args = parser.parse_args()
@@ -95,9 +97,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="thresher-startup-") as scratch:
         work = Path(scratch)
         trees = {"this tree": REPO / "src"}
-        if args.baseline:
-            (work / "baseline").mkdir()
-            trees[f"baseline {args.baseline}"] = export_revision(args.baseline, work / "baseline")
+        for number, revision in enumerate(args.baseline):
+            (work / f"baseline{number}").mkdir()
+            trees[f"baseline {revision}"] = export_revision(revision, work / f"baseline{number}")
         one = work / "one.jsonl"
         with (REPO / "src" / "thresher" / "demo" / "corpus.jsonl").open("rb") as corpus:
             one.write_bytes(corpus.readline())
@@ -139,10 +141,12 @@ def main() -> None:
                 f"{label:16} {name:22} {statistics.median(walls):7.3f} "
                 f"{min(walls):6.3f}..{max(walls):6.3f} {cpu:6.3f} {rss:12.0f}"
             )
-        if args.baseline:
-            base, now = (results[(label, tree)] for tree in (f"baseline {args.baseline}", "this tree"))
+        now = results[(label, "this tree")]
+        for revision in args.baseline:
+            base = results[(label, f"baseline {revision}")]
             ratio = [statistics.median(r[i] for r in base) / statistics.median(r[i] for r in now) for i in range(3)]
-            print(f"{'':16} {'baseline / this tree':22} {ratio[0]:6.2f}x {'':13} {ratio[1]:5.2f}x {ratio[2]:11.2f}x")
+            name = f"{revision[:9]} / this tree"
+            print(f"{'':16} {name:22} {ratio[0]:6.2f}x {'':13} {ratio[1]:5.2f}x {ratio[2]:11.2f}x")
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end; "
         f"bytecode {'not cached' if args.no_bytecode else 'cached'}; {args.rounds} rounds, interleaved"
