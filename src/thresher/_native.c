@@ -911,7 +911,246 @@ done:
     return result;
 }
 
+/* A set of code point strings with a value each (RPv2's stop words, LDNOOBW words), probed by
+ * a string's FNV-1a hash over its code points: open addressing over (hash, index) pairs. */
+typedef struct {
+    int64_t *slots;
+    size_t mask;
+    const uint32_t *points;
+    const int64_t *offsets, *values;
+} WordSet;
+
+static inline uint64_t fnv_step(uint64_t h, uint32_t c) { return (h ^ c) * 0x100000001B3ULL; }
+#define FNV_START 0xcbf29ce484222325ULL
+
+static int word_set_init(WordSet *set, Py_buffer *points, Py_buffer *offsets, Py_buffer *values) {
+    const Py_ssize_t n = values->len / 8, n_points = points->len / 4;
+    set->points = points->buf;
+    set->offsets = offsets->buf;
+    set->values = values->buf;
+    set->slots = NULL;
+    if (offsets->len / 8 != n + 1) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_register: a word list needs one offset more than words");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k <= n; k++) {
+        if (set->offsets[k] < 0 || set->offsets[k] > n_points || (k > 0 && set->offsets[k] < set->offsets[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_register: word offsets outside the word points");
+            return -1;
+        }
+    }
+    size_t capacity = 16;
+    while (capacity < (size_t)n * 2 + 2) capacity <<= 1;
+    set->mask = capacity - 1;
+    set->slots = PyMem_Malloc(capacity * 16);
+    if (set->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t c = 0; c < capacity; c++) set->slots[2 * c + 1] = -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t h = FNV_START;
+        for (int64_t q = set->offsets[k]; q < set->offsets[k + 1]; q++) h = fnv_step(h, set->points[q]);
+        h = finish_hash(h);
+        size_t pos = (size_t)h & set->mask;
+        while (set->slots[2 * pos + 1] >= 0) pos = (pos + 1) & set->mask;
+        set->slots[2 * pos] = (int64_t)h;
+        set->slots[2 * pos + 1] = k;
+    }
+    return 0;
+}
+
+/* The value of the string word[0:size] (FNV-1a hash h, not finished), 0 if not in the set. */
+static inline int64_t word_set_value(const WordSet *set, uint64_t h, const uint32_t *word, Py_ssize_t size) {
+    h = finish_hash(h);
+    for (size_t pos = (size_t)h & set->mask; set->slots[2 * pos + 1] >= 0; pos = (pos + 1) & set->mask) {
+        if (set->slots[2 * pos] != (int64_t)h) continue;
+        const int64_t k = set->slots[2 * pos + 1];
+        if (set->offsets[k + 1] - set->offsets[k] == size &&
+            memcmp(set->points + set->offsets[k], word, (size_t)size * 4) == 0)
+            return set->values[k];
+    }
+    return 0;
+}
+
+static inline int ends_with(const uint32_t *word, Py_ssize_t size, const char *ascii, Py_ssize_t n) {
+    if (size < n) return 0;
+    for (Py_ssize_t q = 0; q < n; q++)
+        if (word[size - n + q] != (uint32_t)(unsigned char)ascii[q]) return 0;
+    return 1;
+}
+
+static inline int starts_with(const uint32_t *word, Py_ssize_t size, const char *ascii, Py_ssize_t n) {
+    if (size < n) return 0;
+    for (Py_ssize_t q = 0; q < n; q++)
+        if (word[q] != (uint32_t)(unsigned char)ascii[q]) return 0;
+    return 1;
+}
+
+/* rpv2_register(chunks, flags, normalized_length, expansion_start, pool, ready, stop_points,
+ *               stop_offsets, stop_masks, word_points, word_offsets, word_masks, counts, word_length,
+ *               word_bits) -> str, or a list of blocks:
+ * what RPv2 reads of each chunk of the list `chunks` (str, none holding white space), in one
+ * pass. counts (chunks x (3 + languages) float64, row-major): nltk's WordPunct tokens (runs of
+ * re's \w characters, or of other non-space characters), those str.isupper, those holding an
+ * ASCII letter, then per language the \w tokens in its stop-word list (stop word k is
+ * stop_points[stop_offsets[k]:stop_offsets[k + 1]], case-sensitive; bit j of stop_masks[k] marks
+ * language j). The chunk's normalised word (ASCII punctuation deleted, str.lower, NFD) is its
+ * characters' expansions (pool[expansion_start[c]:][:normalized_length[c]], or c itself where
+ * expansion_start[c] is 0xFFFFFFFF), concatenated: NFD of a concatenation only reorders
+ * combining marks across a character boundary, and str.lower differs from per-character
+ * lowering only for capital sigma, so a chunk holding a character flagged RPV2_UNSAFE (either
+ * case) is left to Python: its word_length is -1. Otherwise word_length is the word's length
+ * (0: no word) and word_bits the word's mask in the word list (word_points/offsets/masks, as
+ * the stop words), with RPV2_LOREM_END if it ends with "lorem" and RPV2_IPSUM_START if it
+ * starts with "ipsum". Returns the non-empty words, each followed by "\n", as one str; or, when a
+ * chunk holds a code point of a 4096-code-point block whose `ready` byte is 0 (its table entries
+ * not computed yet), the list of those blocks and nothing else (compute them and call again). */
+enum { RPV2_UNSAFE = 64 };
+#define RPV2_STOP_LANGUAGES 5
+#define RPV2_LOREM_END (1LL << 40)
+#define RPV2_IPSUM_START (1LL << 41)
+
+static PyObject *rpv2_register(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *chunk_list;
+    Py_buffer views[14];
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*y*y*y*y*y*w*w*w*", &chunk_list, &views[0], &views[1], &views[2],
+                          &views[3], &views[13], &views[4], &views[5], &views[6], &views[7], &views[8], &views[9],
+                          &views[10], &views[11], &views[12]))
+        return NULL;
+    PyObject *missing = NULL;
+    const uint8_t *ready = views[13].buf;
+    PyObject *result = NULL;
+    WordSet stops = {NULL, 0, NULL, NULL, NULL}, listed = {NULL, 0, NULL, NULL, NULL};
+    Buffer out = {NULL, 0, 0, sizeof(uint32_t)};
+    PyObject *sequence = PySequence_Fast(chunk_list, "chunks must be a list of str");
+    if (sequence == NULL) goto done;
+    const Py_ssize_t chunks = PySequence_Fast_GET_SIZE(sequence);
+    const uint8_t *flags = views[0].buf, *normalized_length = views[1].buf;
+    const uint32_t *expansion_start = views[2].buf, *pool = views[3].buf;
+    const Py_ssize_t table_size = views[0].len, pool_size = views[3].len / 4;
+    double *counts = views[10].buf;
+    int64_t *word_length = views[11].buf, *word_bits = views[12].buf;
+    const Py_ssize_t width = 3 + RPV2_STOP_LANGUAGES;
+    if (views[1].len != table_size || views[2].len != table_size * 4 || views[10].len != chunks * width * 8 ||
+        views[11].len != chunks * 8 || views[12].len != chunks * 8 || views[13].len != (table_size >> 12) + 1) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_register: tables or outputs of unequal sizes");
+        goto done;
+    }
+    if (word_set_init(&stops, &views[4], &views[5], &views[6]) < 0) goto done;
+    if (word_set_init(&listed, &views[7], &views[8], &views[9]) < 0) goto done;
+    const int any_stops = views[6].len > 0;
+    for (Py_ssize_t chunk = 0; chunk < chunks; chunk++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(sequence, chunk);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "chunks[%zd] is %.100s, not str", chunk, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        /* the chunk's code points, then room for its word: at most 4 code points a character */
+        if (buffer_reserve(&out, 5 * n + 1) < 0) goto done;
+        uint32_t *const raw = (uint32_t *)out.data + out.size + 4 * n + 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if ((Py_ssize_t)c >= table_size) {
+                PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries", (unsigned long)c,
+                             table_size);
+                goto done;
+            }
+            raw[i] = c;
+            if (!ready[c >> 12]) {
+                if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
+                PyObject *block = PyLong_FromUnsignedLong(c >> 12);
+                const int present = block == NULL ? -1 : PySequence_Contains(missing, block);
+                if (present < 0 || (present == 0 && PyList_Append(missing, block) < 0)) {
+                    Py_XDECREF(block);
+                    goto done;
+                }
+                Py_DECREF(block);
+            }
+        }
+        if (missing != NULL) continue; /* only the blocks still missing are looked for now */
+        double *row = counts + chunk * width;
+        uint32_t *const word = (uint32_t *)out.data + out.size;
+        Py_ssize_t size = 0;
+        uint8_t all_flags = 0;
+        int64_t tokens = 0, caps = 0, alpha = 0, stop[RPV2_STOP_LANGUAGES] = {0};
+        Py_ssize_t i = 0;
+        while (i < n) {
+            const uint8_t kind_of_token = flags[raw[i]] & RPV2_WORD;
+            const Py_ssize_t token_start = i;
+            uint8_t seen = 0;
+            uint64_t h = FNV_START;
+            for (; i < n; i++) {
+                const uint32_t c = raw[i];
+                const uint8_t g = flags[c];
+                if ((g & RPV2_WORD) != kind_of_token) break;
+                seen |= g;
+                h = fnv_step(h, c);
+                const uint8_t length = normalized_length[c];
+                if (length == 0) continue;
+                const uint32_t start = expansion_start[c];
+                if (start == 0xFFFFFFFFu) {
+                    word[size++] = c;
+                    continue;
+                }
+                if ((Py_ssize_t)start + length > pool_size || length > 4) {
+                    PyErr_SetString(PyExc_IndexError, "rpv2_register: an expansion runs past the pool");
+                    goto done;
+                }
+                for (uint8_t q = 0; q < length; q++) word[size++] = pool[start + q];
+            }
+            all_flags |= seen;
+            tokens++;
+            caps += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
+            alpha += (seen & RPV2_ASCII_LETTER) != 0;
+            if (kind_of_token && any_stops) {
+                const int64_t mask = word_set_value(&stops, h, raw + token_start, i - token_start);
+                for (int j = 0; j < RPV2_STOP_LANGUAGES; j++) stop[j] += (mask >> j) & 1;
+            }
+        }
+        row[0] = (double)tokens;
+        row[1] = (double)caps;
+        row[2] = (double)alpha;
+        for (int j = 0; j < RPV2_STOP_LANGUAGES; j++) row[3 + j] = (double)stop[j];
+        word_bits[chunk] = 0;
+        if (all_flags & RPV2_UNSAFE) {
+            word_length[chunk] = -1;
+            continue;
+        }
+        word_length[chunk] = size;
+        if (size == 0) continue;
+        uint64_t h = FNV_START;
+        for (Py_ssize_t q = 0; q < size; q++) h = fnv_step(h, word[q]);
+        word_bits[chunk] = word_set_value(&listed, h, word, size) |
+                           (ends_with(word, size, "lorem", 5) ? RPV2_LOREM_END : 0) |
+                           (starts_with(word, size, "ipsum", 5) ? RPV2_IPSUM_START : 0);
+        word[size] = 10;
+        out.size += size + 1;
+    }
+    result = missing != NULL ? Py_NewRef(missing)
+                             : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.data ? out.data : "", out.size);
+done:
+    Py_XDECREF(missing);
+    PyMem_Free(stops.slots);
+    PyMem_Free(listed.slots);
+    PyMem_Free(out.data);
+    Py_XDECREF(sequence);
+    release_buffers(views, 14);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"rpv2_register", rpv2_register, METH_VARARGS,
+     "rpv2_register(chunks, flags, normalized_length, expansion_start, pool, ready, stop_points, stop_offsets,\n"
+     "stop_masks, word_points, word_offsets, word_masks, counts, word_length, word_bits) -> str: per chunk,\n"
+     "WordPunct token, caps, ASCII-letter and stop-word counts, its normalised word's length and list bits\n"
+     "(the words, newline-terminated, returned as one str)."},
     {"ngram_numerators", ngram_numerators, METH_VARARGS,
      "ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's top (n=2..4) and\n"
      "duplicated (n=5..10) n-gram character numerators per document, into zeroed int64 arrays."},
