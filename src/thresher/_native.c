@@ -470,98 +470,6 @@ static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
     return 0;
 }
 
-/* rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets,
- *            starts, ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines:
- * RPv2's lines of each text (text t is points[offsets[t]:offsets[t+1]]; a line ends after its
- * "\n" or at its text's end, so an empty text has none) and their per-line sums, in one pass:
- * upper-case characters, normalised length and numerals, normalised words (runs of non-space
- * characters not made of ASCII punctuation alone), and whether the last / first non-space
- * character is in `terminal` / `bullets`. The outputs (int64; the two flags uint8) must hold
- * every line; the line count is returned. */
-static PyObject *rpv2_lines(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[15];
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3],
-                          &views[4], &views[5], &views[6], &views[7], &views[8], &views[9], &views[10], &views[11],
-                          &views[12], &views[13], &views[14]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const int64_t *offsets = views[1].buf;
-    const Py_ssize_t n_texts = views[1].len / 8 - 1;
-    const uint8_t *flags = views[2].buf, *normalized_length = views[3].buf, *normalized_numeric = views[4].buf;
-    const Py_ssize_t table_size = views[2].len;
-    const uint32_t *terminal = views[5].buf, *bullets = views[6].buf;
-    const Py_ssize_t n_terminal = views[5].len / 4, n_bullets = views[6].len / 4;
-    int64_t *starts = views[7].buf, *ends = views[8].buf, *words = views[9].buf, *upper = views[10].buf,
-            *kept = views[11].buf, *numerals = views[12].buf;
-    uint8_t *terminal_out = views[13].buf, *bullet_out = views[14].buf;
-    const Py_ssize_t capacity = views[7].len / 8;
-    if (views[3].len != table_size || views[4].len != table_size || views[8].len / 8 != capacity ||
-        views[9].len / 8 != capacity || views[10].len / 8 != capacity || views[11].len / 8 != capacity ||
-        views[12].len / 8 != capacity || views[13].len != capacity || views[14].len != capacity || n_texts < 0) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_lines: tables or outputs of unequal sizes");
-        goto done;
-    }
-    if (points_in_table(points, n_points, table_size) < 0) goto done;
-    Py_ssize_t line = 0;
-    for (Py_ssize_t t = 0; t < n_texts; t++) {
-        const int64_t text_end = offsets[t + 1];
-        if (offsets[t] < 0 || text_end > n_points || text_end < offsets[t]) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_lines: offsets outside the code points");
-            goto done;
-        }
-        int64_t i = offsets[t];
-        while (i < text_end) {
-            if (line >= capacity) {
-                PyErr_SetString(PyExc_ValueError, "rpv2_lines: more lines than the outputs hold");
-                goto done;
-            }
-            const int64_t start = i;
-            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
-            int64_t first = -1, last = -1;
-            int in_run = 0, run_punct = 1;
-            for (; i < text_end; i++) {
-                const uint32_t c = points[i];
-                const uint8_t f = flags[c];
-                n_upper += (f & RPV2_UPPER) != 0;
-                n_kept += normalized_length[c];
-                n_numerals += normalized_numeric[c];
-                if (f & RPV2_SPACE) {
-                    if (in_run) n_words += !run_punct;
-                    in_run = 0;
-                } else {
-                    if (!in_run) {
-                        in_run = 1;
-                        run_punct = 1;
-                    }
-                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
-                    if (first < 0) first = i;
-                    last = i;
-                }
-                if (c == 10) {
-                    i++;
-                    break;
-                }
-            }
-            if (in_run) n_words += !run_punct;
-            starts[line] = start;
-            ends[line] = i;
-            words[line] = n_words;
-            upper[line] = n_upper;
-            kept[line] = n_kept;
-            numerals[line] = n_numerals;
-            terminal_out[line] = (uint8_t)(last >= 0 && in_codes(points[last], terminal, n_terminal));
-            bullet_out[line] = (uint8_t)(first >= 0 && in_codes(points[first], bullets, n_bullets));
-            line++;
-        }
-    }
-    result = PyLong_FromSsize_t(line);
-done:
-    release_buffers(views, 15);
-    return result;
-}
-
 /* rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: nltk's
  * WordPunct tokens of "\n"-separated chunks (maximal runs of re's \w characters, or of other
  * non-space characters) counted per chunk, with those str.isupper (a cased upper-case
@@ -615,85 +523,6 @@ done:
     release_buffers(views, 6);
     return result;
 }
-
-/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):
- * per text, the matches of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a
- * match starts at the first word boundary before a character other than . ! ?, and runs
- * through the next run of them); the lines whose text, less trailing white space other than
- * "\n", ends with "..." or U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...",
- * U+2026 as str.count counts them (non-overlapping); "{" and "}"; "\n". */
-static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[8];
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5],
-                          &views[6], &views[7]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const int64_t *offsets = views[1].buf;
-    const Py_ssize_t n_texts = views[1].len / 8 - 1;
-    const uint8_t *flags = views[2].buf;
-    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf, *symbols = views[5].buf, *braces = views[6].buf,
-            *newlines = views[7].buf;
-    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts || views[5].len / 8 != n_texts ||
-        views[6].len / 8 != n_texts || views[7].len / 8 != n_texts) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: outputs must hold one int64 per text");
-        goto done;
-    }
-    if (points_in_table(points, n_points, views[2].len) < 0) goto done;
-    for (Py_ssize_t t = 0; t < n_texts; t++) {
-        const int64_t begin = offsets[t], end = offsets[t + 1];
-        if (begin < 0 || end > n_points || end < begin) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: offsets outside the code points");
-            goto done;
-        }
-        int64_t found = 0, lines = 0;
-        int64_t i = begin;
-        while (i < end) {
-            const uint32_t c = points[i];
-            const int word = (flags[c] & RPV2_WORD) != 0;
-            const int before = i > begin && (flags[points[i - 1]] & RPV2_WORD) != 0;
-            if (word != before && c != '.' && c != '!' && c != '?') {
-                found++;
-                for (i++; i < end && points[i] != '.' && points[i] != '!' && points[i] != '?'; i++) {
-                }
-                for (; i < end && (points[i] == '.' || points[i] == '!' || points[i] == '?'); i++) {
-                }
-            } else {
-                i++;
-            }
-        }
-        for (int64_t j = begin; j <= end; j++) {
-            if (j < end && points[j] != 10) continue;
-            int64_t k = j;
-            while (k > begin && points[k - 1] != 10 && (flags[points[k - 1]] & RPV2_SPACE)) k--;
-            if ((k > begin && points[k - 1] == 0x2026) ||
-                (k - 3 >= begin && points[k - 1] == '.' && points[k - 2] == '.' && points[k - 3] == '.'))
-                lines++;
-        }
-        int64_t hashes = 0, dots = 0, curly = 0, breaks = 0;
-        for (int64_t j = begin; j < end; j++) {
-            const uint32_t c = points[j];
-            hashes += c == '#' || c == 0x2026;
-            curly += c == '{' || c == '}';
-            breaks += c == 10;
-            if (c == '.' && j + 2 < end && points[j + 1] == '.' && points[j + 2] == '.') {
-                dots++;
-                j += 2;
-            }
-        }
-        sentences[t] = found;
-        ellipsis[t] = lines;
-        symbols[t] = hashes + dots;
-        braces[t] = curly;
-        newlines[t] = breaks;
-    }
-    result = Py_NewRef(Py_None);
-done:
-    release_buffers(views, 8);
-    return result;
-}
-
 
 static int compare_int64(const void *a, const void *b) {
     const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -1145,7 +974,199 @@ done:
     return result;
 }
 
+/* rpv2_texts(texts, flags, normalized_length, normalized_numeric, ready, terminal, bullets, counts)
+ *   -> (starts, ends, words, upper, kept, numerals, terminal, bullet) bytearrays, or a list of blocks:
+ * one pass over each str of `texts` for RPv2's per-text counts and per-line sums.
+ * counts (5 x texts int64, row-major) receives per text: the matches of RPv2's sentence pattern
+ * `\b[^.!?]+[.!?]*` (re.findall's count: a match starts at a word boundary before a character
+ * other than . ! ?, runs to the next of them and through their run); the lines whose text,
+ * less trailing white space other than "\n", ends with "..." or U+2026
+ * (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...", U+2026 as str.count counts them
+ * (a run of k dots holds k / 3 non-overlapping "..."); "{" and "}"; "\n".
+ * Lines: RPv2's lines of each text (`[^\n]*\n|[^\n]+$`, offsets into the texts joined; a line
+ * keeps its "\n", an empty text has none) and their sums: normalised words (runs of non-space
+ * characters not made of ASCII punctuation alone), upper-case characters, normalised length
+ * and numerals, and whether the last / first non-space character is in `terminal` / `bullets`
+ * (int64, the two flags uint8). A text holding a code point of a block whose `ready` byte is 0
+ * makes it return the list of those blocks instead (compute them and call again). */
+static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *text_list;
+    Py_buffer views[7];
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*w*", &text_list, &views[0], &views[1], &views[2], &views[3], &views[4],
+                          &views[5], &views[6]))
+        return NULL;
+    PyObject *result = NULL, *missing = NULL;
+    Buffer line_out[6], flag_out[2];
+    for (int k = 0; k < 6; k++) line_out[k] = (Buffer){NULL, 0, 0, sizeof(int64_t)};
+    for (int k = 0; k < 2; k++) flag_out[k] = (Buffer){NULL, 0, 0, 1};
+    PyObject *sequence = PySequence_Fast(text_list, "texts must be a list of str");
+    if (sequence == NULL) goto done;
+    const Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(sequence);
+    const uint8_t *flags = views[0].buf, *normalized_length = views[1].buf, *normalized_numeric = views[2].buf;
+    const uint8_t *ready = views[3].buf;
+    const Py_ssize_t table_size = views[0].len;
+    const uint32_t *terminal = views[4].buf, *bullets = views[5].buf;
+    const Py_ssize_t n_terminal = views[4].len / 4, n_bullets = views[5].len / 4;
+    int64_t *counts = views[6].buf;
+    if (views[1].len != table_size || views[2].len != table_size || views[3].len != (table_size >> 12) + 1 ||
+        views[6].len != n_texts * 5 * 8) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_texts: tables or outputs of unequal sizes");
+        goto done;
+    }
+    int64_t offset = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is %.100s, not str", t, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (kind != PyUnicode_1BYTE_KIND || missing != NULL) {
+            /* every code point's block must be computed (1-byte texts lie in block 0, checked below) */
+            for (Py_ssize_t i = 0; i < n; i++) {
+                const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                if ((Py_ssize_t)c >= table_size) {
+                    PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables", (unsigned long)c);
+                    goto done;
+                }
+                if (!ready[c >> 12]) {
+                    if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
+                    PyObject *block = PyLong_FromUnsignedLong(c >> 12);
+                    const int present = block == NULL ? -1 : PySequence_Contains(missing, block);
+                    if (present < 0 || (present == 0 && PyList_Append(missing, block) < 0)) {
+                        Py_XDECREF(block);
+                        goto done;
+                    }
+                    Py_DECREF(block);
+                }
+            }
+        }
+        if (!ready[0] && n > 0 && missing == NULL) {
+            if ((missing = PyList_New(0)) == NULL) goto done;
+            PyObject *block = PyLong_FromLong(0);
+            if (block == NULL || PyList_Append(missing, block) < 0) {
+                Py_XDECREF(block);
+                goto done;
+            }
+            Py_DECREF(block);
+        }
+        if (missing != NULL) continue;
+        /* per text */
+        int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
+        int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
+        int previous_word = 0;  /* \w status of the previous character (none: not \w) */
+        int64_t dot_run = 0;    /* consecutive '.' ending at the previous character */
+        Py_ssize_t i = 0;
+        while (i < n) {
+            if (buffer_reserve(&line_out[0], 1) < 0 || buffer_reserve(&line_out[1], 1) < 0 ||
+                buffer_reserve(&line_out[2], 1) < 0 || buffer_reserve(&line_out[3], 1) < 0 ||
+                buffer_reserve(&line_out[4], 1) < 0 || buffer_reserve(&line_out[5], 1) < 0 ||
+                buffer_reserve(&flag_out[0], 1) < 0 || buffer_reserve(&flag_out[1], 1) < 0)
+                goto done;
+            const Py_ssize_t start = i;
+            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0, tail_dots = 0;
+            Py_UCS4 first = 0, last = 0;
+            int any = 0, in_run = 0, run_punct = 1;
+            for (; i < n; i++) {
+                const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                const uint8_t f = flags[c];
+                n_upper += (f & RPV2_UPPER) != 0;
+                n_kept += normalized_length[c];
+                n_numerals += normalized_numeric[c];
+                /* the sentence pattern */
+                const int is_stop = c == '.' || c == '!' || c == '?';
+                const int word = (f & RPV2_WORD) != 0;
+                if (state == 1) {
+                    if (is_stop) state = 2;
+                } else if (state == 2 && !is_stop) {
+                    state = 0;
+                }
+                if (state == 0 && word != previous_word && !is_stop) {
+                    sentences++;
+                    state = 1;
+                }
+                previous_word = word;
+                /* symbols and braces */
+                if (c == '.') {
+                    dot_run++;
+                } else {
+                    dot_triples += dot_run / 3;
+                    dot_run = 0;
+                    hashes += c == '#' || c == 0x2026;
+                    curly += c == '{' || c == '}';
+                }
+                if (f & RPV2_SPACE) {
+                    if (in_run) n_words += !run_punct;
+                    in_run = 0;
+                    if (c == 10) {
+                        breaks++;
+                        i++;
+                        break;
+                    }
+                } else {
+                    if (!in_run) {
+                        in_run = 1;
+                        run_punct = 1;
+                    }
+                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
+                    if (!any) first = c;
+                    any = 1;
+                    last = c;
+                    tail_dots = c == '.' ? dot_run : 0;
+                }
+            }
+            if (in_run) n_words += !run_punct;
+            ellipsis += any && (last == 0x2026 || tail_dots >= 3);
+            ((int64_t *)line_out[0].data)[line_out[0].size++] = offset + start;
+            ((int64_t *)line_out[1].data)[line_out[1].size++] = offset + i;
+            ((int64_t *)line_out[2].data)[line_out[2].size++] = n_words;
+            ((int64_t *)line_out[3].data)[line_out[3].size++] = n_upper;
+            ((int64_t *)line_out[4].data)[line_out[4].size++] = n_kept;
+            ((int64_t *)line_out[5].data)[line_out[5].size++] = n_numerals;
+            flag_out[0].data[flag_out[0].size++] = (char)(any && in_codes(last, terminal, n_terminal));
+            flag_out[1].data[flag_out[1].size++] = (char)(any && in_codes(first, bullets, n_bullets));
+        }
+        dot_triples += dot_run / 3;
+        counts[0 * n_texts + t] = sentences;
+        counts[1 * n_texts + t] = ellipsis;
+        counts[2 * n_texts + t] = hashes + dot_triples;
+        counts[3 * n_texts + t] = curly;
+        counts[4 * n_texts + t] = breaks;
+        offset += n;
+    }
+    if (missing != NULL) {
+        result = Py_NewRef(missing);
+        goto done;
+    }
+    result = PyTuple_New(8);
+    if (result == NULL) goto done;
+    for (int k = 0; k < 8; k++) {
+        PyObject *bytes = buffer_to_bytearray(k < 6 ? &line_out[k] : &flag_out[k - 6]);
+        if (bytes == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyTuple_SET_ITEM(result, k, bytes);
+    }
+done:
+    Py_XDECREF(missing);
+    for (int k = 0; k < 6; k++) PyMem_Free(line_out[k].data);
+    for (int k = 0; k < 2; k++) PyMem_Free(flag_out[k].data);
+    Py_XDECREF(sequence);
+    release_buffers(views, 7);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"rpv2_texts", rpv2_texts, METH_VARARGS,
+     "rpv2_texts(texts, flags, normalized_length, normalized_numeric, ready, terminal, bullets, counts) ->\n"
+     "(starts, ends, words, upper, kept, numerals, terminal, bullet): RPv2's per-text counts (into counts,\n"
+     "5 x texts int64) and lines with their sums (bytearrays), in one pass over each str."},
     {"rpv2_register", rpv2_register, METH_VARARGS,
      "rpv2_register(chunks, flags, normalized_length, expansion_start, pool, ready, stop_points, stop_offsets,\n"
      "stop_masks, word_points, word_offsets, word_masks, counts, word_length, word_bits) -> str: per chunk,\n"
@@ -1157,15 +1178,9 @@ static PyMethodDef module_methods[] = {
     {"group_words", group_words, METH_VARARGS,
      "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
      "numbered in sorted order (int64 arrays; documents non-decreasing)."},
-    {"rpv2_lines", rpv2_lines, METH_VARARGS,
-     "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
-     "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},
     {"rpv2_chunk_tokens", rpv2_chunk_tokens, METH_VARARGS,
      "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
      "counts per newline-separated chunk."},
-    {"rpv2_text_counts", rpv2_text_counts, METH_VARARGS,
-     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):\n"
-     "RPv2's sentence, ellipsis-line, symbol, curly-bracket and newline counts per text."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

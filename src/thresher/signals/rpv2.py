@@ -492,7 +492,7 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
     return lorem, ipsum
 
 
-_KERNELS = ("rpv2_lines", "rpv2_chunk_tokens", "rpv2_text_counts", "rpv2_register", "group_words", "ngram_numerators")
+_KERNELS = ("rpv2_texts", "rpv2_chunk_tokens", "rpv2_register", "group_words", "ngram_numerators")
 
 
 def _kernels_built() -> bool:
@@ -817,11 +817,11 @@ def rps_document_signals(text: str, language: str = "en") -> dict[str, Value]:
 
 
 def batch_document_signals(
-    texts: list[str], languages: list[str], chunks: _Chunks, points: np.ndarray | None = None
+    texts: list[str], languages: list[str], chunks: _Chunks, scan: _Scan | None = None
 ) -> tuple[list[dict[str, Value]], list[bool]]:
     """The document signals of each text, and whether a normalised word of it is "javascript".
 
-    `points`: the texts' code points joined (`code_points("".join(texts))`), when the caller has them.
+    `scan`: the C kernel's `_scan_texts(texts)`, when the caller has it (native chunks only).
     """
     count = len(texts)
     ids, per_text = chunks.lookup(texts)
@@ -840,10 +840,7 @@ def batch_document_signals(
         for doc in np.unique(word_owner[words == script]).tolist():
             javascript[doc] = True
     lorem = _lorem_documents(chunks, words, word_owner, ends)
-    # Native: every code point of the texts is in a chunk the kernel registered (its blocks
-    # computed then) or is white space, so the tables are ready without looking at the points.
-    covered = chunks.native and _build_blocks(list(_SPACE_BLOCKS)) is None
-    sentences, ellipsis_lines, symbols, braces, newlines = _text_count_columns(texts, chunks.native, points, covered)
+    sentences, ellipsis_lines, symbols, braces, newlines = _text_count_columns(texts, chunks.native, scan)
     # A column per signal, None or 0.0 where RPv2's denominator is 0, then a dict per document.
     tokens = sums[0]
     has_words = stats.words > 0
@@ -897,30 +894,55 @@ def _where(values: list[Value], where: np.ndarray, default: Value) -> list[Value
     return [value if keep else default for value, keep in zip(values, where.tolist(), strict=True)]
 
 
-def _text_count_columns(
-    texts: list[str], native: bool = False, points: np.ndarray | None = None, covered: bool = False
-) -> np.ndarray:
+def _text_count_columns(texts: list[str], native: bool = False, scan: _Scan | None = None) -> np.ndarray:
     """`_text_counts` as five int64 columns (one row per count, one column per text)."""
     if not native:
         return np.array(_text_counts(texts), dtype=np.int64).reshape(len(texts), 5).T
-    if points is None:
-        points = code_points("".join(texts))
-    offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))))
-    tables = _TABLES if covered else tables_for(points)
-    out = np.empty((5, len(texts)), dtype=np.int64)
-    _native.rpv2_text_counts(points, offsets, tables.flags, *out)
-    return out
+    return (scan or _scan_texts(texts)).counts
 
 
-def _text_counts(
-    texts: list[str], native: bool = False, points: np.ndarray | None = None, covered: bool = False
-) -> list[list[int]]:
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What the C kernel's one pass over a batch's texts gives: their counts and lines."""
+
+    counts: np.ndarray  # 5 x texts: `_text_counts`' five counts
+    starts: np.ndarray  # each line's start in the texts joined
+    ends: np.ndarray
+    columns: tuple[np.ndarray, ...]  # per line, in LINE_SIGNALS order (javascript counts 0)
+
+
+def _scan_texts(texts: list[str]) -> _Scan:
+    """`_Scan` of `texts` by the C kernel (it reads the str objects themselves)."""
+    counts = np.empty((5, len(texts)), dtype=np.int64)
+    while True:
+        found = _native.rpv2_texts(
+            texts,
+            _TABLES.flags,
+            _TABLES.normalized_length,
+            _TABLES.normalized_numeric,
+            _ready,
+            _TERMINAL_CODES,
+            _BULLET_CODES,
+            counts,
+        )
+        if isinstance(found, tuple):
+            break
+        _build_blocks(found)  # blocks the texts reach that were not computed yet
+    starts, ends, words, upper, kept, numerals = (np.frombuffer(b, dtype=np.int64) for b in found[:6])
+    terminal, bullet = (np.frombuffer(b, dtype=np.uint8).astype(bool) for b in found[6:])
+    upper_fraction = upper / (ends - starts)
+    length = kept + np.maximum(words - 1, 0)
+    numerical = np.divide(numerals, length, out=np.zeros(len(starts)), where=length > 0)
+    script = np.zeros(len(starts), dtype=np.int64)
+    return _Scan(counts, starts, ends, (words, script, terminal, bullet, numerical, upper_fraction))
+
+
+def _text_counts(texts: list[str], native: bool = False) -> list[list[int]]:
     """Per text: [matches of RPv2's sentence pattern, lines ending with an ellipsis, RPv2's
     symbols ("#", "...", "\u2026" as str.count counts them), "{" and "}", "\n"].
 
-    `native`: the C kernel scans the code points once for all five (the same counts as the
-    regular expressions and str.count, which remain the definition); `points` are the
-    texts' code points joined, when the caller has them.
+    `native`: the C kernel reads each text once for all five (the same counts as the
+    regular expressions and str.count, which remain the definition).
     """
     if not native:
         return [
@@ -933,7 +955,7 @@ def _text_counts(
             ]
             for text in texts
         ]
-    return _text_count_columns(texts, True, points, covered).T.tolist()
+    return _text_count_columns(texts, True).T.tolist()
 
 
 def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
@@ -1036,11 +1058,7 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 
 def _line_values(
-    texts: list[str],
-    javascript: list[bool],
-    native: bool = False,
-    points: np.ndarray | None = None,
-    covered: bool = False,
+    texts: list[str], javascript: list[bool], native: bool = False, scan: _Scan | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
     """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
@@ -1056,19 +1074,21 @@ def _line_values(
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     if native:
-        if points is None:
-            points = code_points("".join(texts))
-        starts, ends, columns = _native_lines(points, offsets, covered)
+        scan = scan or _scan_texts(texts)
+        starts, ends, columns = scan.starts, scan.ends, scan.columns
         first_line = np.searchsorted(starts, offsets).tolist()
         script = columns[1]
-        joined = "".join(texts) if any(javascript) else ""
         for doc in itertools.compress(range(len(texts)), javascript):
-            for line in range(first_line[doc], first_line[doc + 1]):
-                script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+            # The text's lines normalised at once: "\n" is kept by normalisation and bounds
+            # str.lower's context, so piece k is line k's normalised text.
+            begin, end = first_line[doc], first_line[doc + 1]
+            pieces = unicodedata.normalize("NFD", _delete_punctuation(texts[doc]).lower()).split("\n")
+            for line, piece in enumerate(pieces[: end - begin], begin):
+                if "javascript" in piece:
+                    script[line] = piece.split().count("javascript")
         return starts, ends, columns, offsets, first_line
     joined = "".join(texts)
-    if points is None:
-        points = code_points(joined)
+    points = code_points(joined)
     newlines = np.flatnonzero(points == 10)
     bounds = np.unique(np.concatenate((offsets, newlines + 1)))
     starts, ends = bounds[:-1], bounds[1:]
@@ -1125,41 +1145,6 @@ def _line_values(
         for line in range(first_line[doc], first_line[doc + 1]):
             script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
     return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
-
-
-def _native_lines(
-    points: np.ndarray, offsets: np.ndarray, covered: bool = False
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-    """`_line_values`' lines and columns (javascript counts left 0) from the C kernel's one pass.
-    `covered`: the tables already hold every block of `points`."""
-    capacity = int(np.count_nonzero(points == 10)) + len(offsets)
-    tables = _TABLES if covered else tables_for(points)
-    starts, ends, words, upper, kept, numerals = (np.empty(capacity, dtype=np.int64) for _ in range(6))
-    terminal, bullet = np.empty(capacity, dtype=np.uint8), np.empty(capacity, dtype=np.uint8)
-    count = _native.rpv2_lines(
-        points,
-        offsets,
-        tables.flags,
-        tables.normalized_length,
-        tables.normalized_numeric,
-        _TERMINAL_CODES,
-        _BULLET_CODES,
-        starts,
-        ends,
-        words,
-        upper,
-        kept,
-        numerals,
-        terminal,
-        bullet,
-    )
-    starts, ends, words, kept, numerals = starts[:count], ends[:count], words[:count], kept[:count], numerals[:count]
-    upper_fraction = upper[:count] / (ends - starts)
-    length = kept + np.maximum(words - 1, 0)
-    numerical = np.divide(numerals, length, out=np.zeros(count), where=length > 0)
-    script = np.zeros(count, dtype=np.int64)
-    columns = (words, script, terminal[:count].astype(bool), bullet[:count].astype(bool), numerical, upper_fraction)
-    return starts, ends, columns
 
 
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
@@ -1328,17 +1313,15 @@ class RedPajamaSignals:
     def annotate(self, documents: list[Document]) -> None:
         texts = [document.text for document in documents]
         native = self._chunks.native
-        points = code_points("".join(texts)) if native else None  # read by both passes below
-        values, found = batch_document_signals(texts, list(map(_language, documents)), self._chunks, points)
+        scan = _scan_texts(texts) if native else None  # the text counts and the lines, one pass
+        values, found = batch_document_signals(texts, list(map(_language, documents)), self._chunks, scan)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
         if native:
-            # The kernel's lines of every text (the code points are at hand; a text without
-            # segments costs a pass, not a second copy of the batch), read for the segmented ones.
+            # The scan has the lines of every text; those of the segmented ones are read.
             javascript = [False] * len(documents)
             for i in segmented:
                 javascript[i] = found[i]
-            # covered: batch_document_signals saw to the blocks of every code point of the texts
-            starts, _, columns, offsets, _ = _line_values(texts, javascript, native, points, covered=True)
+            starts, _, columns, offsets, _ = _line_values(texts, javascript, native, scan)
             text_starts = offsets[segmented]
         else:
             starts, _, columns, offsets, _ = _line_values(
