@@ -974,6 +974,96 @@ done:
     return result;
 }
 
+/* One text of rpv2_texts (see there), its code points read as `kind`: the compiler makes one copy
+ * per kind, so the per-character loop has no switch. Returns -1 on error. */
+static inline __attribute__((always_inline)) int rpv2_scan_text(
+    const int kind, const void *data, const Py_ssize_t n, const int64_t offset, const uint8_t *flags,
+    const uint8_t *normalized_length, const uint8_t *normalized_numeric, const uint32_t *terminal,
+    const Py_ssize_t n_terminal, const uint32_t *bullets, const Py_ssize_t n_bullets, Buffer *line_out,
+    Buffer *flag_out, int64_t *text_counts) {
+    int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
+    int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
+    int previous_word = 0;  /* \w status of the previous character (none: not \w) */
+    int64_t dot_run = 0;    /* consecutive '.' ending at the previous character */
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (buffer_reserve(&line_out[0], 1) < 0 || buffer_reserve(&line_out[1], 1) < 0 ||
+            buffer_reserve(&line_out[2], 1) < 0 || buffer_reserve(&line_out[3], 1) < 0 ||
+            buffer_reserve(&line_out[4], 1) < 0 || buffer_reserve(&line_out[5], 1) < 0 ||
+            buffer_reserve(&flag_out[0], 1) < 0 || buffer_reserve(&flag_out[1], 1) < 0)
+            return -1;
+        const Py_ssize_t start = i;
+        int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0, tail_dots = 0;
+        Py_UCS4 first = 0, last = 0;
+        int any = 0, in_run = 0, run_punct = 1;
+        for (; i < n; i++) {
+            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            const uint8_t f = flags[c];
+            n_upper += (f & RPV2_UPPER) != 0;
+            n_kept += normalized_length[c];
+            n_numerals += normalized_numeric[c];
+            /* the sentence pattern */
+            const int is_stop = c == '.' || c == '!' || c == '?';
+            const int word = (f & RPV2_WORD) != 0;
+            if (state == 1) {
+                if (is_stop) state = 2;
+            } else if (state == 2 && !is_stop) {
+                state = 0;
+            }
+            if (state == 0 && word != previous_word && !is_stop) {
+                sentences++;
+                state = 1;
+            }
+            previous_word = word;
+            /* symbols and braces */
+            if (c == '.') {
+                dot_run++;
+            } else {
+                dot_triples += dot_run / 3;
+                dot_run = 0;
+                hashes += c == '#' || c == 0x2026;
+                curly += c == '{' || c == '}';
+            }
+            if (f & RPV2_SPACE) {
+                if (in_run) n_words += !run_punct;
+                in_run = 0;
+                if (c == 10) {
+                    breaks++;
+                    i++;
+                    break;
+                }
+            } else {
+                if (!in_run) {
+                    in_run = 1;
+                    run_punct = 1;
+                }
+                run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
+                if (!any) first = c;
+                any = 1;
+                last = c;
+                tail_dots = c == '.' ? dot_run : 0;
+            }
+        }
+        if (in_run) n_words += !run_punct;
+        ellipsis += any && (last == 0x2026 || tail_dots >= 3);
+        ((int64_t *)line_out[0].data)[line_out[0].size++] = offset + start;
+        ((int64_t *)line_out[1].data)[line_out[1].size++] = offset + i;
+        ((int64_t *)line_out[2].data)[line_out[2].size++] = n_words;
+        ((int64_t *)line_out[3].data)[line_out[3].size++] = n_upper;
+        ((int64_t *)line_out[4].data)[line_out[4].size++] = n_kept;
+        ((int64_t *)line_out[5].data)[line_out[5].size++] = n_numerals;
+        flag_out[0].data[flag_out[0].size++] = (char)(any && in_codes(last, terminal, n_terminal));
+        flag_out[1].data[flag_out[1].size++] = (char)(any && in_codes(first, bullets, n_bullets));
+    }
+    dot_triples += dot_run / 3;
+    text_counts[0] = sentences;
+    text_counts[1] = ellipsis;
+    text_counts[2] = hashes + dot_triples;
+    text_counts[3] = curly;
+    text_counts[4] = breaks;
+    return 0;
+}
+
 /* rpv2_texts(texts, flags, normalized_length, normalized_numeric, ready, terminal, bullets, counts)
  *   -> (starts, ends, words, upper, kept, numerals, terminal, bullet) bytearrays, or a list of blocks:
  * one pass over each str of `texts` for RPv2's per-text counts and per-line sums.
@@ -1056,87 +1146,23 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
             Py_DECREF(block);
         }
         if (missing != NULL) continue;
-        /* per text */
-        int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
-        int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
-        int previous_word = 0;  /* \w status of the previous character (none: not \w) */
-        int64_t dot_run = 0;    /* consecutive '.' ending at the previous character */
-        Py_ssize_t i = 0;
-        while (i < n) {
-            if (buffer_reserve(&line_out[0], 1) < 0 || buffer_reserve(&line_out[1], 1) < 0 ||
-                buffer_reserve(&line_out[2], 1) < 0 || buffer_reserve(&line_out[3], 1) < 0 ||
-                buffer_reserve(&line_out[4], 1) < 0 || buffer_reserve(&line_out[5], 1) < 0 ||
-                buffer_reserve(&flag_out[0], 1) < 0 || buffer_reserve(&flag_out[1], 1) < 0)
-                goto done;
-            const Py_ssize_t start = i;
-            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0, tail_dots = 0;
-            Py_UCS4 first = 0, last = 0;
-            int any = 0, in_run = 0, run_punct = 1;
-            for (; i < n; i++) {
-                const Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                const uint8_t f = flags[c];
-                n_upper += (f & RPV2_UPPER) != 0;
-                n_kept += normalized_length[c];
-                n_numerals += normalized_numeric[c];
-                /* the sentence pattern */
-                const int is_stop = c == '.' || c == '!' || c == '?';
-                const int word = (f & RPV2_WORD) != 0;
-                if (state == 1) {
-                    if (is_stop) state = 2;
-                } else if (state == 2 && !is_stop) {
-                    state = 0;
-                }
-                if (state == 0 && word != previous_word && !is_stop) {
-                    sentences++;
-                    state = 1;
-                }
-                previous_word = word;
-                /* symbols and braces */
-                if (c == '.') {
-                    dot_run++;
-                } else {
-                    dot_triples += dot_run / 3;
-                    dot_run = 0;
-                    hashes += c == '#' || c == 0x2026;
-                    curly += c == '{' || c == '}';
-                }
-                if (f & RPV2_SPACE) {
-                    if (in_run) n_words += !run_punct;
-                    in_run = 0;
-                    if (c == 10) {
-                        breaks++;
-                        i++;
-                        break;
-                    }
-                } else {
-                    if (!in_run) {
-                        in_run = 1;
-                        run_punct = 1;
-                    }
-                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
-                    if (!any) first = c;
-                    any = 1;
-                    last = c;
-                    tail_dots = c == '.' ? dot_run : 0;
-                }
-            }
-            if (in_run) n_words += !run_punct;
-            ellipsis += any && (last == 0x2026 || tail_dots >= 3);
-            ((int64_t *)line_out[0].data)[line_out[0].size++] = offset + start;
-            ((int64_t *)line_out[1].data)[line_out[1].size++] = offset + i;
-            ((int64_t *)line_out[2].data)[line_out[2].size++] = n_words;
-            ((int64_t *)line_out[3].data)[line_out[3].size++] = n_upper;
-            ((int64_t *)line_out[4].data)[line_out[4].size++] = n_kept;
-            ((int64_t *)line_out[5].data)[line_out[5].size++] = n_numerals;
-            flag_out[0].data[flag_out[0].size++] = (char)(any && in_codes(last, terminal, n_terminal));
-            flag_out[1].data[flag_out[1].size++] = (char)(any && in_codes(first, bullets, n_bullets));
+        int64_t text_counts[5];
+        int failed;
+        switch (kind) {
+        case PyUnicode_1BYTE_KIND:
+            failed = rpv2_scan_text(PyUnicode_1BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
+            break;
+        case PyUnicode_2BYTE_KIND:
+            failed = rpv2_scan_text(PyUnicode_2BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
+            break;
+        default:
+            failed = rpv2_scan_text(PyUnicode_4BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
         }
-        dot_triples += dot_run / 3;
-        counts[0 * n_texts + t] = sentences;
-        counts[1 * n_texts + t] = ellipsis;
-        counts[2 * n_texts + t] = hashes + dot_triples;
-        counts[3 * n_texts + t] = curly;
-        counts[4 * n_texts + t] = breaks;
+        if (failed) goto done;
+        for (int k = 0; k < 5; k++) counts[k * n_texts + t] = text_counts[k];
         offset += n;
     }
     if (missing != NULL) {

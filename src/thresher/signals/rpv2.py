@@ -1006,13 +1006,25 @@ def _ldnoobw_all(
     strings = chunks.word_strings
     for position in first.tolist():
         doc = int(owner[position])
-        lists = bad_words(languages[doc])
-        assert lists is not None
-        for n in lists.sizes:
-            if n > 1 and position + n <= ends[doc]:
-                gram = words[position : position + n].tolist()
-                counts[doc] += " ".join(strings[w] for w in gram) in lists.entries
+        prefixes, entries = _entry_words(languages[doc])
+        end = int(ends[doc])
+        if (strings[words[position]], strings[words[position + 1]]) not in prefixes:
+            continue  # no entry starts with these two words
+        gram = tuple(map(strings.__getitem__, words[position : min(end, position + max(entries))].tolist()))
+        counts[doc] += sum(gram[:n] in entries[n] for n in entries if position + n <= end)
     return counts
+
+
+@cache
+def _entry_words(language: str) -> tuple[frozenset[tuple[str, ...]], dict[int, frozenset[tuple[str, ...]]]]:
+    """(The first two words of each LDNOOBW entry of two or more words, those entries as word
+    tuples by length.) Words hold no space, so a tuple of words equals an entry exactly when
+    the words joined by spaces do."""
+    lists = bad_words(language)
+    assert lists is not None
+    split = [tuple(entry.split(" ")) for entry in lists.entries if " " in entry]
+    by_length = {n: frozenset(words for words in split if len(words) == n) for n in {len(words) for words in split}}
+    return frozenset(words[:2] for words in split), by_length
 
 
 LINE_SIGNALS = (
