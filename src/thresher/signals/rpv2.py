@@ -351,17 +351,28 @@ class _WordStats:
     numerators: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int, native: bool = False) -> _WordStats:
+    def of(
+        cls,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        docs: np.ndarray,
+        count: int,
+        native: bool = False,
+        per_doc: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> _WordStats:
         """`docs` must be non-decreasing (a batch's words, document by document). `native`:
         the C kernels group words through a dense table and n-grams by hashing, in one pass
-        per n, instead of NumPy sorts."""
+        per n, instead of NumPy sorts. `per_doc`: (words, characters) per document, when known."""
         size = len(ids)
         if native:
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             lengths = np.ascontiguousarray(lengths, dtype=np.int64)
             docs = np.ascontiguousarray(docs, dtype=np.int64)
-        chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
-        words = np.bincount(docs, minlength=count)
+        if per_doc is None:
+            chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
+            words = np.bincount(docs, minlength=count)
+        else:
+            words, chars = per_doc
         numerators = {name: np.zeros(count, dtype=np.int64) for name in NGRAM_SIGNALS}
         if size == 0:
             return cls(chars, words, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
@@ -492,7 +503,7 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
     return lorem, ipsum
 
 
-_KERNELS = ("rpv2_texts", "rpv2_chunk_tokens", "rpv2_register", "group_words", "ngram_numerators")
+_KERNELS = ("rpv2_texts", "rpv2_chunk_tokens", "rpv2_register", "rpv2_words", "group_words", "ngram_numerators")
 
 
 def _kernels_built() -> bool:
@@ -533,9 +544,9 @@ class _Chunks:
         self.words: dict[str, int] = {}
         self.word_strings: list[str] = self.word_table.strings if self.word_table is not None else []
         self.word_length = np.zeros(0, dtype=np.int64)
-        self.lorem_end = np.zeros(0, dtype=bool)  # the word ends with "lorem"
-        self.ipsum_start = np.zeros(0, dtype=bool)  # the word starts with "ipsum"
-        self.bad_bits = np.zeros(0, dtype=np.int64)  # per word id: _bad_masks() bits
+        # per word id: its _bad_masks() bits, _JAVASCRIPT, _LOREM_END (it ends with "lorem"),
+        # _IPSUM_START (it starts with "ipsum"); most words have none
+        self.word_bits = np.zeros(0, dtype=np.int64)
 
     def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(chunk id of every chunk of every text, chunks per text)."""
@@ -578,10 +589,11 @@ class _Chunks:
         fresh_length = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
         self.word_length = np.concatenate((self.word_length, fresh_length))
         lorem, ipsum = _lorem_ipsum_words(fresh, fresh_length, normalized_text)
-        self.lorem_end = np.concatenate((self.lorem_end, lorem))
-        self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
         bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
-        self.bad_bits = np.concatenate((self.bad_bits, bits))
+        bits |= lorem * _LOREM_END | ipsum * _IPSUM_START
+        if "javascript" in fresh:
+            bits[fresh.index("javascript")] |= _JAVASCRIPT
+        self.word_bits = np.concatenate((self.word_bits, bits))
         self.javascript = words.get("javascript")
         self.size = len(self.table.strings)
 
@@ -634,9 +646,7 @@ class _Chunks:
         self.counts = np.concatenate((self.counts, counts))
         self.word = np.concatenate((self.word, ids))
         self.word_length = np.concatenate((self.word_length, fresh_length))
-        self.lorem_end = np.concatenate((self.lorem_end, (fresh_bits & _LOREM_END) != 0))
-        self.ipsum_start = np.concatenate((self.ipsum_start, (fresh_bits & _IPSUM_START) != 0))
-        self.bad_bits = np.concatenate((self.bad_bits, fresh_bits & _BAD_BITS))
+        self.word_bits = np.concatenate((self.word_bits, fresh_bits))
         if self.javascript is None and (fresh_bits & _JAVASCRIPT).any():
             self.javascript = known + int(np.flatnonzero(fresh_bits & _JAVASCRIPT)[0])
         self.size = len(self.table.strings)
@@ -652,7 +662,7 @@ class _Chunks:
         if language not in LANGUAGES:
             return None
         shift = 3 * LANGUAGES.index(language)
-        entry, first, second = ((self.bad_bits >> (shift + role)) & 1 == 1 for role in range(3))
+        entry, first, second = ((self.word_bits >> (shift + role)) & 1 == 1 for role in range(3))
         return entry, first, second
 
 
@@ -816,6 +826,34 @@ def rps_document_signals(text: str, language: str = "en") -> dict[str, Value]:
     return batch_document_signals([text], [language], _default_chunks())[0][0]
 
 
+def _batch_words(
+    chunks: _Chunks, ids: np.ndarray, per_text: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+    """(normalised word ids of the batch's texts, each one's text, its length, (words, characters)
+    per text or None, the positions whose word has `word_bits`), from the texts' chunk ids."""
+    if chunks.native:
+        size = len(ids)
+        words, owner, lengths = (np.empty(size, dtype=np.int64) for _ in range(3))
+        per_doc = (np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64))
+        found, flagged = _native.rpv2_words(
+            np.ascontiguousarray(ids, dtype=np.int64),
+            np.ascontiguousarray(per_text, dtype=np.int64),
+            chunks.word,
+            chunks.word_length,
+            chunks.word_bits,
+            words,
+            owner,
+            lengths,
+            *per_doc,
+        )
+        return words[:found], owner[:found], lengths[:found], per_doc, np.frombuffer(flagged, dtype=np.int64)
+    owner = np.repeat(np.arange(count), per_text)
+    word_of = chunks.word[ids]
+    has_word = word_of >= 0
+    words = word_of[has_word]
+    return words, owner[has_word], chunks.word_length[words], None, np.flatnonzero(chunks.word_bits[words])
+
+
 def batch_document_signals(
     texts: list[str], languages: list[str], chunks: _Chunks, scan: _Scan | None = None
 ) -> tuple[list[dict[str, Value]], list[bool]]:
@@ -825,27 +863,22 @@ def batch_document_signals(
     """
     count = len(texts)
     ids, per_text = chunks.lookup(texts)
-    owner = np.repeat(np.arange(count), per_text)
     sums = row_sums(ids, per_text, chunks.counts).astype(np.int64).T
-    word_of = chunks.word[ids]
-    has_word = word_of >= 0
-    words = word_of[has_word]
-    word_owner = owner[has_word]
-    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.native)
+    words, word_owner, lengths, per_doc, flagged = _batch_words(chunks, ids, per_text, count)
+    stats = _WordStats.of(words, lengths, word_owner, count, chunks.native, per_doc)
     n_words = stats.words.tolist()
     ends = np.cumsum(stats.words)
+    flag_bits = chunks.word_bits[words[flagged]]
     javascript = [False] * count
-    script = chunks.javascript
-    if script is not None:
-        for doc in np.unique(word_owner[words == script]).tolist():
-            javascript[doc] = True
-    lorem = _lorem_documents(chunks, words, word_owner, ends)
+    for doc in word_owner[flagged[(flag_bits & _JAVASCRIPT) != 0]].tolist():
+        javascript[doc] = True
+    lorem = _lorem_documents(chunks, words, word_owner, ends, flagged[(flag_bits & _LOREM_END) != 0])
     sentences, ellipsis_lines, symbols, braces, newlines = _text_count_columns(texts, chunks.native, scan)
     # A column per signal, None or 0.0 where RPv2's denominator is 0, then a dict per document.
     tokens = sums[0]
     has_words = stats.words > 0
     has_tokens = tokens > 0
-    lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    text_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
     ends_open = np.fromiter(map(_ends_open, texts), dtype=np.int64, count=count)
     lines = newlines + ends_open  # a last line without "\n" counts
     stop_columns = [chunks.stop_column(language) for language in languages]
@@ -854,7 +887,7 @@ def batch_document_signals(
     for column in set(stop_columns) - {None}:
         here = np.fromiter((c == column for c in stop_columns), dtype=bool, count=count)
         stop_counts[here] = sums[column][here]
-    bad_counts = _ldnoobw_all(chunks, languages, words, word_owner, ends, count)
+    bad_counts = _ldnoobw_all(chunks, languages, words, word_owner, ends, count, flagged[(flag_bits & _BAD_BITS) != 0])
     columns: list[list[Value]] = [
         n_words,
         _ratio(stats.chars, stats.words, has_words, None),
@@ -863,10 +896,13 @@ def batch_document_signals(
         _where(round_like_python(stats.entropy).tolist(), has_words, None),
         _ratio(symbols, tokens, has_tokens, None),
         _ratio(sums[1], tokens, has_tokens, None),
-        _where(round_like_python(1.0 - np.divide(sums[2], tokens, out=np.zeros(count), where=has_tokens)).tolist(),
-               has_tokens, None),
+        _where(
+            round_like_python(1.0 - np.divide(sums[2], tokens, out=np.zeros(count), where=has_tokens)).tolist(),
+            has_tokens,
+            None,
+        ),
         _where(_ratio(ellipsis_lines, lines, ellipsis_lines > 0, 0.0), lines > 0, None),
-        _ratio(braces, lengths, braces > 0, 0.0),
+        _ratio(braces, text_lengths, braces > 0, 0.0),
         [lorem.get(doc, 0.0) for doc in range(count)] if lorem else [0.0] * count,
         _where(_ratio(stop_counts, tokens, has_words, 0.0), listed, None),
         _where(bad_counts.tolist(), listed, None),
@@ -958,17 +994,19 @@ def _text_counts(texts: list[str], native: bool = False) -> list[list[int]]:
     return _text_count_columns(texts, True).T.tolist()
 
 
-def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
+def _lorem_documents(
+    chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray, lorem: np.ndarray
+) -> dict[int, float]:
     """RPv2's lorem-ipsum value of each document whose normalised text holds "lorem ipsum".
 
-    Words hold no space, so that needs a word ending in "lorem" followed by one starting
-    with "ipsum"; only those (rare) documents are joined and searched as RPv2 does.
+    Words hold no space, so that needs a word ending in "lorem" (at the positions `lorem`)
+    followed by one starting with "ipsum"; only those (rare) documents are joined and
+    searched as RPv2 does.
     """
     strings = chunks.word_strings
     out: dict[int, float] = {}
-    if words.size < 2:
-        return out
-    at = np.flatnonzero(chunks.lorem_end[words[:-1]] & chunks.ipsum_start[words[1:]])
+    lorem = lorem[lorem + 1 < words.size]
+    at = lorem[(chunks.word_bits[words[lorem + 1]] & _IPSUM_START) != 0]
     for position in at.tolist():
         doc = int(owner[position])
         if position + 1 < ends[doc] and doc not in out:
@@ -979,20 +1017,24 @@ def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends
 
 
 def _ldnoobw_all(
-    chunks: _Chunks, languages: list[str], words: np.ndarray, owner: np.ndarray, ends: np.ndarray, count: int
+    chunks: _Chunks,
+    languages: list[str],
+    words: np.ndarray,
+    owner: np.ndarray,
+    ends: np.ndarray,
+    count: int,
+    at: np.ndarray,
 ) -> np.ndarray:
     """LDNOOBW n-grams per document, in the list of its language (0 outside RPv2's five).
 
-    Only the positions of words in some list are looked at (few): single-word entries by
-    NumPy, longer entries checked as strings where their first two words may start.
+    Only the positions `at` of words in some list are looked at (few): single-word entries
+    by NumPy, longer entries checked as word tuples where their first two words may start.
     """
     counts = np.zeros(count, dtype=np.int64)
-    if words.size == 0:
-        return counts
-    bits = chunks.bad_bits[words]
-    at = np.flatnonzero(bits)
     if at.size == 0:
         return counts
+    bits = np.zeros(words.size, dtype=np.int64)  # the list bits where some are set (the rest are not read)
+    bits[at] = chunks.word_bits[words[at]] & _BAD_BITS
     shift_of = np.array([3 * LANGUAGES.index(lang) if lang in LANGUAGES else -1 for lang in languages], dtype=np.int64)
     shift = shift_of[owner[at]]
     at, shift = at[shift >= 0], shift[shift >= 0]
