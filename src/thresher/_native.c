@@ -644,6 +644,7 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *result = NULL;
     int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
     int64_t *table = NULL; /* pairs (key, group): one cache line a probe */
+    uint8_t *repeats = NULL;
     const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
                   *group_counts = views[4].buf;
     int64_t *top = views[5].buf, *dupe = views[6].buf;
@@ -659,10 +660,11 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
     grp = PyMem_Malloc(cells * 8);
     inv = PyMem_Malloc(cells * 8);
     counts = PyMem_Malloc(cells * 8);
+    repeats = PyMem_Malloc(cells + 1);
     size_t capacity = 16;
     while (capacity < cells * 2) capacity <<= 1;
     table = PyMem_Malloc(capacity * 16);
-    if (!ends || !pos || !grp || !inv || !counts || !table) {
+    if (!ends || !pos || !grp || !inv || !counts || !table || !repeats) {
         PyErr_NoMemory();
         goto done;
     }
@@ -674,17 +676,21 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
         }
         ends[p] = (p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1;
     }
+    /* repeats[p]: the (n-1)-gram at p occurs more than once. An n-gram at p can repeat only
+     * where the (n-1)-grams at p and at p + 1 both do, so only those positions are grouped. */
     Py_ssize_t m = 0;
     for (Py_ssize_t p = 0; p < size; p++) {
-        if (group_counts[gram[p]] > 1) {
+        repeats[p] = group_counts[gram[p]] > 1;
+        if (repeats[p]) {
             pos[m] = p;
             grp[m++] = gram[p];
         }
     }
+    repeats[size] = 0;
     for (int64_t n = 2; n <= 10 && m > 0; n++) {
         Py_ssize_t k = 0;
         for (Py_ssize_t i = 0; i < m; i++) {
-            if (pos[i] + n <= ends[pos[i]]) {
+            if (pos[i] + n <= ends[pos[i]] && repeats[pos[i] + 1]) {
                 pos[k] = pos[i];
                 grp[k++] = grp[i];
             }
@@ -745,9 +751,12 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
                 if (start + n > reached) reached = start + n;
             }
         }
+        /* the n-gram repeats: only at the positions kept (repeats[] was 1 at all of them) */
+        memset(repeats, 0, (size_t)size);
         k = 0;
         for (Py_ssize_t i = 0; i < m; i++) {
             if (counts[inv[i]] > 1) {
+                repeats[pos[i]] = 1;
                 pos[k] = pos[i];
                 grp[k++] = inv[i];
             }
@@ -762,6 +771,7 @@ done:
     PyMem_Free(inv);
     PyMem_Free(counts);
     PyMem_Free(table);
+    PyMem_Free(repeats);
     release_buffers(views, 7);
     return result;
 }
@@ -1000,6 +1010,8 @@ done:
     return result;
 }
 
+static const uint8_t scan_special[128] = {['.'] = 1, ['!'] = 1, ['?'] = 1, ['#'] = 1, ['{'] = 1, ['}'] = 1};
+
 /* One text of rpv2_texts (see there), its code points read as `kind`: the compiler makes one copy
  * per kind, so the per-character loop has no switch. Returns -1 on error. */
 static inline __attribute__((always_inline)) int rpv2_scan_text(
@@ -1010,7 +1022,8 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
     int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
     int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
     int previous_word = 0;  /* \w status of the previous character (none: not \w) */
-    int64_t dot_run = 0;    /* consecutive '.' ending at the previous character */
+    int64_t dot_run = 0;    /* the length of the last run of '.' (it ends at last_dot) */
+    Py_ssize_t last_dot = -2;
     Py_ssize_t i = 0;
     while (i < n) {
         if (buffer_reserve(&line_out[0], 1) < 0 || buffer_reserve(&line_out[1], 1) < 0 ||
@@ -1019,7 +1032,7 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
             buffer_reserve(&flag_out[0], 1) < 0 || buffer_reserve(&flag_out[1], 1) < 0)
             return -1;
         const Py_ssize_t start = i;
-        int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0, tail_dots = 0;
+        int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
         Py_UCS4 first = 0, last = 0;
         int any = 0, in_run = 0, run_punct = 1;
         for (; i < n; i++) {
@@ -1028,8 +1041,24 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
             n_upper += (f & RPV2_UPPER) != 0;
             n_kept += normalized_length[c];
             n_numerals += normalized_numeric[c];
+            /* the few characters the counts look at: . ! ? # { } "\n" U+2026 */
+            int is_stop = 0;
+            if (c < 128 ? scan_special[c] : c == 0x2026) {
+                if (c == '.') {
+                    if (last_dot != i - 1) {
+                        dot_triples += dot_run / 3;
+                        dot_run = 0;
+                    }
+                    dot_run++;
+                    last_dot = i;
+                    is_stop = 1;
+                } else {
+                    is_stop = c == '!' || c == '?';
+                    hashes += c == '#' || c == 0x2026;
+                    curly += c == '{' || c == '}';
+                }
+            }
             /* the sentence pattern */
-            const int is_stop = c == '.' || c == '!' || c == '?';
             const int word = (f & RPV2_WORD) != 0;
             if (state == 1) {
                 if (is_stop) state = 2;
@@ -1041,15 +1070,6 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
                 state = 1;
             }
             previous_word = word;
-            /* symbols and braces */
-            if (c == '.') {
-                dot_run++;
-            } else {
-                dot_triples += dot_run / 3;
-                dot_run = 0;
-                hashes += c == '#' || c == 0x2026;
-                curly += c == '{' || c == '}';
-            }
             if (f & RPV2_SPACE) {
                 if (in_run) n_words += !run_punct;
                 in_run = 0;
@@ -1067,11 +1087,11 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
                 if (!any) first = c;
                 any = 1;
                 last = c;
-                tail_dots = c == '.' ? dot_run : 0;
             }
         }
         if (in_run) n_words += !run_punct;
-        ellipsis += any && (last == 0x2026 || tail_dots >= 3);
+        /* the last '.' read is `last` when that is a '.', so dot_run is the run ending there */
+        ellipsis += any && (last == 0x2026 || (last == '.' && dot_run >= 3));
         ((int64_t *)line_out[0].data)[line_out[0].size++] = offset + start;
         ((int64_t *)line_out[1].data)[line_out[1].size++] = offset + i;
         ((int64_t *)line_out[2].data)[line_out[2].size++] = n_words;
