@@ -51,6 +51,23 @@ def test_char_tables_agree_with_str_methods_on_every_code_point() -> None:
     numeric = np.array([sum(map(str.isnumeric, d)) for d in decomposed])
     assert np.array_equal(tables.normalized_length, length)
     assert np.array_equal(tables.normalized_numeric, numeric)
+    # The C kernel's per-character normalisation: each character's NFD(lower) in the pool
+    # (or the character itself), and the flag on those a word must be normalised whole for.
+    pool = rpv2.expansion_pool()
+    start = tables.expansion_start
+    expanded = [
+        c if start[i] == rpv2._IDENTITY else "".join(map(chr, pool[start[i] : start[i] + len(d)].tolist()))
+        for i, (c, d) in enumerate(zip(chars, decomposed, strict=True))
+    ]
+    assert expanded == decomposed
+    unsafe = np.array(
+        [
+            c == "\u03a3" or (d != "" and unicodedata.combining(d[0]) != 0)
+            for c, d in zip(chars, decomposed, strict=True)
+        ]
+    )
+    assert np.array_equal((tables.flags & rpv2._UNSAFE_NORM) != 0, unsafe)
+    assert not any(ch.isspace() for c, d in zip(chars, decomposed, strict=True) if not c.isspace() for ch in d)
 
 
 def test_batch_of_texts_gives_each_text_its_own_values() -> None:
@@ -87,6 +104,38 @@ def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
     native = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=True))
     python = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=False))
     assert native == python
+
+
+_REGISTER_EDGES = [
+    "The the THE the, (the) don't Don't isn't",  # stop words: case-sensitive \\w tokens
+    "e\u0301t\u00e9 \u00e9t\u00e9 \u1e69 s\u0323\u0307 a\u0301\u0323",  # NFD reorders marks: Python normalises these
+    "\u03a3\u0399\u03a3\u03a5\u03a6\u039f\u03a3 \u03a3 \u03bf\u03a3. \u212a \u0130stanbul \u00df \ufb01",
+    "JavaScript java.script JAVASCRIPT; nojavascript",
+    "Lorem-ipsum LOREM IPSUM dolorem ipsumque lorem\nipsum",
+    "two girls one cup, blue waffle; ball sack ball-sack",  # LDNOOBW entries of two and more words
+    "\ud800x\udfff \U0001f600 \U000e0001 \U0010ffff \U00030000 \u4e00\u4e01",
+    "!!! ... \u2026 #hash {x} 12,5\u20ac \u00bd \u00b2 ___",
+]
+
+
+def test_native_chunk_registration_equals_python(seeds_dir: Path) -> None:
+    """The C kernel's chunk facts and normalised words (and the words it leaves to Python)
+    give the Python path's signals, in every language's lists."""
+    if not rpv2._kernels_built() or not native_available():
+        pytest.skip("thresher._native is not built")
+    texts = _REGISTER_EDGES + [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))]
+    texts += [" ".join(_REGISTER_EDGES)]
+    for language in (*rpv2.LANGUAGES, "zz"):
+        languages = [language] * len(texts)
+        native = rpv2.batch_document_signals(texts, languages, rpv2._Chunks(native=True))
+        python = rpv2.batch_document_signals(texts, languages, rpv2._Chunks(native=False))
+        assert native == python
+    # registered a batch at a time (chunks seen before are not registered again)
+    chunks = rpv2._Chunks(native=True)
+    one_by_one = [rpv2.batch_document_signals([text], ["en"], chunks) for text in texts]
+    together = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=True))
+    assert [signals[0] for signals, _ in one_by_one] == together[0]
+    assert [found[0] for _, found in one_by_one] == together[1]
 
 
 _NATIVE_OR_NOT = [

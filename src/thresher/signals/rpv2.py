@@ -147,11 +147,6 @@ def _build_blocks(blocks: list[int]) -> None:
             _built.add(start)
 
 
-# Every code point that str.isspace (and the line kernels read outside chunks) lies in these
-# blocks (tests check it): with them and each chunk's blocks built, a batch's are.
-_SPACE_BLOCKS = (0, 1, 2, 3)
-
-
 def tables_for(points: np.ndarray) -> CharTables:
     """The tables, with the blocks holding `points` computed, and no others: a page of
     English with one emoji needs two blocks, not the 32 below the emoji. Only code points
@@ -535,7 +530,6 @@ class _Chunks:
         self.word_table = TokenTable("whitespace", native=True) if self.native else None
         if self.word_table is not None:
             self.word_strings = self.word_table.strings
-        self.javascript: int | None = None  # the id of the normalised word "javascript", once seen
         # Per chunk: WordPunct tokens, those str.isupper, those holding an ASCII letter, then
         # stop-word tokens per language; float64 (exact for counts) so `row_sums` adds a
         # document's rows in one pass.
@@ -594,7 +588,6 @@ class _Chunks:
         if "javascript" in fresh:
             bits[fresh.index("javascript")] |= _JAVASCRIPT
         self.word_bits = np.concatenate((self.word_bits, bits))
-        self.javascript = words.get("javascript")
         self.size = len(self.table.strings)
 
     def _extend_native(self, new: list[str]) -> None:
@@ -647,23 +640,12 @@ class _Chunks:
         self.word = np.concatenate((self.word, ids))
         self.word_length = np.concatenate((self.word_length, fresh_length))
         self.word_bits = np.concatenate((self.word_bits, fresh_bits))
-        if self.javascript is None and (fresh_bits & _JAVASCRIPT).any():
-            self.javascript = known + int(np.flatnonzero(fresh_bits & _JAVASCRIPT)[0])
         self.size = len(self.table.strings)
 
     @staticmethod
     def stop_column(language: str) -> int | None:
         """The column of `counts` holding `language`'s stop-word tokens; None outside RPv2's languages."""
         return 3 + LANGUAGES.index(language) if language in LANGUAGES else None
-
-    def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Per word id: (is an LDNOOBW entry, the first word of a longer one, the second word of
-        one) in `language`'s list; None outside RPv2's languages."""
-        if language not in LANGUAGES:
-            return None
-        shift = 3 * LANGUAGES.index(language)
-        entry, first, second = ((self.word_bits >> (shift + role)) & 1 == 1 for role in range(3))
-        return entry, first, second
 
 
 _WORD_RUN = re.compile(r"\w+")
