@@ -1302,7 +1302,43 @@ done:
     return result;
 }
 
+/* set_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] for every i and k
+ * (targets: a list of dicts; columns: one list per name, each as long as targets). A dict at a
+ * time, all its keys: the per-segment values of an annotator without a Python call a value. */
+static PyObject *set_columns(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *targets, *names, *columns;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &targets, &PyTuple_Type, &names, &PyList_Type, &columns))
+        return NULL;
+    const Py_ssize_t n = PyList_GET_SIZE(targets), width = PyTuple_GET_SIZE(names);
+    if (PyList_GET_SIZE(columns) != width) {
+        PyErr_SetString(PyExc_ValueError, "set_columns: one column per name");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < width; k++) {
+        PyObject *column = PyList_GET_ITEM(columns, k);
+        if (!PyList_Check(column) || PyList_GET_SIZE(column) != n) {
+            PyErr_SetString(PyExc_ValueError, "set_columns: each column is a list as long as targets");
+            return NULL;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *target = PyList_GET_ITEM(targets, i);
+        if (!PyDict_Check(target)) {
+            PyErr_Format(PyExc_TypeError, "set_columns: targets[%zd] is %.100s, not dict", i, Py_TYPE(target)->tp_name);
+            return NULL;
+        }
+        for (Py_ssize_t k = 0; k < width; k++) {
+            if (PyDict_SetItem(target, PyTuple_GET_ITEM(names, k), PyList_GET_ITEM(PyList_GET_ITEM(columns, k), i)) < 0)
+                return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"set_columns", set_columns, METH_VARARGS,
+     "set_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] (a list of dicts, a tuple of\n"
+     "names, a list of equally long lists)."},
     {"rpv2_words", rpv2_words, METH_VARARGS,
      "rpv2_words(chunk_ids, per_text, chunk_word, word_length, word_bits, words, docs, lengths, doc_words,\n"
      "doc_chars) -> (words, flagged positions): a batch's normalised words from its chunks, in one pass."},

@@ -498,7 +498,15 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
     return lorem, ipsum
 
 
-_KERNELS = ("rpv2_texts", "rpv2_chunk_tokens", "rpv2_register", "rpv2_words", "group_words", "ngram_numerators")
+_KERNELS = (
+    "rpv2_texts",
+    "rpv2_chunk_tokens",
+    "rpv2_register",
+    "rpv2_words",
+    "group_words",
+    "ngram_numerators",
+    "set_columns",
+)
 
 
 def _kernels_built() -> bool:
@@ -1374,8 +1382,13 @@ class RedPajamaSignals:
         positions = np.fromiter(map(attrgetter("start"), segments), dtype=np.int64, count=len(segments))
         positions += np.repeat(text_starts, counts)
         which = np.searchsorted(starts, positions, side="right") - 1  # each segment's line
-        # A signal at a time, dict.__setitem__ mapped over the segments at C speed: no dict a
-        # row and no bytecode a segment (deque drains the map). Keys land in LINE_SIGNALS order.
+        # No bytecode a segment: the C kernel sets each segment's six values (one dict at a
+        # time); without it, a signal at a time, dict.__setitem__ mapped over the segments
+        # (deque drains the map). Keys land in LINE_SIGNALS order either way.
         targets = list(map(attrgetter("signals"), segments))
-        for name, values in zip(LINE_SIGNALS, _line_columns(columns, which), strict=True):
-            deque(map(dict.__setitem__, targets, itertools.repeat(name), values), maxlen=0)
+        values = _line_columns(columns, which)
+        if native:  # the C kernel sets a segment's six values at a time
+            _native.set_columns(targets, LINE_SIGNALS, values)
+            return
+        for name, column in zip(LINE_SIGNALS, values, strict=True):
+            deque(map(dict.__setitem__, targets, itertools.repeat(name), column), maxlen=0)
