@@ -642,7 +642,8 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
                           &views[5], &views[6]))
         return NULL;
     PyObject *result = NULL;
-    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
+    /* positions, groups and counts as int32 (checked below): half the memory to fill and read */
+    int32_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
     int64_t *table = NULL; /* pairs (key, group): one cache line a probe */
     uint8_t *repeats = NULL;
     const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
@@ -654,12 +655,16 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ngram_numerators: arrays of unequal sizes");
         goto done;
     }
+    if (size >= INT32_MAX || n_groups >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ngram_numerators: more than 2**31 - 1 words in one batch");
+        goto done;
+    }
     const size_t cells = (size_t)(size > 0 ? size : 1);
-    ends = PyMem_Malloc(cells * 8);
-    pos = PyMem_Malloc(cells * 8);
-    grp = PyMem_Malloc(cells * 8);
-    inv = PyMem_Malloc(cells * 8);
-    counts = PyMem_Malloc(cells * 8);
+    ends = PyMem_Malloc(cells * 4);
+    pos = PyMem_Malloc(cells * 4);
+    grp = PyMem_Malloc(cells * 4);
+    inv = PyMem_Malloc(cells * 4);
+    counts = PyMem_Malloc(cells * 4);
     repeats = PyMem_Malloc(cells + 1);
     size_t capacity = 16;
     while (capacity < cells * 2) capacity <<= 1;
@@ -674,7 +679,7 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "ngram_numerators: a document, id or group out of range or order");
             goto done;
         }
-        ends[p] = (p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1;
+        ends[p] = (int32_t)((p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1);
     }
     /* repeats[p]: the (n-1)-gram at p occurs more than once. An n-gram at p can repeat only
      * where the (n-1)-grams at p and at p + 1 both do, so only those positions are grouped. */
@@ -682,8 +687,8 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
     for (Py_ssize_t p = 0; p < size; p++) {
         repeats[p] = group_counts[gram[p]] > 1;
         if (repeats[p]) {
-            pos[m] = p;
-            grp[m++] = gram[p];
+            pos[m] = (int32_t)p;
+            grp[m++] = (int32_t)gram[p];
         }
     }
     repeats[size] = 0;
@@ -710,14 +715,14 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
             for (size_t c = 0; c < used; c++) table[2 * c + 1] = -1;
             for (Py_ssize_t i = first; i < last; i++) {
                 const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
-                size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+                size_t h = (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> 32) & mask; /* Fibonacci */
                 while (table[2 * h + 1] >= 0 && table[2 * h] != key) h = (h + 1) & mask;
                 if (table[2 * h + 1] < 0) {
                     table[2 * h] = key;
                     table[2 * h + 1] = groups;
-                    counts[groups++] = 0;
+                    counts[groups++] = 0;  /* groups < m <= size < 2**31 */
                 }
-                inv[i] = table[2 * h + 1];
+                inv[i] = (int32_t)table[2 * h + 1];
                 repeated |= ++counts[inv[i]] > 1;
             }
         }
