@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import operator
 import os
 import re
 import string
@@ -66,7 +67,6 @@ PRECISION = 8
 # table lookups on web text (most lines hold a non-ASCII character, which defeats translate's fast path).
 _PUNCT = re.compile("[" + re.escape(string.punctuation) + "]+")
 _WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
-_WORD_CHAR = re.compile(r"\w")
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # A line whose right-stripped text ends with an ellipsis: at most one match a line.
 _ELLIPSIS_LINE = re.compile(r"(?:\.\.\.|\u2026)[^\S\n]*$", re.MULTILINE)
@@ -199,21 +199,25 @@ def _build_block(block: range) -> None:
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     space = np.fromiter(map(str.isspace, chars), dtype=bool, count=count)
     upper = np.fromiter(map(str.isupper, chars), dtype=bool, count=count)
-    word = np.fromiter(map(bool, map(_WORD_CHAR.match, chars)), dtype=bool, count=count)
+    # re's \w is str.isalnum or "_" (sre's own definition; the tests check every code point)
+    word = np.fromiter(map(str.isalnum, chars), dtype=bool, count=count)
+    if "_" in chars:
+        word[chars.index("_")] = True
     # "cA" is upper-case unless c is lower or title case
-    lower = ~np.fromiter(map(str.isupper, map(str.__add__, chars, itertools.repeat("A"))), dtype=bool, count=count)
+    lower = ~np.fromiter(map(str.isupper, map(operator.add, chars, itertools.repeat("A"))), dtype=bool, count=count)
     flags = (space * _SPACE + upper * _UPPER + word * _WORD + lower * _LOWER_OR_TITLE).astype(np.uint8)
     for c in string.punctuation + string.ascii_letters:
         if ord(c) in block:
             flags[ord(c) - block.start] |= _ASCII_PUNCT if c in string.punctuation else _ASCII_LETTER_FLAG
     lengths[(flags & (_SPACE | _ASCII_PUNCT)) != 0] = 0
     # Where the kernel's per-character normalisation could differ from the word's (see _UNSAFE_NORM).
-    leads = [d[:1] for d in decomposed]
-    unsafe = np.fromiter(map(bool, map(unicodedata.combining, map(_or_space, leads))), dtype=bool, count=count)
+    # (every NFD(c.lower()) has a first character: it starts at `starts` in `joined`)
+    combining = np.fromiter(map(unicodedata.combining, joined), dtype=np.int64, count=len(joined))
+    unsafe = combining[starts] != 0
     if "\u03a3" in chars:
         unsafe[chars.index("\u03a3")] = True
     flags[unsafe] |= _UNSAFE_NORM
-    identity = np.fromiter(map(str.__eq__, decomposed, chars), dtype=bool, count=count)
+    identity = np.fromiter(map(operator.eq, decomposed, chars), dtype=bool, count=count)
     pool = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     base = sum(map(len, _pool))
     _TABLES.expansion_start[block.start : block.stop] = np.where(identity, _IDENTITY, starts + base)
@@ -222,11 +226,6 @@ def _build_block(block: range) -> None:
     _ready[block.start >> 12] = 1
     _TABLES.normalized_length[block.start : block.stop] = lengths
     _TABLES.normalized_numeric[block.start : block.stop] = np.add.reduceat(numeric_chars, starts)
-
-
-def _or_space(lead: str) -> str:
-    """`lead`, or " " (a starter) for an empty string: unicodedata.combining takes one character."""
-    return lead or " "
 
 
 def code_points(text: str) -> np.ndarray:
