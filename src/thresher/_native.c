@@ -1023,7 +1023,7 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
     const int kind, const void *data, const Py_ssize_t n, const int64_t offset, const uint8_t *flags,
     const uint8_t *normalized_length, const uint8_t *normalized_numeric, const uint32_t *terminal,
     const Py_ssize_t n_terminal, const uint32_t *bullets, const Py_ssize_t n_bullets, Buffer *line_out,
-    Buffer *flag_out, int64_t *text_counts) {
+    Buffer *flag_out, int64_t *text_counts, const uint8_t *ready, uint8_t *need) {
     int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
     int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
     int previous_word = 0;  /* \w status of the previous character (none: not \w) */
@@ -1042,6 +1042,7 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
         int any = 0, in_run = 0, run_punct = 1;
         for (; i < n; i++) {
             const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (kind != PyUnicode_1BYTE_KIND) need[c >> 12] |= !ready[c >> 12]; /* values read are redone then */
             const uint8_t f = flags[c];
             n_upper += (f & RPV2_UPPER) != 0;
             n_kept += normalized_length[c];
@@ -1128,8 +1129,9 @@ static inline __attribute__((always_inline)) int rpv2_scan_text(
  * keeps its "\n", an empty text has none) and their sums: normalised words (runs of non-space
  * characters not made of ASCII punctuation alone), upper-case characters, normalised length
  * and numerals, and whether the last / first non-space character is in `terminal` / `bullets`
- * (int64, the two flags uint8). A text holding a code point of a block whose `ready` byte is 0
- * makes it return the list of those blocks instead (compute them and call again). */
+ * (int64, the two flags uint8). The tables hold an entry for every code point; a text holding a
+ * code point of a block whose `ready` byte is 0 makes it return the list of those blocks instead
+ * (compute them and call again). */
 static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *text_list;
     Py_buffer views[7];
@@ -1137,6 +1139,7 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
                           &views[5], &views[6]))
         return NULL;
     PyObject *result = NULL, *missing = NULL;
+    uint8_t *need = NULL;
     Buffer line_out[6], flag_out[2];
     for (int k = 0; k < 6; k++) line_out[k] = (Buffer){NULL, 0, 0, sizeof(int64_t)};
     for (int k = 0; k < 2; k++) flag_out[k] = (Buffer){NULL, 0, 0, 1};
@@ -1149,9 +1152,15 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
     const uint32_t *terminal = views[4].buf, *bullets = views[5].buf;
     const Py_ssize_t n_terminal = views[4].len / 4, n_bullets = views[5].len / 4;
     int64_t *counts = views[6].buf;
-    if (views[1].len != table_size || views[2].len != table_size || views[3].len != (table_size >> 12) + 1 ||
-        views[6].len != n_texts * 5 * 8) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_texts: tables or outputs of unequal sizes");
+    if (table_size != 0x110000 || views[1].len != table_size || views[2].len != table_size ||
+        views[3].len != (table_size >> 12) + 1 || views[6].len != n_texts * 5 * 8) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_texts: tables (one entry a code point) or outputs of the wrong sizes");
+        goto done;
+    }
+    const Py_ssize_t n_blocks = views[3].len;
+    need = PyMem_Calloc((size_t)n_blocks, 1); /* blocks read whose tables are not ready */
+    if (need == NULL) {
+        PyErr_NoMemory();
         goto done;
     }
     int64_t offset = 0;
@@ -1167,54 +1176,38 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
         const int kind = PyUnicode_KIND(text);
         const void *data = PyUnicode_DATA(text);
         const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-        if (kind != PyUnicode_1BYTE_KIND || missing != NULL) {
-            /* every code point's block must be computed (1-byte texts lie in block 0, checked below) */
-            for (Py_ssize_t i = 0; i < n; i++) {
-                const Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                if ((Py_ssize_t)c >= table_size) {
-                    PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables", (unsigned long)c);
-                    goto done;
-                }
-                if (!ready[c >> 12]) {
-                    if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
-                    PyObject *block = PyLong_FromUnsignedLong(c >> 12);
-                    const int present = block == NULL ? -1 : PySequence_Contains(missing, block);
-                    if (present < 0 || (present == 0 && PyList_Append(missing, block) < 0)) {
-                        Py_XDECREF(block);
-                        goto done;
-                    }
-                    Py_DECREF(block);
-                }
-            }
-        }
-        if (!ready[0] && n > 0 && missing == NULL) {
-            if ((missing = PyList_New(0)) == NULL) goto done;
-            PyObject *block = PyLong_FromLong(0);
-            if (block == NULL || PyList_Append(missing, block) < 0) {
-                Py_XDECREF(block);
-                goto done;
-            }
-            Py_DECREF(block);
-        }
-        if (missing != NULL) continue;
+        if (kind == PyUnicode_1BYTE_KIND && n > 0) need[0] |= !ready[0]; /* code points below 256 */
         int64_t text_counts[5];
         int failed;
         switch (kind) {
         case PyUnicode_1BYTE_KIND:
             failed = rpv2_scan_text(PyUnicode_1BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
-                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
             break;
         case PyUnicode_2BYTE_KIND:
             failed = rpv2_scan_text(PyUnicode_2BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
-                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
             break;
         default:
             failed = rpv2_scan_text(PyUnicode_4BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
-                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts);
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
         }
         if (failed) goto done;
         for (int k = 0; k < 5; k++) counts[k * n_texts + t] = text_counts[k];
         offset += n;
+    }
+    for (Py_ssize_t block = 0; block < n_blocks; block++) {
+        if (!need[block]) continue;
+        if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
+        PyObject *number = PyLong_FromSsize_t(block);
+        if (number == NULL || PyList_Append(missing, number) < 0) {
+            Py_XDECREF(number);
+            goto done;
+        }
+        Py_DECREF(number);
     }
     if (missing != NULL) {
         result = Py_NewRef(missing);
@@ -1232,6 +1225,7 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
     }
 done:
     Py_XDECREF(missing);
+    PyMem_Free(need);
     for (int k = 0; k < 6; k++) PyMem_Free(line_out[k].data);
     for (int k = 0; k < 2; k++) PyMem_Free(flag_out[k].data);
     Py_XDECREF(sequence);

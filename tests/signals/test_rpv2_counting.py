@@ -247,8 +247,11 @@ def test_tables_grown_block_by_block_give_the_values_of_full_tables() -> None:
         "if sys.argv[1] == 'full':\n"
         "    rpv2.char_tables()\n"
         "texts = ['Plain ASCII text.\\nA SECOND line!',"
-        " 'Ёлки ПАЛКИ 12 ½ ٣.\\n漢字テキスト 😀 “quoted”', 'ǅemal ﬁne Ⅻ']\n"
-        "print(json.dumps([rpv2.rps_document_signals(t) for t in texts], sort_keys=True))\n"
+        " 'Ёлки ПАЛКИ 12 ½ ٣.\\n漢字テキスト 😀 “quoted”', 'ǅemal ﬁne Ⅻ',"
+        " 'a\\u3000b\\u2028c\\u1680d \\u16a0 \\u0f0c…\\U0001d7d8'] \n"
+        # the line kernel first: white space of blocks no chunk has reached yet
+        "lines = [rpv2.rps_lines(t).values for t in texts[::-1]]\n"
+        "print(json.dumps([lines, [rpv2.rps_document_signals(t) for t in texts]], sort_keys=True))\n"
     )
     lazy, full = (
         subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout
