@@ -8,9 +8,10 @@
  * open-addressing table; only chunks never seen become str objects. The per-document row
  * sums are accumulated in place. Gopher's greedy duplicate n-gram scan, a sequential loop
  * over the repeated n-grams, runs here too. RedPajama-v2's signals (signals/rpv2.py) use the
- * `rpv2_*`, `group_words` and `ngram_numerators` kernels: one loop over the code points for
- * RPv2's lines, chunk tokens and sentence counts, and word / n-gram grouping without sorts,
- * where NumPy needs several passes and a temporary array per step.
+ * `rpv2_*`, `group_words`, `ngram_numerators` and `set_columns` kernels: one pass over each
+ * text's str for RPv2's lines and per-text counts, one over each new chunk for its tokens,
+ * stop words and normalised word, word / n-gram grouping without sorts, where NumPy needs
+ * several passes and a temporary array per step, and the segments' values set a dict at a time.
  *
  * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests

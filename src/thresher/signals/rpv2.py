@@ -27,14 +27,19 @@ fetched here: point THRESHER_UT1_INDEX at your own `domain_to_category_id.json` 
 
 Speed (a batch at a time, no Python loop per token or per line): WordPunct tokens never
 cross white space and each white-space chunk holds at most one normalised word, so what
-RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids, facts from
-code point flags) and summed per document; per-line values are sums over the batch's code
-points; n-grams get exact ids from (id of the (n-1)-gram prefix, id of the last word), an
-n-gram longer than 2 formed only where its prefix repeats. With `thresher._native` built,
-C kernels make the passes over code points (lines, chunk tokens, sentence and symbol
-counts) and the word and n-gram grouping (a dense table, then hashing one document at a
-time) one loop each; without it NumPy sorts and regular expressions compute the same
-values (tests compare both paths).
+RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids) and summed per
+document; per-line values are sums over the batch's code points; n-grams get exact ids from
+(id of the (n-1)-gram prefix, id of the last word), an n-gram formed only where the
+(n-1)-grams at its start and the next word repeat. With `thresher._native` built, C kernels
+read the str objects themselves: `rpv2_register` gives a new chunk's token, caps, letter and
+stop-word counts and its normalised word (per-character NFD-of-lower expansions from the
+code point tables; the few chunks where that may differ from normalising the word whole go
+to Python), `rpv2_words` turns a batch's chunk ids into word ids, `rpv2_texts` makes one
+pass over each text for the per-text counts and the lines, `group_words` and
+`ngram_numerators` group words and n-grams, `set_columns` writes the segments' values.
+The code point tables are built a 4,096-code-point block at a time, only for blocks a text
+reaches. Without the kernels NumPy sorts and regular expressions compute the same values
+(tests compare both paths).
 """
 
 from __future__ import annotations
