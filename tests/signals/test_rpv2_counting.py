@@ -432,3 +432,19 @@ def test_a_native_build_without_the_rpv2_kernels_falls_back(monkeypatch: pytest.
     assert chunks.native is False
     assert rpv2.batch_document_signals(texts, ["en", "en"], chunks) == expected
     assert not rpv2._kernels_built()
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_javascript_counts_of_a_whole_text_equal_line_by_line(native: bool) -> None:
+    """The lines of a text are normalised at once; each must count as it does alone."""
+    text = (
+        "JavaScript, javascript!\nno\u03a3 JAVASCRIPT \u03a3x\n\ud800javascript\r\n"
+        "java-script\n\nnojavascript javascript"
+    )
+    lines = rpv2._line_values([text, "javascript"], [True, False], native=native)
+    starts, ends, columns = lines[0], lines[1], lines[2]
+    expected = [
+        rpv2.normalized_words(text[a:b]).count("javascript") for a, b in zip(starts[:-1], ends[:-1], strict=True)
+    ]
+    assert columns[1][:-1].tolist() == expected == [2, 1, 0, 1, 0, 1]
+    assert columns[1][-1] == 0  # a text not flagged is not counted

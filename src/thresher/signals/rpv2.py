@@ -1125,15 +1125,7 @@ def _line_values(
         scan = scan or _scan_texts(texts)
         starts, ends, columns = scan.starts, scan.ends, scan.columns
         first_line = np.searchsorted(starts, offsets).tolist()
-        script = columns[1]
-        for doc in itertools.compress(range(len(texts)), javascript):
-            # The text's lines normalised at once: "\n" is kept by normalisation and bounds
-            # str.lower's context, so piece k is line k's normalised text.
-            begin, end = first_line[doc], first_line[doc + 1]
-            pieces = unicodedata.normalize("NFD", _delete_punctuation(texts[doc]).lower()).split("\n")
-            for line, piece in enumerate(pieces[: end - begin], begin):
-                if "javascript" in piece:
-                    script[line] = piece.split().count("javascript")
+        _javascript_counts(texts, javascript, first_line, columns[1])
         return starts, ends, columns, offsets, first_line
     joined = "".join(texts)
     points = code_points(joined)
@@ -1189,10 +1181,22 @@ def _line_values(
         bullet = (head >= starts) & (head < ends) & np.isin(points[head], _BULLET_CODES)
     script = np.zeros(len(starts), dtype=np.int64)
     first_line = np.searchsorted(starts, offsets).tolist()
-    for doc in itertools.compress(range(len(texts)), javascript):
-        for line in range(first_line[doc], first_line[doc + 1]):
-            script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+    _javascript_counts(texts, javascript, first_line, script)
     return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
+
+
+def _javascript_counts(texts: list[str], javascript: list[bool], first_line: list[int], script: np.ndarray) -> None:
+    """Each line's normalised words "javascript", into `script`, for the texts flagged in `javascript`.
+
+    A text's lines are normalised at once: "\\n" is kept by normalisation and bounds
+    str.lower's context, so piece k of the normalised text is line k's normalised text.
+    """
+    for doc in itertools.compress(range(len(texts)), javascript):
+        begin, end = first_line[doc], first_line[doc + 1]
+        pieces = unicodedata.normalize("NFD", _delete_punctuation(texts[doc]).lower()).split("\n")
+        for line, piece in enumerate(pieces[: end - begin], begin):
+            if "javascript" in piece:
+                script[line] = piece.split().count("javascript")
 
 
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
