@@ -449,80 +449,16 @@ done:
 }
 
 
-/* The RPv2 kernels below read code points (uint32) with per code point flag tables built in
- * Python (thresher.signals.rpv2.char_tables); the bits must match rpv2.py's. */
+/* The RPv2 kernels below read code points (of str objects) with per code point tables built in
+ * Python a 4096-code-point block at a time (thresher.signals.rpv2.char_tables; a `ready` byte a
+ * block); the bits must match rpv2.py's. */
 enum { RPV2_SPACE = 1, RPV2_ASCII_PUNCT = 2, RPV2_UPPER = 4, RPV2_WORD = 8, RPV2_LOWER_OR_TITLE = 16,
-       RPV2_ASCII_LETTER = 32 };
-
-static int points_in_table(const uint32_t *points, Py_ssize_t count, Py_ssize_t table_size) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if ((Py_ssize_t)points[i] >= table_size) {
-            PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries",
-                         (unsigned long)points[i], table_size);
-            return -1;
-        }
-    }
-    return 0;
-}
+       RPV2_ASCII_LETTER = 32, RPV2_UNSAFE = 64 };
 
 static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < n; k++)
         if (codes[k] == c) return 1;
     return 0;
-}
-
-/* rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: nltk's
- * WordPunct tokens of "\n"-separated chunks (maximal runs of re's \w characters, or of other
- * non-space characters) counted per chunk, with those str.isupper (a cased upper-case
- * character and no lower or title case one) and those holding an ASCII letter; word_chunk
- * receives the chunk of each \w run, in order, and their number is returned. */
-static PyObject *rpv2_chunk_tokens(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[6];
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const uint8_t *flags = views[1].buf;
-    int64_t *tokens = views[2].buf, *caps = views[3].buf, *alpha = views[4].buf, *word_chunk = views[5].buf;
-    const Py_ssize_t chunks = views[2].len / 8;
-    if (views[3].len / 8 != chunks || views[4].len / 8 != chunks || views[5].len / 8 < n_points) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: outputs of the wrong sizes");
-        goto done;
-    }
-    if (points_in_table(points, n_points, views[1].len) < 0) goto done;
-    memset(tokens, 0, (size_t)chunks * 8);
-    memset(caps, 0, (size_t)chunks * 8);
-    memset(alpha, 0, (size_t)chunks * 8);
-    Py_ssize_t chunk = 0, n_word = 0, i = 0;
-    while (i < n_points) {
-        const uint32_t c = points[i];
-        const uint8_t f = flags[c];
-        if (f & RPV2_SPACE) {
-            if (c == 10) chunk++;
-            i++;
-            continue;
-        }
-        if (chunk >= chunks) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: more chunks than the outputs hold");
-            goto done;
-        }
-        const uint8_t kind = f & RPV2_WORD;
-        uint8_t seen = 0;
-        for (; i < n_points; i++) {
-            const uint8_t g = flags[points[i]];
-            if ((g & RPV2_SPACE) || (g & RPV2_WORD) != kind) break;
-            seen |= g;
-        }
-        tokens[chunk]++;
-        caps[chunk] += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
-        alpha[chunk] += (seen & RPV2_ASCII_LETTER) != 0;
-        if (kind) word_chunk[n_word++] = chunk;
-    }
-    result = PyLong_FromSsize_t(n_word);
-done:
-    release_buffers(views, 6);
-    return result;
 }
 
 /* Sorts n distinct non-negative ids in place (scratch: room for n): insertion sort for a few,
@@ -877,7 +813,6 @@ static inline int starts_with(const uint32_t *word, Py_ssize_t size, const char 
  * starts with "ipsum". Returns the non-empty words, each followed by "\n", as one str; or, when a
  * chunk holds a code point of a 4096-code-point block whose `ready` byte is 0 (its table entries
  * not computed yet), the list of those blocks and nothing else (compute them and call again). */
-enum { RPV2_UNSAFE = 64 };
 #define RPV2_STOP_LANGUAGES 5
 #define RPV2_LOREM_END (1LL << 40)
 #define RPV2_IPSUM_START (1LL << 41)
@@ -1357,9 +1292,6 @@ static PyMethodDef module_methods[] = {
     {"group_words", group_words, METH_VARARGS,
      "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
      "numbered in sorted order (int64 arrays; documents non-decreasing)."},
-    {"rpv2_chunk_tokens", rpv2_chunk_tokens, METH_VARARGS,
-     "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
-     "counts per newline-separated chunk."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

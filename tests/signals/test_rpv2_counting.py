@@ -144,16 +144,29 @@ _NATIVE_OR_NOT = [
 ]
 
 
+def _chunk_rows(chunks: list[str], native: bool) -> np.ndarray:
+    """Per chunk (no white space in any): WordPunct tokens, those str.isupper, those with an
+    ASCII letter, then \\w stop-word tokens per language; by the C kernel (`rpv2_register`)
+    or by the NumPy fallback."""
+    if not native:
+        tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+        stops = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
+        return np.column_stack((tokens, caps, alpha, stops.T)).astype(np.int64)
+    table = rpv2._Chunks(native=True)
+    ids, _ = table.lookup([" ".join(chunks)])
+    return table.counts[ids].astype(np.int64)
+
+
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
 def test_chunk_token_counts_equal_wordpunct_on_each_chunk(native: bool) -> None:
-    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
-    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks), native)
+    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!", "\u03a3\u0301A"]
+    rows = _chunk_rows(chunks, native)
     expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
-    assert tokens.tolist() == [len(e) for e in expected]
-    assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
-    assert alpha.tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
-    words = [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
-    assert word_chunk.tolist() == words
+    assert rows[:, 0].tolist() == [len(e) for e in expected]
+    assert rows[:, 1].tolist() == [sum(map(str.isupper, e)) for e in expected]
+    assert rows[:, 2].tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
+    _, _, _, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    assert word_chunk.tolist() == [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
 
 
 def test_chunk_table_is_cleared_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -297,13 +310,7 @@ def test_native_line_and_text_kernels_equal_the_numpy_fallback(seeds_dir: Path) 
     assert python[4] == native[4]
     assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
     chunks = [chunk for text in texts for chunk in text.split()]
-    joined = "\n".join(chunks)
-    for ours, theirs in zip(
-        rpv2._chunk_token_stats(joined, len(chunks), native=False),
-        rpv2._chunk_token_stats(joined, len(chunks), native=True),
-        strict=True,
-    ):
-        assert np.array_equal(ours, theirs)
+    assert np.array_equal(_chunk_rows(chunks, native=False), _chunk_rows(chunks, native=True))
 
 
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
@@ -332,11 +339,8 @@ def test_native_kernels_equal_the_fallback_on_generated_texts(texts: list[str]) 
         assert np.array_equal(ours, theirs)
     assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
     chunks = [chunk for text in texts for chunk in text.split()]
-    joined = "\n".join(chunks)
-    python_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=False)
-    native_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=True)
-    for ours, theirs in zip(python_chunks, native_chunks, strict=True):
-        assert np.array_equal(ours, theirs)
+    if chunks:
+        assert np.array_equal(_chunk_rows(chunks, native=False), _chunk_rows(chunks, native=True))
 
 
 def _word_stats_equal(ids: list[int], lengths: list[int], docs: list[int], count: int) -> None:
@@ -388,9 +392,7 @@ def test_stop_words_per_chunk_count_each_word_token(native: bool) -> None:
         "--",
         "(x).",
     ]
-    joined = "\n".join(chunks)
-    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks), native)
-    english = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)[rpv2.LANGUAGES.index("en")]
+    english = _chunk_rows(chunks, native)[:, 3 + rpv2.LANGUAGES.index("en")]
     stops = rpv2.stop_words("en")
     assert stops is not None
     assert english.tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
@@ -403,13 +405,12 @@ _CHUNK_PIECES = ["the", "The", "of", "x", "und", "le", "é", "_", "'", ",", "(",
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(_CHUNK_PIECES), min_size=1, max_size=5).map("".join), min_size=1, max_size=12))
 def test_stop_words_per_chunk_equal_the_regex_on_generated_chunks(chunks: list[str]) -> None:
-    joined = "\n".join(chunks)
-    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks))
-    counts = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
-    for row, language in enumerate(rpv2.LANGUAGES):
-        stops = rpv2.stop_words(language)
-        assert stops is not None
-        assert counts[row].tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+    for native in (False, True) if native_available() and rpv2._kernels_built() else (False,):
+        counts = _chunk_rows(chunks, native)
+        for row, language in enumerate(rpv2.LANGUAGES):
+            stops = rpv2.stop_words(language)
+            assert stops is not None
+            assert counts[:, 3 + row].tolist() == [sum(t in stops for t in re.findall(r"\w+", c)) for c in chunks]
 
 
 def test_lorem_ipsum_word_flags_equal_str_methods() -> None:

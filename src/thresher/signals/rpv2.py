@@ -504,7 +504,6 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
 
 _KERNELS = (
     "rpv2_texts",
-    "rpv2_chunk_tokens",
     "rpv2_register",
     "rpv2_words",
     "group_words",
@@ -571,7 +570,7 @@ class _Chunks:
             self._extend_native(new)
             return
         joined = "\n".join(new)
-        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.native)
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new))
         stops = _chunk_stop_counts(new, tokens, word_chunk)
         self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
         normalized_text = unicodedata.normalize("NFD", _delete_punctuation(joined).lower())
@@ -663,27 +662,20 @@ class _Chunks:
 _WORD_RUN = re.compile(r"\w+")
 
 
-def _chunk_token_stats(
-    joined: str, count: int, native: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per chunk of the "\\n"-joined chunks: WordPunct tokens, those str.isupper, those with
     an ASCII letter; and the chunk of each `\\w+` token, in order.
 
     From the code points, without a str per token: a token is a run of word characters
     (re's `\\w`) or of other non-space characters; per-token sums over [token start, next
     token start) only add white space beyond the token, which has none of the flags.
-    `native`: the C kernel's one pass instead of NumPy's several (the same numbers).
+    (The C path's `rpv2_register` counts the same in its pass over the new chunks.)
     """
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
     points = code_points(joined)
     tables = tables_for(points)
-    if native:
-        tokens, caps, alpha = (np.empty(count, dtype=np.int64) for _ in range(3))
-        word_chunk = np.empty(len(points), dtype=np.int64)
-        found = _native.rpv2_chunk_tokens(points, tables.flags, tokens, caps, alpha, word_chunk)
-        return tokens, caps, alpha, word_chunk[:found]
     flags = tables.flags[points]
     kind = np.where((flags & _SPACE) != 0, 0, np.where((flags & _WORD) != 0, 1, 2)).astype(np.int8)
     start = kind != 0
