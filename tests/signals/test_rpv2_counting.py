@@ -449,3 +449,25 @@ def test_javascript_counts_of_a_whole_text_equal_line_by_line(native: bool) -> N
     ]
     assert columns[1][:-1].tolist() == expected == [2, 1, 0, 1, 0, 1]
     assert columns[1][-1] == 0  # a text not flagged is not counted
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_a_pickled_annotator_gives_the_values_of_a_fresh_one(native: bool) -> None:
+    """Workers get annotators pickled: the chunk and word tables travel as their strings."""
+    import pickle
+
+    first = ["two girls one cup here. Lorem ipsum!", "JavaScript\nthe end"]
+    later = ["blue waffle and two girls one cup", "lorem ipsum dolor\njavascript javascript"]
+    used = RedPajamaSignals(native=native)
+    used.annotate([Document(id=str(i), text=text) for i, text in enumerate(first)])
+    copied = pickle.loads(pickle.dumps(used))
+    fresh = RedPajamaSignals(native=native)
+    results = []
+    for annotator in (copied, fresh):
+        documents = [Document(id=str(i), text=text) for i, text in enumerate(later)]
+        for document in documents:
+            document.analysis.segments = [Segment(0, len(document.text))]
+        annotator.annotate(documents)
+        results.append([(d.analysis.signals, [s.signals for s in d.analysis.segments]) for d in documents])
+    assert results[0] == results[1]
+    assert results[1][0][0]["rps_doc_ldnoobw_words"] == 2  # "blue waffle", "two girls one cup"

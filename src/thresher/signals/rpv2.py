@@ -539,19 +539,23 @@ class _Chunks:
         # The native path keeps normalised words in a second TokenTable (word -> id by hashing
         # in C, a word's str made only when new); the Python path in the `words` dict.
         self.word_table = TokenTable("whitespace", native=True) if self.native else None
-        if self.word_table is not None:
-            self.word_strings = self.word_table.strings
         # Per chunk: WordPunct tokens, those str.isupper, those holding an ASCII letter, then
         # stop-word tokens per language; float64 (exact for counts) so `row_sums` adds a
         # document's rows in one pass.
         self.counts = np.zeros((0, 3 + len(LANGUAGES)))
         self.word = np.zeros(0, dtype=np.int64)  # normalised word id, -1 for none
         self.words: dict[str, int] = {}
-        self.word_strings: list[str] = self.word_table.strings if self.word_table is not None else []
+        self._python_words: list[str] = []  # the Python path's `word_strings`
         self.word_length = np.zeros(0, dtype=np.int64)
         # per word id: its _bad_masks() bits, _JAVASCRIPT, _LOREM_END (it ends with "lorem"),
         # _IPSUM_START (it starts with "ipsum"); most words have none
         self.word_bits = np.zeros(0, dtype=np.int64)
+
+    @property
+    def word_strings(self) -> list[str]:
+        """Normalised word id -> the word (read it, never modify it). Read from the word table
+        each time: a copied or unpickled table holds a new list."""
+        return self.word_table.strings if self.word_table is not None else self._python_words
 
     def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(chunk id of every chunk of every text, chunks per text)."""
@@ -590,7 +594,7 @@ class _Chunks:
         if "" in words:
             ids[ids == words[""]] = -1
         self.word = np.concatenate((self.word, ids))
-        self.word_strings.extend(fresh)
+        self._python_words.extend(fresh)
         fresh_length = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
         self.word_length = np.concatenate((self.word_length, fresh_length))
         lorem, ipsum = _lorem_ipsum_words(fresh, fresh_length, normalized_text)
