@@ -8,9 +8,10 @@
  * open-addressing table; only chunks never seen become str objects. The per-document row
  * sums are accumulated in place. Gopher's greedy duplicate n-gram scan, a sequential loop
  * over the repeated n-grams, runs here too. RedPajama-v2's signals (signals/rpv2.py) use the
- * `rpv2_*`, `group_words` and `ngram_numerators` kernels: one loop over the code points for
- * RPv2's lines, chunk tokens and sentence counts, and word / n-gram grouping without sorts,
- * where NumPy needs several passes and a temporary array per step.
+ * `rpv2_*`, `group_words`, `ngram_numerators` and `set_columns` kernels: one pass over each
+ * text's str for RPv2's lines and per-text counts, one over each new chunk for its tokens,
+ * stop words and normalised word, word / n-gram grouping without sorts, where NumPy needs
+ * several passes and a temporary array per step, and the segments' values set a dict at a time.
  *
  * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
@@ -448,21 +449,11 @@ done:
 }
 
 
-/* The RPv2 kernels below read code points (uint32) with per code point flag tables built in
- * Python (thresher.signals.rpv2.char_tables); the bits must match rpv2.py's. */
+/* The RPv2 kernels below read code points (of str objects) with per code point tables built in
+ * Python a 4096-code-point block at a time (thresher.signals.rpv2.char_tables; a `ready` byte a
+ * block); the bits must match rpv2.py's. */
 enum { RPV2_SPACE = 1, RPV2_ASCII_PUNCT = 2, RPV2_UPPER = 4, RPV2_WORD = 8, RPV2_LOWER_OR_TITLE = 16,
-       RPV2_ASCII_LETTER = 32 };
-
-static int points_in_table(const uint32_t *points, Py_ssize_t count, Py_ssize_t table_size) {
-    for (Py_ssize_t i = 0; i < count; i++) {
-        if ((Py_ssize_t)points[i] >= table_size) {
-            PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries",
-                         (unsigned long)points[i], table_size);
-            return -1;
-        }
-    }
-    return 0;
-}
+       RPV2_ASCII_LETTER = 32, RPV2_UNSAFE = 64 };
 
 static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
     for (Py_ssize_t k = 0; k < n; k++)
@@ -470,234 +461,33 @@ static inline int in_codes(uint32_t c, const uint32_t *codes, Py_ssize_t n) {
     return 0;
 }
 
-/* rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets,
- *            starts, ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines:
- * RPv2's lines of each text (text t is points[offsets[t]:offsets[t+1]]; a line ends after its
- * "\n" or at its text's end, so an empty text has none) and their per-line sums, in one pass:
- * upper-case characters, normalised length and numerals, normalised words (runs of non-space
- * characters not made of ASCII punctuation alone), and whether the last / first non-space
- * character is in `terminal` / `bullets`. The outputs (int64; the two flags uint8) must hold
- * every line; the line count is returned. */
-static PyObject *rpv2_lines(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[15];
-    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*w*w*w*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3],
-                          &views[4], &views[5], &views[6], &views[7], &views[8], &views[9], &views[10], &views[11],
-                          &views[12], &views[13], &views[14]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const int64_t *offsets = views[1].buf;
-    const Py_ssize_t n_texts = views[1].len / 8 - 1;
-    const uint8_t *flags = views[2].buf, *normalized_length = views[3].buf, *normalized_numeric = views[4].buf;
-    const Py_ssize_t table_size = views[2].len;
-    const uint32_t *terminal = views[5].buf, *bullets = views[6].buf;
-    const Py_ssize_t n_terminal = views[5].len / 4, n_bullets = views[6].len / 4;
-    int64_t *starts = views[7].buf, *ends = views[8].buf, *words = views[9].buf, *upper = views[10].buf,
-            *kept = views[11].buf, *numerals = views[12].buf;
-    uint8_t *terminal_out = views[13].buf, *bullet_out = views[14].buf;
-    const Py_ssize_t capacity = views[7].len / 8;
-    if (views[3].len != table_size || views[4].len != table_size || views[8].len / 8 != capacity ||
-        views[9].len / 8 != capacity || views[10].len / 8 != capacity || views[11].len / 8 != capacity ||
-        views[12].len / 8 != capacity || views[13].len != capacity || views[14].len != capacity || n_texts < 0) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_lines: tables or outputs of unequal sizes");
-        goto done;
+/* Sorts n distinct non-negative ids in place (scratch: room for n): insertion sort for a few,
+ * else least-significant-digit radix sort, 11 bits a pass, up to the highest id's bits. qsort's
+ * call a comparison was a third of group_words' time. */
+static void sort_ids(int64_t *ids, int64_t *scratch, Py_ssize_t n) {
+    if (n < 48) {
+        for (Py_ssize_t i = 1; i < n; i++) {
+            const int64_t v = ids[i];
+            Py_ssize_t j = i;
+            for (; j > 0 && ids[j - 1] > v; j--) ids[j] = ids[j - 1];
+            ids[j] = v;
+        }
+        return;
     }
-    if (points_in_table(points, n_points, table_size) < 0) goto done;
-    Py_ssize_t line = 0;
-    for (Py_ssize_t t = 0; t < n_texts; t++) {
-        const int64_t text_end = offsets[t + 1];
-        if (offsets[t] < 0 || text_end > n_points || text_end < offsets[t]) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_lines: offsets outside the code points");
-            goto done;
-        }
-        int64_t i = offsets[t];
-        while (i < text_end) {
-            if (line >= capacity) {
-                PyErr_SetString(PyExc_ValueError, "rpv2_lines: more lines than the outputs hold");
-                goto done;
-            }
-            const int64_t start = i;
-            int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
-            int64_t first = -1, last = -1;
-            int in_run = 0, run_punct = 1;
-            for (; i < text_end; i++) {
-                const uint32_t c = points[i];
-                const uint8_t f = flags[c];
-                n_upper += (f & RPV2_UPPER) != 0;
-                n_kept += normalized_length[c];
-                n_numerals += normalized_numeric[c];
-                if (f & RPV2_SPACE) {
-                    if (in_run) n_words += !run_punct;
-                    in_run = 0;
-                } else {
-                    if (!in_run) {
-                        in_run = 1;
-                        run_punct = 1;
-                    }
-                    run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
-                    if (first < 0) first = i;
-                    last = i;
-                }
-                if (c == 10) {
-                    i++;
-                    break;
-                }
-            }
-            if (in_run) n_words += !run_punct;
-            starts[line] = start;
-            ends[line] = i;
-            words[line] = n_words;
-            upper[line] = n_upper;
-            kept[line] = n_kept;
-            numerals[line] = n_numerals;
-            terminal_out[line] = (uint8_t)(last >= 0 && in_codes(points[last], terminal, n_terminal));
-            bullet_out[line] = (uint8_t)(first >= 0 && in_codes(points[first], bullets, n_bullets));
-            line++;
-        }
+    int64_t highest = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (ids[i] > highest) highest = ids[i];
+    int64_t *from = ids, *to = scratch;
+    for (int shift = 0; shift == 0 || (highest >> shift) > 0; shift += 11) {
+        Py_ssize_t bucket[2049] = {0};
+        for (Py_ssize_t i = 0; i < n; i++) bucket[((from[i] >> shift) & 2047) + 1]++;
+        for (int b = 0; b < 2048; b++) bucket[b + 1] += bucket[b];
+        for (Py_ssize_t i = 0; i < n; i++) to[bucket[(from[i] >> shift) & 2047]++] = from[i];
+        int64_t *swap = from;
+        from = to;
+        to = swap;
     }
-    result = PyLong_FromSsize_t(line);
-done:
-    release_buffers(views, 15);
-    return result;
-}
-
-/* rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: nltk's
- * WordPunct tokens of "\n"-separated chunks (maximal runs of re's \w characters, or of other
- * non-space characters) counted per chunk, with those str.isupper (a cased upper-case
- * character and no lower or title case one) and those holding an ASCII letter; word_chunk
- * receives the chunk of each \w run, in order, and their number is returned. */
-static PyObject *rpv2_chunk_tokens(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[6];
-    if (!PyArg_ParseTuple(args, "y*y*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const uint8_t *flags = views[1].buf;
-    int64_t *tokens = views[2].buf, *caps = views[3].buf, *alpha = views[4].buf, *word_chunk = views[5].buf;
-    const Py_ssize_t chunks = views[2].len / 8;
-    if (views[3].len / 8 != chunks || views[4].len / 8 != chunks || views[5].len / 8 < n_points) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: outputs of the wrong sizes");
-        goto done;
-    }
-    if (points_in_table(points, n_points, views[1].len) < 0) goto done;
-    memset(tokens, 0, (size_t)chunks * 8);
-    memset(caps, 0, (size_t)chunks * 8);
-    memset(alpha, 0, (size_t)chunks * 8);
-    Py_ssize_t chunk = 0, n_word = 0, i = 0;
-    while (i < n_points) {
-        const uint32_t c = points[i];
-        const uint8_t f = flags[c];
-        if (f & RPV2_SPACE) {
-            if (c == 10) chunk++;
-            i++;
-            continue;
-        }
-        if (chunk >= chunks) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_chunk_tokens: more chunks than the outputs hold");
-            goto done;
-        }
-        const uint8_t kind = f & RPV2_WORD;
-        uint8_t seen = 0;
-        for (; i < n_points; i++) {
-            const uint8_t g = flags[points[i]];
-            if ((g & RPV2_SPACE) || (g & RPV2_WORD) != kind) break;
-            seen |= g;
-        }
-        tokens[chunk]++;
-        caps[chunk] += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
-        alpha[chunk] += (seen & RPV2_ASCII_LETTER) != 0;
-        if (kind) word_chunk[n_word++] = chunk;
-    }
-    result = PyLong_FromSsize_t(n_word);
-done:
-    release_buffers(views, 6);
-    return result;
-}
-
-/* rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):
- * per text, the matches of RPv2's sentence pattern `\b[^.!?]+[.!?]*` (re.findall's count: a
- * match starts at the first word boundary before a character other than . ! ?, and runs
- * through the next run of them); the lines whose text, less trailing white space other than
- * "\n", ends with "..." or U+2026 (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...",
- * U+2026 as str.count counts them (non-overlapping); "{" and "}"; "\n". */
-static PyObject *rpv2_text_counts(PyObject *Py_UNUSED(module), PyObject *args) {
-    Py_buffer views[8];
-    if (!PyArg_ParseTuple(args, "y*y*y*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4], &views[5],
-                          &views[6], &views[7]))
-        return NULL;
-    PyObject *result = NULL;
-    const uint32_t *points = views[0].buf;
-    const Py_ssize_t n_points = views[0].len / 4;
-    const int64_t *offsets = views[1].buf;
-    const Py_ssize_t n_texts = views[1].len / 8 - 1;
-    const uint8_t *flags = views[2].buf;
-    int64_t *sentences = views[3].buf, *ellipsis = views[4].buf, *symbols = views[5].buf, *braces = views[6].buf,
-            *newlines = views[7].buf;
-    if (n_texts < 0 || views[3].len / 8 != n_texts || views[4].len / 8 != n_texts || views[5].len / 8 != n_texts ||
-        views[6].len / 8 != n_texts || views[7].len / 8 != n_texts) {
-        PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: outputs must hold one int64 per text");
-        goto done;
-    }
-    if (points_in_table(points, n_points, views[2].len) < 0) goto done;
-    for (Py_ssize_t t = 0; t < n_texts; t++) {
-        const int64_t begin = offsets[t], end = offsets[t + 1];
-        if (begin < 0 || end > n_points || end < begin) {
-            PyErr_SetString(PyExc_ValueError, "rpv2_text_counts: offsets outside the code points");
-            goto done;
-        }
-        int64_t found = 0, lines = 0;
-        int64_t i = begin;
-        while (i < end) {
-            const uint32_t c = points[i];
-            const int word = (flags[c] & RPV2_WORD) != 0;
-            const int before = i > begin && (flags[points[i - 1]] & RPV2_WORD) != 0;
-            if (word != before && c != '.' && c != '!' && c != '?') {
-                found++;
-                for (i++; i < end && points[i] != '.' && points[i] != '!' && points[i] != '?'; i++) {
-                }
-                for (; i < end && (points[i] == '.' || points[i] == '!' || points[i] == '?'); i++) {
-                }
-            } else {
-                i++;
-            }
-        }
-        for (int64_t j = begin; j <= end; j++) {
-            if (j < end && points[j] != 10) continue;
-            int64_t k = j;
-            while (k > begin && points[k - 1] != 10 && (flags[points[k - 1]] & RPV2_SPACE)) k--;
-            if ((k > begin && points[k - 1] == 0x2026) ||
-                (k - 3 >= begin && points[k - 1] == '.' && points[k - 2] == '.' && points[k - 3] == '.'))
-                lines++;
-        }
-        int64_t hashes = 0, dots = 0, curly = 0, breaks = 0;
-        for (int64_t j = begin; j < end; j++) {
-            const uint32_t c = points[j];
-            hashes += c == '#' || c == 0x2026;
-            curly += c == '{' || c == '}';
-            breaks += c == 10;
-            if (c == '.' && j + 2 < end && points[j + 1] == '.' && points[j + 2] == '.') {
-                dots++;
-                j += 2;
-            }
-        }
-        sentences[t] = found;
-        ellipsis[t] = lines;
-        symbols[t] = hashes + dots;
-        braces[t] = curly;
-        newlines[t] = breaks;
-    }
-    result = Py_NewRef(Py_None);
-done:
-    release_buffers(views, 8);
-    return result;
-}
-
-
-static int compare_int64(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
+    if (from != ids) memcpy(ids, from, (size_t)n * sizeof(int64_t));
 }
 
 /* group_words(ids, docs, span, inverse, counts, group_docs) -> groups: the distinct (document,
@@ -711,7 +501,7 @@ static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
     if (!PyArg_ParseTuple(args, "y*y*nw*w*w*", &views[0], &views[1], &span, &views[2], &views[3], &views[4]))
         return NULL;
     PyObject *result = NULL;
-    int64_t *slot = NULL, *distinct = NULL;
+    int64_t *slot = NULL, *distinct = NULL, *scratch = NULL;
     const int64_t *ids = views[0].buf, *docs = views[1].buf;
     int64_t *inverse = views[2].buf, *counts = views[3].buf, *group_docs = views[4].buf;
     const Py_ssize_t n = views[0].len / 8;
@@ -721,7 +511,8 @@ static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     slot = PyMem_Malloc((size_t)(span > 0 ? span : 1) * sizeof(int64_t));
     distinct = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
-    if (slot == NULL || distinct == NULL) {
+    scratch = PyMem_Malloc((size_t)(n > 0 ? n : 1) * sizeof(int64_t));
+    if (slot == NULL || distinct == NULL || scratch == NULL) {
         PyErr_NoMemory();
         goto done;
     }
@@ -745,7 +536,7 @@ static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "group_words: documents must come in non-decreasing order");
             goto done;
         }
-        qsort(distinct, (size_t)found, sizeof(int64_t), compare_int64);
+        sort_ids(distinct, scratch, found);
         for (Py_ssize_t k = 0; k < found; k++) {
             slot[distinct[k]] = groups + k;
             counts[groups + k] = 0;
@@ -764,6 +555,7 @@ static PyObject *group_words(PyObject *Py_UNUSED(module), PyObject *args) {
 done:
     PyMem_Free(slot);
     PyMem_Free(distinct);
+    PyMem_Free(scratch);
     release_buffers(views, 5);
     return result;
 }
@@ -787,8 +579,10 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
                           &views[5], &views[6]))
         return NULL;
     PyObject *result = NULL;
-    int64_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
+    /* positions, groups and counts as int32 (checked below): half the memory to fill and read */
+    int32_t *ends = NULL, *pos = NULL, *grp = NULL, *inv = NULL, *counts = NULL;
     int64_t *table = NULL; /* pairs (key, group): one cache line a probe */
+    uint8_t *repeats = NULL;
     const int64_t *ids = views[0].buf, *lengths = views[1].buf, *docs = views[2].buf, *gram = views[3].buf,
                   *group_counts = views[4].buf;
     int64_t *top = views[5].buf, *dupe = views[6].buf;
@@ -798,16 +592,21 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "ngram_numerators: arrays of unequal sizes");
         goto done;
     }
+    if (size >= INT32_MAX || n_groups >= INT32_MAX) {
+        PyErr_SetString(PyExc_ValueError, "ngram_numerators: more than 2**31 - 1 words in one batch");
+        goto done;
+    }
     const size_t cells = (size_t)(size > 0 ? size : 1);
-    ends = PyMem_Malloc(cells * 8);
-    pos = PyMem_Malloc(cells * 8);
-    grp = PyMem_Malloc(cells * 8);
-    inv = PyMem_Malloc(cells * 8);
-    counts = PyMem_Malloc(cells * 8);
+    ends = PyMem_Malloc(cells * 4);
+    pos = PyMem_Malloc(cells * 4);
+    grp = PyMem_Malloc(cells * 4);
+    inv = PyMem_Malloc(cells * 4);
+    counts = PyMem_Malloc(cells * 4);
+    repeats = PyMem_Malloc(cells + 1);
     size_t capacity = 16;
     while (capacity < cells * 2) capacity <<= 1;
     table = PyMem_Malloc(capacity * 16);
-    if (!ends || !pos || !grp || !inv || !counts || !table) {
+    if (!ends || !pos || !grp || !inv || !counts || !table || !repeats) {
         PyErr_NoMemory();
         goto done;
     }
@@ -817,19 +616,23 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
             PyErr_SetString(PyExc_ValueError, "ngram_numerators: a document, id or group out of range or order");
             goto done;
         }
-        ends[p] = (p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1;
+        ends[p] = (int32_t)((p + 1 < size && docs[p + 1] == docs[p]) ? ends[p + 1] : p + 1);
     }
+    /* repeats[p]: the (n-1)-gram at p occurs more than once. An n-gram at p can repeat only
+     * where the (n-1)-grams at p and at p + 1 both do, so only those positions are grouped. */
     Py_ssize_t m = 0;
     for (Py_ssize_t p = 0; p < size; p++) {
-        if (group_counts[gram[p]] > 1) {
-            pos[m] = p;
-            grp[m++] = gram[p];
+        repeats[p] = group_counts[gram[p]] > 1;
+        if (repeats[p]) {
+            pos[m] = (int32_t)p;
+            grp[m++] = (int32_t)gram[p];
         }
     }
+    repeats[size] = 0;
     for (int64_t n = 2; n <= 10 && m > 0; n++) {
         Py_ssize_t k = 0;
         for (Py_ssize_t i = 0; i < m; i++) {
-            if (pos[i] + n <= ends[pos[i]]) {
+            if (pos[i] + n <= ends[pos[i]] && repeats[pos[i] + 1]) {
                 pos[k] = pos[i];
                 grp[k++] = grp[i];
             }
@@ -849,14 +652,14 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
             for (size_t c = 0; c < used; c++) table[2 * c + 1] = -1;
             for (Py_ssize_t i = first; i < last; i++) {
                 const int64_t key = grp[i] * (int64_t)span + ids[pos[i] + n - 1];
-                size_t h = (size_t)finish_hash((uint64_t)key) & mask;
+                size_t h = (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ULL) >> 32) & mask; /* Fibonacci */
                 while (table[2 * h + 1] >= 0 && table[2 * h] != key) h = (h + 1) & mask;
                 if (table[2 * h + 1] < 0) {
                     table[2 * h] = key;
                     table[2 * h + 1] = groups;
-                    counts[groups++] = 0;
+                    counts[groups++] = 0;  /* groups < m <= size < 2**31 */
                 }
-                inv[i] = table[2 * h + 1];
+                inv[i] = (int32_t)table[2 * h + 1];
                 repeated |= ++counts[inv[i]] > 1;
             }
         }
@@ -890,9 +693,12 @@ static PyObject *ngram_numerators(PyObject *Py_UNUSED(module), PyObject *args) {
                 if (start + n > reached) reached = start + n;
             }
         }
+        /* the n-gram repeats: only at the positions kept (repeats[] was 1 at all of them) */
+        memset(repeats, 0, (size_t)size);
         k = 0;
         for (Py_ssize_t i = 0; i < m; i++) {
             if (counts[inv[i]] > 1) {
+                repeats[pos[i]] = 1;
                 pos[k] = pos[i];
                 grp[k++] = inv[i];
             }
@@ -907,26 +713,585 @@ done:
     PyMem_Free(inv);
     PyMem_Free(counts);
     PyMem_Free(table);
+    PyMem_Free(repeats);
     release_buffers(views, 7);
     return result;
 }
 
+/* A set of code point strings with a value each (RPv2's stop words, LDNOOBW words), probed by
+ * a string's FNV-1a hash over its code points: open addressing over (hash, index) pairs. */
+typedef struct {
+    int64_t *slots;
+    size_t mask;
+    const uint32_t *points;
+    const int64_t *offsets, *values;
+} WordSet;
+
+static inline uint64_t fnv_step(uint64_t h, uint32_t c) { return (h ^ c) * 0x100000001B3ULL; }
+#define FNV_START 0xcbf29ce484222325ULL
+
+static int word_set_init(WordSet *set, Py_buffer *points, Py_buffer *offsets, Py_buffer *values) {
+    const Py_ssize_t n = values->len / 8, n_points = points->len / 4;
+    set->points = points->buf;
+    set->offsets = offsets->buf;
+    set->values = values->buf;
+    set->slots = NULL;
+    if (offsets->len / 8 != n + 1) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_register: a word list needs one offset more than words");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k <= n; k++) {
+        if (set->offsets[k] < 0 || set->offsets[k] > n_points || (k > 0 && set->offsets[k] < set->offsets[k - 1])) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_register: word offsets outside the word points");
+            return -1;
+        }
+    }
+    size_t capacity = 16;
+    while (capacity < (size_t)n * 2 + 2) capacity <<= 1;
+    set->mask = capacity - 1;
+    set->slots = PyMem_Malloc(capacity * 16);
+    if (set->slots == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (size_t c = 0; c < capacity; c++) set->slots[2 * c + 1] = -1;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        uint64_t h = FNV_START;
+        for (int64_t q = set->offsets[k]; q < set->offsets[k + 1]; q++) h = fnv_step(h, set->points[q]);
+        h = finish_hash(h);
+        size_t pos = (size_t)h & set->mask;
+        while (set->slots[2 * pos + 1] >= 0) pos = (pos + 1) & set->mask;
+        set->slots[2 * pos] = (int64_t)h;
+        set->slots[2 * pos + 1] = k;
+    }
+    return 0;
+}
+
+/* The value of the string word[0:size] (FNV-1a hash h, not finished), 0 if not in the set. */
+static inline int64_t word_set_value(const WordSet *set, uint64_t h, const uint32_t *word, Py_ssize_t size) {
+    h = finish_hash(h);
+    for (size_t pos = (size_t)h & set->mask; set->slots[2 * pos + 1] >= 0; pos = (pos + 1) & set->mask) {
+        if (set->slots[2 * pos] != (int64_t)h) continue;
+        const int64_t k = set->slots[2 * pos + 1];
+        if (set->offsets[k + 1] - set->offsets[k] == size &&
+            memcmp(set->points + set->offsets[k], word, (size_t)size * 4) == 0)
+            return set->values[k];
+    }
+    return 0;
+}
+
+static inline int ends_with(const uint32_t *word, Py_ssize_t size, const char *ascii, Py_ssize_t n) {
+    if (size < n) return 0;
+    for (Py_ssize_t q = 0; q < n; q++)
+        if (word[size - n + q] != (uint32_t)(unsigned char)ascii[q]) return 0;
+    return 1;
+}
+
+static inline int starts_with(const uint32_t *word, Py_ssize_t size, const char *ascii, Py_ssize_t n) {
+    if (size < n) return 0;
+    for (Py_ssize_t q = 0; q < n; q++)
+        if (word[q] != (uint32_t)(unsigned char)ascii[q]) return 0;
+    return 1;
+}
+
+/* rpv2_register(chunks, flags, normalized_length, expansion_start, pool, ready, stop_points,
+ *               stop_offsets, stop_masks, word_points, word_offsets, word_masks, counts, word_length,
+ *               word_bits) -> str, or a list of blocks:
+ * what RPv2 reads of each chunk of the list `chunks` (str, none holding white space), in one
+ * pass. counts (chunks x (3 + languages) float64, row-major): nltk's WordPunct tokens (runs of
+ * re's \w characters, or of other non-space characters), those str.isupper, those holding an
+ * ASCII letter, then per language the \w tokens in its stop-word list (stop word k is
+ * stop_points[stop_offsets[k]:stop_offsets[k + 1]], case-sensitive; bit j of stop_masks[k] marks
+ * language j). The chunk's normalised word (ASCII punctuation deleted, str.lower, NFD) is its
+ * characters' expansions (pool[expansion_start[c]:][:normalized_length[c]], or c itself where
+ * expansion_start[c] is 0xFFFFFFFF), concatenated: NFD of a concatenation only reorders
+ * combining marks across a character boundary, and str.lower differs from per-character
+ * lowering only for capital sigma, so a chunk holding a character flagged RPV2_UNSAFE (either
+ * case) is left to Python: its word_length is -1. Otherwise word_length is the word's length
+ * (0: no word) and word_bits the word's mask in the word list (word_points/offsets/masks, as
+ * the stop words), with RPV2_LOREM_END if it ends with "lorem" and RPV2_IPSUM_START if it
+ * starts with "ipsum". Returns the non-empty words, each followed by "\n", as one str; or, when a
+ * chunk holds a code point of a 4096-code-point block whose `ready` byte is 0 (its table entries
+ * not computed yet), the list of those blocks and nothing else (compute them and call again). */
+#define RPV2_STOP_LANGUAGES 5
+#define RPV2_LOREM_END (1LL << 40)
+#define RPV2_IPSUM_START (1LL << 41)
+
+static PyObject *rpv2_register(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *chunk_list;
+    Py_buffer views[14];
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*y*y*y*y*y*w*w*w*", &chunk_list, &views[0], &views[1], &views[2],
+                          &views[3], &views[13], &views[4], &views[5], &views[6], &views[7], &views[8], &views[9],
+                          &views[10], &views[11], &views[12]))
+        return NULL;
+    PyObject *missing = NULL;
+    const uint8_t *ready = views[13].buf;
+    PyObject *result = NULL;
+    WordSet stops = {NULL, 0, NULL, NULL, NULL}, listed = {NULL, 0, NULL, NULL, NULL};
+    Buffer out = {NULL, 0, 0, sizeof(uint32_t)};
+    PyObject *sequence = PySequence_Fast(chunk_list, "chunks must be a list of str");
+    if (sequence == NULL) goto done;
+    const Py_ssize_t chunks = PySequence_Fast_GET_SIZE(sequence);
+    const uint8_t *flags = views[0].buf, *normalized_length = views[1].buf;
+    const uint32_t *expansion_start = views[2].buf, *pool = views[3].buf;
+    const Py_ssize_t table_size = views[0].len, pool_size = views[3].len / 4;
+    double *counts = views[10].buf;
+    int64_t *word_length = views[11].buf, *word_bits = views[12].buf;
+    const Py_ssize_t width = 3 + RPV2_STOP_LANGUAGES;
+    if (views[1].len != table_size || views[2].len != table_size * 4 || views[10].len != chunks * width * 8 ||
+        views[11].len != chunks * 8 || views[12].len != chunks * 8 || views[13].len != (table_size >> 12) + 1) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_register: tables or outputs of unequal sizes");
+        goto done;
+    }
+    if (word_set_init(&stops, &views[4], &views[5], &views[6]) < 0) goto done;
+    if (word_set_init(&listed, &views[7], &views[8], &views[9]) < 0) goto done;
+    const int any_stops = views[6].len > 0;
+    for (Py_ssize_t chunk = 0; chunk < chunks; chunk++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(sequence, chunk);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "chunks[%zd] is %.100s, not str", chunk, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        /* the chunk's code points, then room for its word: at most 4 code points a character */
+        if (buffer_reserve(&out, 5 * n + 1) < 0) goto done;
+        uint32_t *const raw = (uint32_t *)out.data + out.size + 4 * n + 1;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if ((Py_ssize_t)c >= table_size) {
+                PyErr_Format(PyExc_IndexError, "code point %lu is past the flag tables' %zd entries", (unsigned long)c,
+                             table_size);
+                goto done;
+            }
+            raw[i] = c;
+            if (!ready[c >> 12]) {
+                if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
+                PyObject *block = PyLong_FromUnsignedLong(c >> 12);
+                const int present = block == NULL ? -1 : PySequence_Contains(missing, block);
+                if (present < 0 || (present == 0 && PyList_Append(missing, block) < 0)) {
+                    Py_XDECREF(block);
+                    goto done;
+                }
+                Py_DECREF(block);
+            }
+        }
+        if (missing != NULL) continue; /* only the blocks still missing are looked for now */
+        double *row = counts + chunk * width;
+        uint32_t *const word = (uint32_t *)out.data + out.size;
+        Py_ssize_t size = 0;
+        uint8_t all_flags = 0;
+        int64_t tokens = 0, caps = 0, alpha = 0, stop[RPV2_STOP_LANGUAGES] = {0};
+        Py_ssize_t i = 0;
+        while (i < n) {
+            const uint8_t kind_of_token = flags[raw[i]] & RPV2_WORD;
+            const Py_ssize_t token_start = i;
+            uint8_t seen = 0;
+            uint64_t h = FNV_START;
+            for (; i < n; i++) {
+                const uint32_t c = raw[i];
+                const uint8_t g = flags[c];
+                if ((g & RPV2_WORD) != kind_of_token) break;
+                seen |= g;
+                h = fnv_step(h, c);
+                const uint8_t length = normalized_length[c];
+                if (length == 0) continue;
+                const uint32_t start = expansion_start[c];
+                if (start == 0xFFFFFFFFu) {
+                    word[size++] = c;
+                    continue;
+                }
+                if ((Py_ssize_t)start + length > pool_size || length > 4) {
+                    PyErr_SetString(PyExc_IndexError, "rpv2_register: an expansion runs past the pool");
+                    goto done;
+                }
+                for (uint8_t q = 0; q < length; q++) word[size++] = pool[start + q];
+            }
+            all_flags |= seen;
+            tokens++;
+            caps += (seen & RPV2_UPPER) && !(seen & RPV2_LOWER_OR_TITLE);
+            alpha += (seen & RPV2_ASCII_LETTER) != 0;
+            if (kind_of_token && any_stops) {
+                const int64_t mask = word_set_value(&stops, h, raw + token_start, i - token_start);
+                for (int j = 0; j < RPV2_STOP_LANGUAGES; j++) stop[j] += (mask >> j) & 1;
+            }
+        }
+        row[0] = (double)tokens;
+        row[1] = (double)caps;
+        row[2] = (double)alpha;
+        for (int j = 0; j < RPV2_STOP_LANGUAGES; j++) row[3 + j] = (double)stop[j];
+        word_bits[chunk] = 0;
+        if (all_flags & RPV2_UNSAFE) {
+            word_length[chunk] = -1;
+            continue;
+        }
+        word_length[chunk] = size;
+        if (size == 0) continue;
+        uint64_t h = FNV_START;
+        for (Py_ssize_t q = 0; q < size; q++) h = fnv_step(h, word[q]);
+        word_bits[chunk] = word_set_value(&listed, h, word, size) |
+                           (ends_with(word, size, "lorem", 5) ? RPV2_LOREM_END : 0) |
+                           (starts_with(word, size, "ipsum", 5) ? RPV2_IPSUM_START : 0);
+        word[size] = 10;
+        out.size += size + 1;
+    }
+    result = missing != NULL ? Py_NewRef(missing)
+                             : PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, out.data ? out.data : "", out.size);
+done:
+    Py_XDECREF(missing);
+    PyMem_Free(stops.slots);
+    PyMem_Free(listed.slots);
+    PyMem_Free(out.data);
+    Py_XDECREF(sequence);
+    release_buffers(views, 14);
+    return result;
+}
+
+static const uint8_t scan_special[128] = {['.'] = 1, ['!'] = 1, ['?'] = 1, ['#'] = 1, ['{'] = 1, ['}'] = 1};
+
+/* One text of rpv2_texts (see there), its code points read as `kind`: the compiler makes one copy
+ * per kind, so the per-character loop has no switch. Returns -1 on error. */
+static inline __attribute__((always_inline)) int rpv2_scan_text(
+    const int kind, const void *data, const Py_ssize_t n, const int64_t offset, const uint8_t *flags,
+    const uint8_t *normalized_length, const uint8_t *normalized_numeric, const uint32_t *terminal,
+    const Py_ssize_t n_terminal, const uint32_t *bullets, const Py_ssize_t n_bullets, Buffer *line_out,
+    Buffer *flag_out, int64_t *text_counts, const uint8_t *ready, uint8_t *need) {
+    int64_t sentences = 0, ellipsis = 0, hashes = 0, dot_triples = 0, curly = 0, breaks = 0;
+    int state = 0;          /* sentence match: 0 searching, 1 in [^.!?]+, 2 in [.!?]* */
+    int previous_word = 0;  /* \w status of the previous character (none: not \w) */
+    int64_t dot_run = 0;    /* the length of the last run of '.' (it ends at last_dot) */
+    Py_ssize_t last_dot = -2;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (buffer_reserve(&line_out[0], 1) < 0 || buffer_reserve(&line_out[1], 1) < 0 ||
+            buffer_reserve(&line_out[2], 1) < 0 || buffer_reserve(&line_out[3], 1) < 0 ||
+            buffer_reserve(&line_out[4], 1) < 0 || buffer_reserve(&line_out[5], 1) < 0 ||
+            buffer_reserve(&flag_out[0], 1) < 0 || buffer_reserve(&flag_out[1], 1) < 0)
+            return -1;
+        const Py_ssize_t start = i;
+        int64_t n_upper = 0, n_kept = 0, n_numerals = 0, n_words = 0;
+        Py_UCS4 first = 0, last = 0;
+        int any = 0, in_run = 0, run_punct = 1;
+        for (; i < n; i++) {
+            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            if (kind != PyUnicode_1BYTE_KIND) need[c >> 12] |= !ready[c >> 12]; /* values read are redone then */
+            const uint8_t f = flags[c];
+            n_upper += (f & RPV2_UPPER) != 0;
+            n_kept += normalized_length[c];
+            n_numerals += normalized_numeric[c];
+            /* the few characters the counts look at: . ! ? # { } "\n" U+2026 */
+            int is_stop = 0;
+            if (c < 128 ? scan_special[c] : c == 0x2026) {
+                if (c == '.') {
+                    if (last_dot != i - 1) {
+                        dot_triples += dot_run / 3;
+                        dot_run = 0;
+                    }
+                    dot_run++;
+                    last_dot = i;
+                    is_stop = 1;
+                } else {
+                    is_stop = c == '!' || c == '?';
+                    hashes += c == '#' || c == 0x2026;
+                    curly += c == '{' || c == '}';
+                }
+            }
+            /* the sentence pattern */
+            const int word = (f & RPV2_WORD) != 0;
+            if (state == 1) {
+                if (is_stop) state = 2;
+            } else if (state == 2 && !is_stop) {
+                state = 0;
+            }
+            if (state == 0 && word != previous_word && !is_stop) {
+                sentences++;
+                state = 1;
+            }
+            previous_word = word;
+            if (f & RPV2_SPACE) {
+                if (in_run) n_words += !run_punct;
+                in_run = 0;
+                if (c == 10) {
+                    breaks++;
+                    i++;
+                    break;
+                }
+            } else {
+                if (!in_run) {
+                    in_run = 1;
+                    run_punct = 1;
+                }
+                run_punct &= (f & RPV2_ASCII_PUNCT) != 0;
+                if (!any) first = c;
+                any = 1;
+                last = c;
+            }
+        }
+        if (in_run) n_words += !run_punct;
+        /* the last '.' read is `last` when that is a '.', so dot_run is the run ending there */
+        ellipsis += any && (last == 0x2026 || (last == '.' && dot_run >= 3));
+        ((int64_t *)line_out[0].data)[line_out[0].size++] = offset + start;
+        ((int64_t *)line_out[1].data)[line_out[1].size++] = offset + i;
+        ((int64_t *)line_out[2].data)[line_out[2].size++] = n_words;
+        ((int64_t *)line_out[3].data)[line_out[3].size++] = n_upper;
+        ((int64_t *)line_out[4].data)[line_out[4].size++] = n_kept;
+        ((int64_t *)line_out[5].data)[line_out[5].size++] = n_numerals;
+        flag_out[0].data[flag_out[0].size++] = (char)(any && in_codes(last, terminal, n_terminal));
+        flag_out[1].data[flag_out[1].size++] = (char)(any && in_codes(first, bullets, n_bullets));
+    }
+    dot_triples += dot_run / 3;
+    text_counts[0] = sentences;
+    text_counts[1] = ellipsis;
+    text_counts[2] = hashes + dot_triples;
+    text_counts[3] = curly;
+    text_counts[4] = breaks;
+    return 0;
+}
+
+/* rpv2_texts(texts, flags, normalized_length, normalized_numeric, ready, terminal, bullets, counts)
+ *   -> (starts, ends, words, upper, kept, numerals, terminal, bullet) bytearrays, or a list of blocks:
+ * one pass over each str of `texts` for RPv2's per-text counts and per-line sums.
+ * counts (5 x texts int64, row-major) receives per text: the matches of RPv2's sentence pattern
+ * `\b[^.!?]+[.!?]*` (re.findall's count: a match starts at a word boundary before a character
+ * other than . ! ?, runs to the next of them and through their run); the lines whose text,
+ * less trailing white space other than "\n", ends with "..." or U+2026
+ * (`(?:\.\.\.|\u2026)[^\S\n]*$` under re.MULTILINE); "#", "...", U+2026 as str.count counts them
+ * (a run of k dots holds k / 3 non-overlapping "..."); "{" and "}"; "\n".
+ * Lines: RPv2's lines of each text (`[^\n]*\n|[^\n]+$`, offsets into the texts joined; a line
+ * keeps its "\n", an empty text has none) and their sums: normalised words (runs of non-space
+ * characters not made of ASCII punctuation alone), upper-case characters, normalised length
+ * and numerals, and whether the last / first non-space character is in `terminal` / `bullets`
+ * (int64, the two flags uint8). The tables hold an entry for every code point; a text holding a
+ * code point of a block whose `ready` byte is 0 makes it return the list of those blocks instead
+ * (compute them and call again). */
+static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *text_list;
+    Py_buffer views[7];
+    if (!PyArg_ParseTuple(args, "Oy*y*y*y*y*y*w*", &text_list, &views[0], &views[1], &views[2], &views[3], &views[4],
+                          &views[5], &views[6]))
+        return NULL;
+    PyObject *result = NULL, *missing = NULL;
+    uint8_t *need = NULL;
+    Buffer line_out[6], flag_out[2];
+    for (int k = 0; k < 6; k++) line_out[k] = (Buffer){NULL, 0, 0, sizeof(int64_t)};
+    for (int k = 0; k < 2; k++) flag_out[k] = (Buffer){NULL, 0, 0, 1};
+    PyObject *sequence = PySequence_Fast(text_list, "texts must be a list of str");
+    if (sequence == NULL) goto done;
+    const Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(sequence);
+    const uint8_t *flags = views[0].buf, *normalized_length = views[1].buf, *normalized_numeric = views[2].buf;
+    const uint8_t *ready = views[3].buf;
+    const Py_ssize_t table_size = views[0].len;
+    const uint32_t *terminal = views[4].buf, *bullets = views[5].buf;
+    const Py_ssize_t n_terminal = views[4].len / 4, n_bullets = views[5].len / 4;
+    int64_t *counts = views[6].buf;
+    if (table_size != 0x110000 || views[1].len != table_size || views[2].len != table_size ||
+        views[3].len != (table_size >> 12) + 1 || views[6].len != n_texts * 5 * 8) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_texts: tables (one entry a code point) or outputs of the wrong sizes");
+        goto done;
+    }
+    const Py_ssize_t n_blocks = views[3].len;
+    need = PyMem_Calloc((size_t)n_blocks, 1); /* blocks read whose tables are not ready */
+    if (need == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    int64_t offset = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is %.100s, not str", t, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        if (kind == PyUnicode_1BYTE_KIND && n > 0) need[0] |= !ready[0]; /* code points below 256 */
+        int64_t text_counts[5];
+        int failed;
+        switch (kind) {
+        case PyUnicode_1BYTE_KIND:
+            failed = rpv2_scan_text(PyUnicode_1BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
+            break;
+        case PyUnicode_2BYTE_KIND:
+            failed = rpv2_scan_text(PyUnicode_2BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
+            break;
+        default:
+            failed = rpv2_scan_text(PyUnicode_4BYTE_KIND, data, n, offset, flags, normalized_length, normalized_numeric,
+                                    terminal, n_terminal, bullets, n_bullets, line_out, flag_out, text_counts, ready,
+                                    need);
+        }
+        if (failed) goto done;
+        for (int k = 0; k < 5; k++) counts[k * n_texts + t] = text_counts[k];
+        offset += n;
+    }
+    for (Py_ssize_t block = 0; block < n_blocks; block++) {
+        if (!need[block]) continue;
+        if (missing == NULL && (missing = PyList_New(0)) == NULL) goto done;
+        PyObject *number = PyLong_FromSsize_t(block);
+        if (number == NULL || PyList_Append(missing, number) < 0) {
+            Py_XDECREF(number);
+            goto done;
+        }
+        Py_DECREF(number);
+    }
+    if (missing != NULL) {
+        result = Py_NewRef(missing);
+        goto done;
+    }
+    result = PyTuple_New(8);
+    if (result == NULL) goto done;
+    for (int k = 0; k < 8; k++) {
+        PyObject *bytes = buffer_to_bytearray(k < 6 ? &line_out[k] : &flag_out[k - 6]);
+        if (bytes == NULL) {
+            Py_CLEAR(result);
+            goto done;
+        }
+        PyTuple_SET_ITEM(result, k, bytes);
+    }
+done:
+    Py_XDECREF(missing);
+    PyMem_Free(need);
+    for (int k = 0; k < 6; k++) PyMem_Free(line_out[k].data);
+    for (int k = 0; k < 2; k++) PyMem_Free(flag_out[k].data);
+    Py_XDECREF(sequence);
+    release_buffers(views, 7);
+    return result;
+}
+
+/* rpv2_words(chunk_ids, per_text, chunk_word, word_length, word_bits, words, docs, lengths, doc_words,
+ *            doc_chars) -> (words found, flagged positions as an int64 bytearray):
+ * a batch's normalised words from its chunks in one pass. chunk_ids holds each text's chunk
+ * ids in order (per_text[t] of them for text t); chunk_word[c] is chunk c's word id (-1: none).
+ * words / docs / lengths (int64, room for one per chunk) receive each word's id, text and
+ * length (word_length[id]); doc_words / doc_chars (one per text) the words and their characters
+ * per text; the positions (indices into words) whose word_bits are not 0 are returned. */
+static PyObject *rpv2_words(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[10];
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*w*w*w*w*w*", &views[0], &views[1], &views[2], &views[3], &views[4],
+                          &views[5], &views[6], &views[7], &views[8], &views[9]))
+        return NULL;
+    PyObject *result = NULL;
+    Buffer flagged = {NULL, 0, 0, sizeof(int64_t)};
+    const int64_t *chunk_ids = views[0].buf, *per_text = views[1].buf, *chunk_word = views[2].buf,
+                  *word_length = views[3].buf, *word_bits = views[4].buf;
+    int64_t *words = views[5].buf, *docs = views[6].buf, *lengths = views[7].buf, *doc_words = views[8].buf,
+            *doc_chars = views[9].buf;
+    const Py_ssize_t n_ids = views[0].len / 8, n_texts = views[1].len / 8, n_chunks = views[2].len / 8,
+                     n_words_known = views[3].len / 8;
+    if (views[4].len != views[3].len || views[5].len / 8 < n_ids || views[6].len / 8 < n_ids ||
+        views[7].len / 8 < n_ids || views[8].len / 8 != n_texts || views[9].len / 8 != n_texts) {
+        PyErr_SetString(PyExc_ValueError, "rpv2_words: arrays of the wrong sizes");
+        goto done;
+    }
+    Py_ssize_t j = 0, n = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        if (per_text[t] < 0 || j + per_text[t] > n_ids) {
+            PyErr_SetString(PyExc_ValueError, "rpv2_words: per_text adds up to more than the chunk ids");
+            goto done;
+        }
+        int64_t count = 0, chars = 0;
+        for (const Py_ssize_t stop = j + per_text[t]; j < stop; j++) {
+            const int64_t chunk = chunk_ids[j];
+            if (chunk < 0 || chunk >= n_chunks) {
+                PyErr_SetString(PyExc_IndexError, "rpv2_words: a chunk id outside chunk_word");
+                goto done;
+            }
+            const int64_t word = chunk_word[chunk];
+            if (word < 0) continue;
+            if (word >= n_words_known) {
+                PyErr_SetString(PyExc_IndexError, "rpv2_words: a word id outside word_length");
+                goto done;
+            }
+            if (word_bits[word]) {
+                if (buffer_reserve(&flagged, 1) < 0) goto done;
+                ((int64_t *)flagged.data)[flagged.size++] = n;
+            }
+            words[n] = word;
+            docs[n] = t;
+            lengths[n] = word_length[word];
+            chars += word_length[word];
+            count++;
+            n++;
+        }
+        doc_words[t] = count;
+        doc_chars[t] = chars;
+    }
+    {
+        PyObject *positions = buffer_to_bytearray(&flagged);
+        if (positions != NULL) result = Py_BuildValue("nN", n, positions);
+    }
+done:
+    PyMem_Free(flagged.data);
+    release_buffers(views, 10);
+    return result;
+}
+
+/* set_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] for every i and k
+ * (targets: a list of dicts; columns: one list per name, each as long as targets). A dict at a
+ * time, all its keys: the per-segment values of an annotator without a Python call a value. */
+static PyObject *set_columns(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *targets, *names, *columns;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &targets, &PyTuple_Type, &names, &PyList_Type, &columns))
+        return NULL;
+    const Py_ssize_t n = PyList_GET_SIZE(targets), width = PyTuple_GET_SIZE(names);
+    if (PyList_GET_SIZE(columns) != width) {
+        PyErr_SetString(PyExc_ValueError, "set_columns: one column per name");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < width; k++) {
+        PyObject *column = PyList_GET_ITEM(columns, k);
+        if (!PyList_Check(column) || PyList_GET_SIZE(column) != n) {
+            PyErr_SetString(PyExc_ValueError, "set_columns: each column is a list as long as targets");
+            return NULL;
+        }
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *target = PyList_GET_ITEM(targets, i);
+        if (!PyDict_Check(target)) {
+            PyErr_Format(PyExc_TypeError, "set_columns: targets[%zd] is %.100s, not dict", i, Py_TYPE(target)->tp_name);
+            return NULL;
+        }
+        for (Py_ssize_t k = 0; k < width; k++) {
+            if (PyDict_SetItem(target, PyTuple_GET_ITEM(names, k), PyList_GET_ITEM(PyList_GET_ITEM(columns, k), i)) < 0)
+                return NULL;
+        }
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
+    {"set_columns", set_columns, METH_VARARGS,
+     "set_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] (a list of dicts, a tuple of\n"
+     "names, a list of equally long lists)."},
+    {"rpv2_words", rpv2_words, METH_VARARGS,
+     "rpv2_words(chunk_ids, per_text, chunk_word, word_length, word_bits, words, docs, lengths, doc_words,\n"
+     "doc_chars) -> (words, flagged positions): a batch's normalised words from its chunks, in one pass."},
+    {"rpv2_texts", rpv2_texts, METH_VARARGS,
+     "rpv2_texts(texts, flags, normalized_length, normalized_numeric, ready, terminal, bullets, counts) ->\n"
+     "(starts, ends, words, upper, kept, numerals, terminal, bullet): RPv2's per-text counts (into counts,\n"
+     "5 x texts int64) and lines with their sums (bytearrays), in one pass over each str."},
+    {"rpv2_register", rpv2_register, METH_VARARGS,
+     "rpv2_register(chunks, flags, normalized_length, expansion_start, pool, ready, stop_points, stop_offsets,\n"
+     "stop_masks, word_points, word_offsets, word_masks, counts, word_length, word_bits) -> str: per chunk,\n"
+     "WordPunct token, caps, ASCII-letter and stop-word counts, its normalised word's length and list bits\n"
+     "(the words, newline-terminated, returned as one str)."},
     {"ngram_numerators", ngram_numerators, METH_VARARGS,
      "ngram_numerators(ids, lengths, docs, gram, group_counts, span, top, dupe): RPv2's top (n=2..4) and\n"
      "duplicated (n=5..10) n-gram character numerators per document, into zeroed int64 arrays."},
     {"group_words", group_words, METH_VARARGS,
      "group_words(ids, docs, span, inverse, counts, group_docs) -> groups: distinct (document, id) pairs\n"
      "numbered in sorted order (int64 arrays; documents non-decreasing)."},
-    {"rpv2_lines", rpv2_lines, METH_VARARGS,
-     "rpv2_lines(points, offsets, flags, normalized_length, normalized_numeric, terminal, bullets, starts,\n"
-     "ends, words, upper, kept, numerals, terminal_out, bullet_out) -> lines: RPv2's lines and their sums."},
-    {"rpv2_chunk_tokens", rpv2_chunk_tokens, METH_VARARGS,
-     "rpv2_chunk_tokens(points, flags, tokens, caps, alpha, word_chunk) -> word tokens: WordPunct token\n"
-     "counts per newline-separated chunk."},
-    {"rpv2_text_counts", rpv2_text_counts, METH_VARARGS,
-     "rpv2_text_counts(points, offsets, flags, sentences, ellipsis_lines, symbols, braces, newlines):\n"
-     "RPv2's sentence, ellipsis-line, symbol, curly-bracket and newline counts per text."},
     {"fasttext_ngrams", fasttext_ngrams, METH_VARARGS,
      "fasttext_ngrams(words, minn, maxn, bucket) -> (owner, bucket_id): fastText's character n-gram\n"
      "buckets of each wrapped word (bytes), in fastText's order; int64 bytearrays."},

@@ -51,6 +51,23 @@ def test_char_tables_agree_with_str_methods_on_every_code_point() -> None:
     numeric = np.array([sum(map(str.isnumeric, d)) for d in decomposed])
     assert np.array_equal(tables.normalized_length, length)
     assert np.array_equal(tables.normalized_numeric, numeric)
+    # The C kernel's per-character normalisation: each character's NFD(lower) in the pool
+    # (or the character itself), and the flag on those a word must be normalised whole for.
+    pool = rpv2.expansion_pool()
+    start = tables.expansion_start
+    expanded = [
+        c if start[i] == rpv2._IDENTITY else "".join(map(chr, pool[start[i] : start[i] + len(d)].tolist()))
+        for i, (c, d) in enumerate(zip(chars, decomposed, strict=True))
+    ]
+    assert expanded == decomposed
+    unsafe = np.array(
+        [
+            c == "\u03a3" or (d != "" and unicodedata.combining(d[0]) != 0)
+            for c, d in zip(chars, decomposed, strict=True)
+        ]
+    )
+    assert np.array_equal((tables.flags & rpv2._UNSAFE_NORM) != 0, unsafe)
+    assert not any(ch.isspace() for c, d in zip(chars, decomposed, strict=True) if not c.isspace() for ch in d)
 
 
 def test_batch_of_texts_gives_each_text_its_own_values() -> None:
@@ -89,22 +106,67 @@ def test_python_token_table_gives_the_same_signals(seeds_dir: Path) -> None:
     assert native == python
 
 
+_REGISTER_EDGES = [
+    "The the THE the, (the) don't Don't isn't",  # stop words: case-sensitive \\w tokens
+    "e\u0301t\u00e9 \u00e9t\u00e9 \u1e69 s\u0323\u0307 a\u0301\u0323",  # NFD reorders marks: Python normalises these
+    "\u03a3\u0399\u03a3\u03a5\u03a6\u039f\u03a3 \u03a3 \u03bf\u03a3. \u212a \u0130stanbul \u00df \ufb01",
+    "JavaScript java.script JAVASCRIPT; nojavascript",
+    "Lorem-ipsum LOREM IPSUM dolorem ipsumque lorem\nipsum",
+    "two girls one cup, blue waffle; ball sack ball-sack",  # LDNOOBW entries of two and more words
+    "\ud800x\udfff \U0001f600 \U000e0001 \U0010ffff \U00030000 \u4e00\u4e01",
+    "!!! ... \u2026 #hash {x} 12,5\u20ac \u00bd \u00b2 ___",
+]
+
+
+def test_native_chunk_registration_equals_python(seeds_dir: Path) -> None:
+    """The C kernel's chunk facts and normalised words (and the words it leaves to Python)
+    give the Python path's signals, in every language's lists."""
+    if not rpv2._kernels_built() or not native_available():
+        pytest.skip("thresher._native is not built")
+    texts = _REGISTER_EDGES + [path.read_text(encoding="utf-8") for path in sorted(seeds_dir.glob("*.txt"))]
+    texts += [" ".join(_REGISTER_EDGES)]
+    for language in (*rpv2.LANGUAGES, "zz"):
+        languages = [language] * len(texts)
+        native = rpv2.batch_document_signals(texts, languages, rpv2._Chunks(native=True))
+        python = rpv2.batch_document_signals(texts, languages, rpv2._Chunks(native=False))
+        assert native == python
+    # registered a batch at a time (chunks seen before are not registered again)
+    chunks = rpv2._Chunks(native=True)
+    one_by_one = [rpv2.batch_document_signals([text], ["en"], chunks) for text in texts]
+    together = rpv2.batch_document_signals(texts, ["en"] * len(texts), rpv2._Chunks(native=True))
+    assert [signals[0] for signals, _ in one_by_one] == together[0]
+    assert [found[0] for _, found in one_by_one] == together[1]
+
+
 _NATIVE_OR_NOT = [
     False,
     pytest.param(True, marks=pytest.mark.skipif(not native_available(), reason="thresher._native is not built")),
 ]
 
 
+def _chunk_rows(chunks: list[str], native: bool) -> np.ndarray:
+    """Per chunk (no white space in any): WordPunct tokens, those str.isupper, those with an
+    ASCII letter, then \\w stop-word tokens per language; by the C kernel (`rpv2_register`)
+    or by the NumPy fallback."""
+    if not native:
+        tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+        stops = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
+        return np.column_stack((tokens, caps, alpha, stops.T)).astype(np.int64)
+    table = rpv2._Chunks(native=True)
+    ids, _ = table.lookup([" ".join(chunks)])
+    return table.counts[ids].astype(np.int64)
+
+
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
 def test_chunk_token_counts_equal_wordpunct_on_each_chunk(native: bool) -> None:
-    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!"]
-    tokens, caps, alpha, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks), native)
+    chunks = ["Don't", "NASA's", "ǅemal", "ⒶⒷ", "12,5€", "___", "é\ud800x", "ab-CD!!", "\u03a3\u0301A"]
+    rows = _chunk_rows(chunks, native)
     expected = [rpv2.wordpunct_tokens(chunk) for chunk in chunks]
-    assert tokens.tolist() == [len(e) for e in expected]
-    assert caps.tolist() == [sum(map(str.isupper, e)) for e in expected]
-    assert alpha.tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
-    words = [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
-    assert word_chunk.tolist() == words
+    assert rows[:, 0].tolist() == [len(e) for e in expected]
+    assert rows[:, 1].tolist() == [sum(map(str.isupper, e)) for e in expected]
+    assert rows[:, 2].tolist() == [sum(re.search("[a-zA-Z]", t) is not None for t in e) for e in expected]
+    _, _, _, word_chunk = rpv2._chunk_token_stats("\n".join(chunks), len(chunks))
+    assert word_chunk.tolist() == [i for i, chunk in enumerate(chunks) for _ in re.findall(r"\w+", chunk)]
 
 
 def test_chunk_table_is_cleared_past_its_limit(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,8 +260,11 @@ def test_tables_grown_block_by_block_give_the_values_of_full_tables() -> None:
         "if sys.argv[1] == 'full':\n"
         "    rpv2.char_tables()\n"
         "texts = ['Plain ASCII text.\\nA SECOND line!',"
-        " 'Ёлки ПАЛКИ 12 ½ ٣.\\n漢字テキスト 😀 “quoted”', 'ǅemal ﬁne Ⅻ']\n"
-        "print(json.dumps([rpv2.rps_document_signals(t) for t in texts], sort_keys=True))\n"
+        " 'Ёлки ПАЛКИ 12 ½ ٣.\\n漢字テキスト 😀 “quoted”', 'ǅemal ﬁne Ⅻ',"
+        " 'a\\u3000b\\u2028c\\u1680d \\u16a0 \\u0f0c…\\U0001d7d8'] \n"
+        # the line kernel first: white space of blocks no chunk has reached yet
+        "lines = [rpv2.rps_lines(t).values for t in texts[::-1]]\n"
+        "print(json.dumps([lines, [rpv2.rps_document_signals(t) for t in texts]], sort_keys=True))\n"
     )
     lazy, full = (
         subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout
@@ -245,13 +310,7 @@ def test_native_line_and_text_kernels_equal_the_numpy_fallback(seeds_dir: Path) 
     assert python[4] == native[4]
     assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
     chunks = [chunk for text in texts for chunk in text.split()]
-    joined = "\n".join(chunks)
-    for ours, theirs in zip(
-        rpv2._chunk_token_stats(joined, len(chunks), native=False),
-        rpv2._chunk_token_stats(joined, len(chunks), native=True),
-        strict=True,
-    ):
-        assert np.array_equal(ours, theirs)
+    assert np.array_equal(_chunk_rows(chunks, native=False), _chunk_rows(chunks, native=True))
 
 
 @pytest.mark.parametrize("native", _NATIVE_OR_NOT)
@@ -280,11 +339,8 @@ def test_native_kernels_equal_the_fallback_on_generated_texts(texts: list[str]) 
         assert np.array_equal(ours, theirs)
     assert rpv2._text_counts(texts, native=False) == rpv2._text_counts(texts, native=True)
     chunks = [chunk for text in texts for chunk in text.split()]
-    joined = "\n".join(chunks)
-    python_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=False)
-    native_chunks = rpv2._chunk_token_stats(joined, len(chunks), native=True)
-    for ours, theirs in zip(python_chunks, native_chunks, strict=True):
-        assert np.array_equal(ours, theirs)
+    if chunks:
+        assert np.array_equal(_chunk_rows(chunks, native=False), _chunk_rows(chunks, native=True))
 
 
 def _word_stats_equal(ids: list[int], lengths: list[int], docs: list[int], count: int) -> None:
@@ -336,9 +392,7 @@ def test_stop_words_per_chunk_count_each_word_token(native: bool) -> None:
         "--",
         "(x).",
     ]
-    joined = "\n".join(chunks)
-    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks), native)
-    english = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)[rpv2.LANGUAGES.index("en")]
+    english = _chunk_rows(chunks, native)[:, 3 + rpv2.LANGUAGES.index("en")]
     stops = rpv2.stop_words("en")
     assert stops is not None
     assert english.tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
@@ -351,13 +405,12 @@ _CHUNK_PIECES = ["the", "The", "of", "x", "und", "le", "é", "_", "'", ",", "(",
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(_CHUNK_PIECES), min_size=1, max_size=5).map("".join), min_size=1, max_size=12))
 def test_stop_words_per_chunk_equal_the_regex_on_generated_chunks(chunks: list[str]) -> None:
-    joined = "\n".join(chunks)
-    tokens, _, _, word_chunk = rpv2._chunk_token_stats(joined, len(chunks))
-    counts = rpv2._chunk_stop_counts(chunks, tokens, word_chunk)
-    for row, language in enumerate(rpv2.LANGUAGES):
-        stops = rpv2.stop_words(language)
-        assert stops is not None
-        assert counts[row].tolist() == [sum(t in stops for t in re.findall(r"\w+", chunk)) for chunk in chunks]
+    for native in (False, True) if native_available() and rpv2._kernels_built() else (False,):
+        counts = _chunk_rows(chunks, native)
+        for row, language in enumerate(rpv2.LANGUAGES):
+            stops = rpv2.stop_words(language)
+            assert stops is not None
+            assert counts[:, 3 + row].tolist() == [sum(t in stops for t in re.findall(r"\w+", c)) for c in chunks]
 
 
 def test_lorem_ipsum_word_flags_equal_str_methods() -> None:
@@ -380,3 +433,41 @@ def test_a_native_build_without_the_rpv2_kernels_falls_back(monkeypatch: pytest.
     assert chunks.native is False
     assert rpv2.batch_document_signals(texts, ["en", "en"], chunks) == expected
     assert not rpv2._kernels_built()
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_javascript_counts_of_a_whole_text_equal_line_by_line(native: bool) -> None:
+    """The lines of a text are normalised at once; each must count as it does alone."""
+    text = (
+        "JavaScript, javascript!\nno\u03a3 JAVASCRIPT \u03a3x\n\ud800javascript\r\n"
+        "java-script\n\nnojavascript javascript"
+    )
+    lines = rpv2._line_values([text, "javascript"], [True, False], native=native)
+    starts, ends, columns = lines[0], lines[1], lines[2]
+    expected = [
+        rpv2.normalized_words(text[a:b]).count("javascript") for a, b in zip(starts[:-1], ends[:-1], strict=True)
+    ]
+    assert columns[1][:-1].tolist() == expected == [2, 1, 0, 1, 0, 1]
+    assert columns[1][-1] == 0  # a text not flagged is not counted
+
+
+@pytest.mark.parametrize("native", _NATIVE_OR_NOT)
+def test_a_pickled_annotator_gives_the_values_of_a_fresh_one(native: bool) -> None:
+    """Workers get annotators pickled: the chunk and word tables travel as their strings."""
+    import pickle
+
+    first = ["two girls one cup here. Lorem ipsum!", "JavaScript\nthe end"]
+    later = ["blue waffle and two girls one cup", "lorem ipsum dolor\njavascript javascript"]
+    used = RedPajamaSignals(native=native)
+    used.annotate([Document(id=str(i), text=text) for i, text in enumerate(first)])
+    copied = pickle.loads(pickle.dumps(used))
+    fresh = RedPajamaSignals(native=native)
+    results = []
+    for annotator in (copied, fresh):
+        documents = [Document(id=str(i), text=text) for i, text in enumerate(later)]
+        for document in documents:
+            document.analysis.segments = [Segment(0, len(document.text))]
+        annotator.annotate(documents)
+        results.append([(d.analysis.signals, [s.signals for s in d.analysis.segments]) for d in documents])
+    assert results[0] == results[1]
+    assert results[1][0][0]["rps_doc_ldnoobw_words"] == 2  # "blue waffle", "two girls one cup"

@@ -27,20 +27,26 @@ fetched here: point THRESHER_UT1_INDEX at your own `domain_to_category_id.json` 
 
 Speed (a batch at a time, no Python loop per token or per line): WordPunct tokens never
 cross white space and each white-space chunk holds at most one normalised word, so what
-RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids, facts from
-code point flags) and summed per document; per-line values are sums over the batch's code
-points; n-grams get exact ids from (id of the (n-1)-gram prefix, id of the last word), an
-n-gram longer than 2 formed only where its prefix repeats. With `thresher._native` built,
-C kernels make the passes over code points (lines, chunk tokens, sentence and symbol
-counts) and the word and n-gram grouping (a dense table, then hashing one document at a
-time) one loop each; without it NumPy sorts and regular expressions compute the same
-values (tests compare both paths).
+RPv2 reads of a chunk is worked out once per distinct chunk (`TokenTable` ids) and summed per
+document; per-line values are sums over the batch's code points; n-grams get exact ids from
+(id of the (n-1)-gram prefix, id of the last word), an n-gram formed only where the
+(n-1)-grams at its start and the next word repeat. With `thresher._native` built, C kernels
+read the str objects themselves: `rpv2_register` gives a new chunk's token, caps, letter and
+stop-word counts and its normalised word (per-character NFD-of-lower expansions from the
+code point tables; the few chunks where that may differ from normalising the word whole go
+to Python), `rpv2_words` turns a batch's chunk ids into word ids, `rpv2_texts` makes one
+pass over each text for the per-text counts and the lines, `group_words` and
+`ngram_numerators` group words and n-grams, `set_columns` writes the segments' values.
+The code point tables are built a 4,096-code-point block at a time, only for blocks a text
+reaches. Without the kernels NumPy sorts and regular expressions compute the same values
+(tests compare both paths).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import operator
 import os
 import re
 import string
@@ -66,7 +72,6 @@ PRECISION = 8
 # table lookups on web text (most lines hold a non-ASCII character, which defeats translate's fast path).
 _PUNCT = re.compile("[" + re.escape(string.punctuation) + "]+")
 _WORDPUNCT = re.compile(r"\w+|[^\w\s]+")
-_WORD_CHAR = re.compile(r"\w")
 _SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")
 # A line whose right-stripped text ends with an ellipsis: at most one match a line.
 _ELLIPSIS_LINE = re.compile(r"(?:\.\.\.|\u2026)[^\S\n]*$", re.MULTILINE)
@@ -90,6 +95,12 @@ _UPPER = 4
 _WORD = 8  # re's \w
 _LOWER_OR_TITLE = 16  # a character that makes a string not str.isupper
 _ASCII_LETTER_FLAG = 32
+# Per-character normalisation (str.lower, then NFD, one character at a time) may differ from
+# the whole word's: NFD reorders combining marks across characters, and str.lower makes a
+# capital sigma final or not by its neighbours. A chunk holding such a character is
+# normalised by Python itself (the C kernel leaves it).
+_UNSAFE_NORM = 64
+_IDENTITY = 0xFFFFFFFF  # expansion_start of a character that is its own normalised form
 
 Value = float | int | bool | None
 
@@ -101,6 +112,7 @@ class CharTables:
     flags: np.ndarray  # uint8: _SPACE (str.isspace), _ASCII_PUNCT, _UPPER (str.isupper), _WORD, ...
     normalized_length: np.ndarray  # uint8: len(NFD(c.lower())), 0 where normalisation drops c
     normalized_numeric: np.ndarray  # uint8: str.isnumeric characters in NFD(c.lower())
+    expansion_start: np.ndarray  # uint32: where NFD(c.lower()) starts in `expansion_pool()`; _IDENTITY: c
 
 
 _BLOCK = 1 << 12
@@ -109,8 +121,58 @@ _TABLES = CharTables(
     flags=np.zeros(_SIZE, dtype=np.uint8),
     normalized_length=np.ones(_SIZE, dtype=np.uint8),
     normalized_numeric=np.zeros(_SIZE, dtype=np.uint8),
+    expansion_start=np.full(_SIZE, _IDENTITY, dtype=np.uint32),
 )
 _built: set[int] = set()  # the 4,096-code-point blocks of _TABLES computed so far
+_pool: list[np.ndarray] = [np.zeros(0, dtype=np.uint32)]  # expansions, a block's at a time (joined lazily)
+# Per block: 1 when its table entries are right (computed, or unassigned: the defaults). The
+# C kernel that reads chunks straight from their str objects checks it (see `_build_blocks`).
+_ready = np.array(
+    [not any(start in assigned for assigned in _ASSIGNED) for start in range(0, _SIZE + _BLOCK, _BLOCK)][
+        : (_SIZE >> 12) + 1
+    ],
+    dtype=np.uint8,
+)
+
+
+def expansion_pool() -> np.ndarray:
+    """The code points of the normalised forms `CharTables.expansion_start` points into."""
+    if len(_pool) > 1:
+        _pool[:] = [np.concatenate(_pool)]
+    return _pool[0]
+
+
+def _build_blocks(blocks: list[int]) -> None:
+    """Compute the given 4,096-code-point blocks' table entries (those not computed yet)."""
+    for block in blocks:
+        start = block * _BLOCK
+        assigned = next((r for r in _ASSIGNED if start in r), None)
+        if start not in _built and assigned is not None:
+            _build_block(range(start, min(start + _BLOCK, assigned.stop)))
+            _built.add(start)
+
+
+def tables_for(points: np.ndarray) -> CharTables:
+    """The tables, with the blocks holding `points` computed, and no others: a page of
+    English with one emoji needs two blocks, not the 32 below the emoji. Only code points
+    past the blocks built from 0 up are looked at, so a batch of seen scripts costs one compare."""
+    highest = int(points.max()) if points.size else 0
+    if highest >= _built_from_zero():
+        _build_blocks(np.unique(points[points >= _built_from_zero()] >> 12).tolist())
+    return _TABLES
+
+
+def _built_from_zero() -> int:
+    """The end of the blocks built from code point 0 on (every code point below it has its values)."""
+    end = 0
+    while end < _SIZE:
+        if end in _built:
+            end += _BLOCK
+        elif not any(end in assigned for assigned in _ASSIGNED):  # keeps the defaults: nothing to build
+            end = min([r.start for r in _ASSIGNED if r.start > end] or [_SIZE])
+        else:
+            break
+    return end
 
 
 def char_tables(highest: int = sys.maxunicode) -> CharTables:
@@ -142,15 +204,31 @@ def _build_block(block: range) -> None:
     starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
     space = np.fromiter(map(str.isspace, chars), dtype=bool, count=count)
     upper = np.fromiter(map(str.isupper, chars), dtype=bool, count=count)
-    word = np.fromiter(map(bool, map(_WORD_CHAR.match, chars)), dtype=bool, count=count)
+    # re's \w is str.isalnum or "_" (sre's own definition; the tests check every code point)
+    word = np.fromiter(map(str.isalnum, chars), dtype=bool, count=count)
+    if "_" in chars:
+        word[chars.index("_")] = True
     # "cA" is upper-case unless c is lower or title case
-    lower = ~np.fromiter(map(str.isupper, map(str.__add__, chars, itertools.repeat("A"))), dtype=bool, count=count)
+    lower = ~np.fromiter(map(str.isupper, map(operator.add, chars, itertools.repeat("A"))), dtype=bool, count=count)
     flags = (space * _SPACE + upper * _UPPER + word * _WORD + lower * _LOWER_OR_TITLE).astype(np.uint8)
     for c in string.punctuation + string.ascii_letters:
         if ord(c) in block:
             flags[ord(c) - block.start] |= _ASCII_PUNCT if c in string.punctuation else _ASCII_LETTER_FLAG
     lengths[(flags & (_SPACE | _ASCII_PUNCT)) != 0] = 0
+    # Where the kernel's per-character normalisation could differ from the word's (see _UNSAFE_NORM).
+    # (every NFD(c.lower()) has a first character: it starts at `starts` in `joined`)
+    combining = np.fromiter(map(unicodedata.combining, joined), dtype=np.int64, count=len(joined))
+    unsafe = combining[starts] != 0
+    if "\u03a3" in chars:
+        unsafe[chars.index("\u03a3")] = True
+    flags[unsafe] |= _UNSAFE_NORM
+    identity = np.fromiter(map(operator.eq, decomposed, chars), dtype=bool, count=count)
+    pool = np.frombuffer(joined.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    base = sum(map(len, _pool))
+    _TABLES.expansion_start[block.start : block.stop] = np.where(identity, _IDENTITY, starts + base)
+    _pool.append(pool)
     _TABLES.flags[block.start : block.stop] = flags
+    _ready[block.start >> 12] = 1
     _TABLES.normalized_length[block.start : block.stop] = lengths
     _TABLES.normalized_numeric[block.start : block.stop] = np.add.reduceat(numeric_chars, starts)
 
@@ -213,6 +291,23 @@ NGRAM_SIGNALS = (
     *(f"rps_doc_frac_chars_top_{n}gram" for n in TOP_NGRAMS),
     *(f"rps_doc_frac_chars_dupe_{n}grams" for n in DUP_NGRAMS),
 )
+# The signals `batch_document_signals` writes, in the order it writes them.
+DOCUMENT_SIGNALS = (
+    "rps_doc_word_count",
+    "rps_doc_mean_word_length",
+    "rps_doc_num_sentences",
+    "rps_doc_frac_unique_words",
+    "rps_doc_unigram_entropy",
+    "rps_doc_symbol_to_word_ratio",
+    "rps_doc_frac_all_caps_words",
+    "rps_doc_frac_no_alph_words",
+    "rps_doc_frac_lines_end_with_ellipsis",
+    "rps_doc_curly_bracket",
+    "rps_doc_lorem_ipsum",
+    "rps_doc_stop_word_fraction",
+    "rps_doc_ldnoobw_words",
+    *NGRAM_SIGNALS,
+)
 
 
 def _group(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -249,25 +344,37 @@ class _WordStats:
     """
 
     chars: np.ndarray
+    words: np.ndarray  # per document
     distinct: np.ndarray
     entropy: np.ndarray
     numerators: dict[str, np.ndarray]
 
     @classmethod
-    def of(cls, ids: np.ndarray, lengths: np.ndarray, docs: np.ndarray, count: int, native: bool = False) -> _WordStats:
+    def of(
+        cls,
+        ids: np.ndarray,
+        lengths: np.ndarray,
+        docs: np.ndarray,
+        count: int,
+        native: bool = False,
+        per_doc: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> _WordStats:
         """`docs` must be non-decreasing (a batch's words, document by document). `native`:
         the C kernels group words through a dense table and n-grams by hashing, in one pass
-        per n, instead of NumPy sorts."""
+        per n, instead of NumPy sorts. `per_doc`: (words, characters) per document, when known."""
         size = len(ids)
         if native:
             ids = np.ascontiguousarray(ids, dtype=np.int64)
             lengths = np.ascontiguousarray(lengths, dtype=np.int64)
             docs = np.ascontiguousarray(docs, dtype=np.int64)
-        chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
-        words = np.bincount(docs, minlength=count)
+        if per_doc is None:
+            chars = np.bincount(docs, weights=lengths, minlength=count).astype(np.int64)
+            words = np.bincount(docs, minlength=count)
+        else:
+            words, chars = per_doc
         numerators = {name: np.zeros(count, dtype=np.int64) for name in NGRAM_SIGNALS}
         if size == 0:
-            return cls(chars, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
+            return cls(chars, words, np.zeros(count, dtype=np.int64), np.zeros(count), numerators)
         span = int(ids.max()) + 1
         if native:
             key_docs, gram, counts = _native_group_words(ids, docs, span)
@@ -282,7 +389,7 @@ class _WordStats:
             dupe = np.zeros((len(DUP_NGRAMS), count), dtype=np.int64)
             _native.ngram_numerators(ids, lengths, docs, gram, counts, span, top, dupe)
             numerators = dict(zip(NGRAM_SIGNALS, (*top, *dupe), strict=True))
-            return cls(chars, distinct, entropy, numerators)
+            return cls(chars, words, distinct, entropy, numerators)
         ends = np.cumsum(words)[docs]  # each position's document end (exclusive)
         cumulative = np.concatenate(([0], np.cumsum(lengths)))
         positions = np.flatnonzero(counts[gram] > 1)
@@ -320,7 +427,7 @@ class _WordStats:
                     docs[covered], weights=lengths[covered], minlength=count
                 ).astype(np.int64)
             positions, gram = positions[repeated], inverse[repeated]
-        return cls(chars, distinct, entropy, numerators)
+        return cls(chars, words, distinct, entropy, numerators)
 
     def fraction(self, name: str, doc: int) -> float:
         numerator = int(self.numerators[name][doc])
@@ -395,7 +502,14 @@ def _lorem_ipsum_words(words: list[str], lengths: np.ndarray, text: str) -> tupl
     return lorem, ipsum
 
 
-_KERNELS = ("rpv2_lines", "rpv2_chunk_tokens", "rpv2_text_counts", "group_words", "ngram_numerators")
+_KERNELS = (
+    "rpv2_texts",
+    "rpv2_register",
+    "rpv2_words",
+    "group_words",
+    "ngram_numerators",
+    "set_columns",
+)
 
 
 def _kernels_built() -> bool:
@@ -422,17 +536,26 @@ class _Chunks:
 
     def _reset(self) -> None:
         self.size = 0
+        # The native path keeps normalised words in a second TokenTable (word -> id by hashing
+        # in C, a word's str made only when new); the Python path in the `words` dict.
+        self.word_table = TokenTable("whitespace", native=True) if self.native else None
         # Per chunk: WordPunct tokens, those str.isupper, those holding an ASCII letter, then
         # stop-word tokens per language; float64 (exact for counts) so `row_sums` adds a
         # document's rows in one pass.
         self.counts = np.zeros((0, 3 + len(LANGUAGES)))
         self.word = np.zeros(0, dtype=np.int64)  # normalised word id, -1 for none
         self.words: dict[str, int] = {}
-        self.word_strings: list[str] = []
+        self._python_words: list[str] = []  # the Python path's `word_strings`
         self.word_length = np.zeros(0, dtype=np.int64)
-        self.lorem_end = np.zeros(0, dtype=bool)  # the word ends with "lorem"
-        self.ipsum_start = np.zeros(0, dtype=bool)  # the word starts with "ipsum"
-        self.bad_bits = np.zeros(0, dtype=np.int64)  # per word id: _bad_masks() bits
+        # per word id: its _bad_masks() bits, _JAVASCRIPT, _LOREM_END (it ends with "lorem"),
+        # _IPSUM_START (it starts with "ipsum"); most words have none
+        self.word_bits = np.zeros(0, dtype=np.int64)
+
+    @property
+    def word_strings(self) -> list[str]:
+        """Normalised word id -> the word (read it, never modify it). Read from the word table
+        each time: a copied or unpickled table holds a new list."""
+        return self.word_table.strings if self.word_table is not None else self._python_words
 
     def lookup(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(chunk id of every chunk of every text, chunks per text)."""
@@ -447,8 +570,11 @@ class _Chunks:
         new = self.table.strings[self.size :]
         if not new:
             return
+        if self.native:
+            self._extend_native(new)
+            return
         joined = "\n".join(new)
-        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new), self.native)
+        tokens, caps, alpha, word_chunk = _chunk_token_stats(joined, len(new))
         stops = _chunk_stop_counts(new, tokens, word_chunk)
         self.counts = np.concatenate((self.counts, np.column_stack((tokens, caps, alpha, stops.T))))
         normalized_text = unicodedata.normalize("NFD", _delete_punctuation(joined).lower())
@@ -468,14 +594,67 @@ class _Chunks:
         if "" in words:
             ids[ids == words[""]] = -1
         self.word = np.concatenate((self.word, ids))
-        self.word_strings.extend(fresh)
+        self._python_words.extend(fresh)
         fresh_length = np.fromiter(map(len, fresh), dtype=np.int64, count=len(fresh))
         self.word_length = np.concatenate((self.word_length, fresh_length))
         lorem, ipsum = _lorem_ipsum_words(fresh, fresh_length, normalized_text)
-        self.lorem_end = np.concatenate((self.lorem_end, lorem))
-        self.ipsum_start = np.concatenate((self.ipsum_start, ipsum))
         bits = np.fromiter(map(_bad_masks().get, fresh, itertools.repeat(0)), dtype=np.int64, count=len(fresh))
-        self.bad_bits = np.concatenate((self.bad_bits, bits))
+        bits |= lorem * _LOREM_END | ipsum * _IPSUM_START
+        if "javascript" in fresh:
+            bits[fresh.index("javascript")] |= _JAVASCRIPT
+        self.word_bits = np.concatenate((self.word_bits, bits))
+        self.size = len(self.table.strings)
+
+    def _extend_native(self, new: list[str]) -> None:
+        """`_extend` by the C kernel: one pass over the new chunks gives their token counts,
+        normalised words and the words' list bits; the words get ids in `word_table`. Python
+        normalises only the chunks the kernel leaves (see `_UNSAFE_NORM`)."""
+        assert self.word_table is not None
+        counts = np.empty((len(new), self.counts.shape[1]))
+        length = np.empty(len(new), dtype=np.int64)
+        bits = np.empty(len(new), dtype=np.int64)
+        while True:
+            text = _native.rpv2_register(
+                new,
+                _TABLES.flags,
+                _TABLES.normalized_length,
+                _TABLES.expansion_start,
+                expansion_pool(),
+                _ready,
+                *_stop_arrays(),
+                *_listed_arrays(),
+                counts,
+                length,
+                bits,
+            )
+            if isinstance(text, str):
+                break
+            _build_blocks(text)  # the blocks the new chunks reach that were not computed yet
+        simple = np.flatnonzero(length > 0)
+        left = np.flatnonzero(length < 0)
+        extra: list[str] = []
+        if left.size:
+            joined = "\n".join(map(new.__getitem__, left.tolist()))
+            extra = unicodedata.normalize("NFD", _delete_punctuation(joined).lower()).split("\n")
+            length[left] = np.fromiter(map(len, extra), dtype=np.int64, count=len(extra))
+            bits[left] = np.fromiter(map(_listed_bits, extra), dtype=np.int64, count=len(extra))
+        known = len(self.word_table)
+        found, per_text, _ = self.word_table.lookup([text, *extra])
+        ids = np.full(len(new), -1, dtype=np.int64)
+        ids[simple] = found[: per_text[0]]
+        if left.size:
+            ids[left[per_text[1:] > 0]] = found[per_text[0] :]
+        fresh = len(self.word_table) - known
+        # Every chunk of a word has the word's length and bits: any of them will do.
+        is_new = ids >= known
+        fresh_length = np.zeros(fresh, dtype=np.int64)
+        fresh_length[ids[is_new] - known] = length[is_new]
+        fresh_bits = np.zeros(fresh, dtype=np.int64)
+        fresh_bits[ids[is_new] - known] = bits[is_new]
+        self.counts = np.concatenate((self.counts, counts))
+        self.word = np.concatenate((self.word, ids))
+        self.word_length = np.concatenate((self.word_length, fresh_length))
+        self.word_bits = np.concatenate((self.word_bits, fresh_bits))
         self.size = len(self.table.strings)
 
     @staticmethod
@@ -483,40 +662,24 @@ class _Chunks:
         """The column of `counts` holding `language`'s stop-word tokens; None outside RPv2's languages."""
         return 3 + LANGUAGES.index(language) if language in LANGUAGES else None
 
-    def bad_flags(self, language: str) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """Per word id: (is an LDNOOBW entry, the first word of a longer one, the second word of
-        one) in `language`'s list; None outside RPv2's languages."""
-        if language not in LANGUAGES:
-            return None
-        shift = 3 * LANGUAGES.index(language)
-        entry, first, second = ((self.bad_bits >> (shift + role)) & 1 == 1 for role in range(3))
-        return entry, first, second
-
 
 _WORD_RUN = re.compile(r"\w+")
 
 
-def _chunk_token_stats(
-    joined: str, count: int, native: bool = False
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _chunk_token_stats(joined: str, count: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per chunk of the "\\n"-joined chunks: WordPunct tokens, those str.isupper, those with
     an ASCII letter; and the chunk of each `\\w+` token, in order.
 
     From the code points, without a str per token: a token is a run of word characters
     (re's `\\w`) or of other non-space characters; per-token sums over [token start, next
     token start) only add white space beyond the token, which has none of the flags.
-    `native`: the C kernel's one pass instead of NumPy's several (the same numbers).
+    (The C path's `rpv2_register` counts the same in its pass over the new chunks.)
     """
     if count == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, empty, empty
     points = code_points(joined)
-    tables = char_tables(int(points.max()) if points.size else 0)
-    if native:
-        tokens, caps, alpha = (np.empty(count, dtype=np.int64) for _ in range(3))
-        word_chunk = np.empty(len(points), dtype=np.int64)
-        found = _native.rpv2_chunk_tokens(points, tables.flags, tokens, caps, alpha, word_chunk)
-        return tokens, caps, alpha, word_chunk[:found]
+    tables = tables_for(points)
     flags = tables.flags[points]
     kind = np.where((flags & _SPACE) != 0, 0, np.where((flags & _WORD) != 0, 1, 2)).astype(np.int8)
     start = kind != 0
@@ -544,6 +707,22 @@ def _stop_masks() -> dict[str, int]:
         for word in stop_words(language) or ():
             masks[word] = masks.get(word, 0) | (1 << bit)
     return masks
+
+
+@cache
+def _stop_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`_stop_masks()` for the C kernel: the words' code points joined, where each starts
+    (and the end), and their masks."""
+    return _word_arrays(_stop_masks())
+
+
+def _word_arrays(masks: dict[str, int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Words -> (their code points joined, where each starts and the end, their masks)."""
+    words = list(masks)
+    lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    offsets = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    bits = np.fromiter(map(masks.__getitem__, words), dtype=np.int64, count=len(words))
+    return code_points("".join(words)), offsets, bits
 
 
 # ASCII punctuation other than "_": none is a word character (re's \\w) or white space.
@@ -584,6 +763,27 @@ def _chunk_stop_counts(chunks: list[str], tokens: np.ndarray, word_chunk: np.nda
     return out
 
 
+# Bits of `_listed_arrays()` and the kernel's word bits beyond `_bad_masks()`' 15 (the C kernel's too).
+_BAD_BITS = (1 << (3 * len(LANGUAGES))) - 1
+_JAVASCRIPT = 1 << 15
+_LOREM_END = 1 << 40
+_IPSUM_START = 1 << 41
+
+
+@cache
+def _listed_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The words whose bits the C kernel looks up (`_bad_masks()` and "javascript"), as `_stop_arrays`."""
+    masks = dict(_bad_masks())
+    masks["javascript"] = masks.get("javascript", 0) | _JAVASCRIPT
+    return _word_arrays(masks)
+
+
+def _listed_bits(word: str) -> int:
+    """The kernel's bits of one normalised word, in Python."""
+    bits = _bad_masks().get(word, 0) | (_JAVASCRIPT if word == "javascript" else 0)
+    return bits | (_LOREM_END if word.endswith("lorem") else 0) | (_IPSUM_START if word.startswith("ipsum") else 0)
+
+
 @cache
 def _bad_masks() -> dict[str, int]:
     """Word -> bits 3k, 3k+1, 3k+2 set when, in the LDNOOBW list of LANGUAGES[k], it is an
@@ -616,95 +816,159 @@ def rps_document_signals(text: str, language: str = "en") -> dict[str, Value]:
     return batch_document_signals([text], [language], _default_chunks())[0][0]
 
 
-def batch_document_signals(
-    texts: list[str], languages: list[str], chunks: _Chunks, points: np.ndarray | None = None
-) -> tuple[list[dict[str, Value]], list[bool]]:
-    """The document signals of each text, and whether a normalised word of it is "javascript".
-
-    `points`: the texts' code points joined (`code_points("".join(texts))`), when the caller has them.
-    """
-    count = len(texts)
-    ids, per_text = chunks.lookup(texts)
+def _batch_words(
+    chunks: _Chunks, ids: np.ndarray, per_text: np.ndarray, count: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None, np.ndarray]:
+    """(normalised word ids of the batch's texts, each one's text, its length, (words, characters)
+    per text or None, the positions whose word has `word_bits`), from the texts' chunk ids."""
+    if chunks.native:
+        size = len(ids)
+        words, owner, lengths = (np.empty(size, dtype=np.int64) for _ in range(3))
+        per_doc = (np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64))
+        found, flagged = _native.rpv2_words(
+            np.ascontiguousarray(ids, dtype=np.int64),
+            np.ascontiguousarray(per_text, dtype=np.int64),
+            chunks.word,
+            chunks.word_length,
+            chunks.word_bits,
+            words,
+            owner,
+            lengths,
+            *per_doc,
+        )
+        return words[:found], owner[:found], lengths[:found], per_doc, np.frombuffer(flagged, dtype=np.int64)
     owner = np.repeat(np.arange(count), per_text)
-    sums = row_sums(ids, per_text, chunks.counts).astype(np.int64).T
-    n_tokens, caps, alpha = sums[0].tolist(), sums[1].tolist(), sums[2].tolist()
     word_of = chunks.word[ids]
     has_word = word_of >= 0
     words = word_of[has_word]
-    word_owner = owner[has_word]
-    stats = _WordStats.of(words, chunks.word_length[words], word_owner, count, chunks.native)
-    n_words = np.bincount(word_owner, minlength=count).tolist()
-    ends = np.cumsum(n_words)
-    chars = stats.chars.tolist()
-    distinct = stats.distinct.tolist()
-    entropy = stats.entropy.tolist()
+    return words, owner[has_word], chunks.word_length[words], None, np.flatnonzero(chunks.word_bits[words])
+
+
+def batch_document_signals(
+    texts: list[str], languages: list[str], chunks: _Chunks, scan: _Scan | None = None
+) -> tuple[list[dict[str, Value]], list[bool]]:
+    """The document signals of each text, and whether a normalised word of it is "javascript".
+
+    `scan`: the C kernel's `_scan_texts(texts)`, when the caller has it (native chunks only).
+    """
+    count = len(texts)
+    ids, per_text = chunks.lookup(texts)
+    sums = row_sums(ids, per_text, chunks.counts).astype(np.int64).T
+    words, word_owner, lengths, per_doc, flagged = _batch_words(chunks, ids, per_text, count)
+    stats = _WordStats.of(words, lengths, word_owner, count, chunks.native, per_doc)
+    n_words = stats.words.tolist()
+    ends = np.cumsum(stats.words)
+    flag_bits = chunks.word_bits[words[flagged]]
     javascript = [False] * count
-    script = chunks.words.get("javascript")
-    if script is not None:
-        for doc in np.unique(word_owner[words == script]).tolist():
-            javascript[doc] = True
-    lorem = _lorem_documents(chunks, words, word_owner, ends)
-    stops: dict[str, list[int] | None] = {}
-    bad: dict[str, list[int] | None] = {}
-    language_of = {language: k for k, language in enumerate(dict.fromkeys(languages))}
-    doc_language = np.fromiter(map(language_of.__getitem__, languages), dtype=np.int64, count=count)
-    for language, k in language_of.items():
-        column = chunks.stop_column(language)
-        stops[language] = None if column is None else sums[column].tolist()
-        flags = chunks.bad_flags(language)
-        if flags is None:
-            bad[language] = None
-            continue
-        # Only the words of this language's documents (whole documents, in order).
-        here = doc_language[word_owner] == k
-        owner_here = word_owner[here]
-        ends_here = np.cumsum(np.bincount(owner_here, minlength=count))
-        bad[language] = _ldnoobw_counts(language, chunks, flags, words[here], owner_here, ends_here, count)
-    ngrams = [(name, stats.fractions(name)) for name in NGRAM_SIGNALS]
-    counts_of = _text_counts(texts, chunks.native, points)
-    out = []
-    for doc, text in enumerate(texts):
-        tokens = n_tokens[doc]
-        words_here = n_words[doc]
-        language = languages[doc]
-        sentences, ellipsis_lines, symbols, braces, newlines = counts_of[doc]
-        lines = newlines + (1 if text and not text.endswith("\n") else 0)
-        signals: dict[str, Value] = {
-            "rps_doc_word_count": words_here,
-            "rps_doc_mean_word_length": rounded(chars[doc], words_here) if words_here else None,
-            "rps_doc_num_sentences": sentences,
-            "rps_doc_frac_unique_words": rounded(distinct[doc], words_here) if words_here else None,
-            "rps_doc_unigram_entropy": round(entropy[doc], PRECISION) if words_here else None,
-            "rps_doc_symbol_to_word_ratio": rounded(symbols, tokens) if tokens else None,
-            "rps_doc_frac_all_caps_words": rounded(caps[doc], tokens) if tokens else None,
-            "rps_doc_frac_no_alph_words": round(1.0 - alpha[doc] / tokens, PRECISION) if tokens else None,
-            "rps_doc_frac_lines_end_with_ellipsis": (
-                None if not lines else rounded(ellipsis_lines, lines) if ellipsis_lines else 0.0
-            ),
-            "rps_doc_curly_bracket": rounded(braces, len(text)) if braces else 0.0,
-            "rps_doc_lorem_ipsum": lorem.get(doc, 0.0),
-            "rps_doc_stop_word_fraction": None,
-            "rps_doc_ldnoobw_words": None,
-        }
-        stop_counts = stops[language]
-        if stop_counts is not None:
-            signals["rps_doc_stop_word_fraction"] = rounded(stop_counts[doc], tokens) if words_here else 0.0
-        bad_counts = bad[language]
-        if bad_counts is not None:
-            signals["rps_doc_ldnoobw_words"] = bad_counts[doc]
-        for name, values in ngrams:
-            signals[name] = values[doc]
-        out.append(signals)
+    for doc in word_owner[flagged[(flag_bits & _JAVASCRIPT) != 0]].tolist():
+        javascript[doc] = True
+    lorem = _lorem_documents(chunks, words, word_owner, ends, flagged[(flag_bits & _LOREM_END) != 0])
+    sentences, ellipsis_lines, symbols, braces, newlines = _text_count_columns(texts, chunks.native, scan)
+    # A column per signal, None or 0.0 where RPv2's denominator is 0, then a dict per document.
+    tokens = sums[0]
+    has_words = stats.words > 0
+    has_tokens = tokens > 0
+    text_lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+    ends_open = np.fromiter(map(_ends_open, texts), dtype=np.int64, count=count)
+    lines = newlines + ends_open  # a last line without "\n" counts
+    stop_columns = [chunks.stop_column(language) for language in languages]
+    stop_counts = np.zeros(count, dtype=np.int64)
+    listed = np.array([column is not None for column in stop_columns], dtype=bool)
+    for column in set(stop_columns) - {None}:
+        here = np.fromiter((c == column for c in stop_columns), dtype=bool, count=count)
+        stop_counts[here] = sums[column][here]
+    bad_counts = _ldnoobw_all(chunks, languages, words, word_owner, ends, count, flagged[(flag_bits & _BAD_BITS) != 0])
+    columns: list[list[Value]] = [
+        n_words,
+        _ratio(stats.chars, stats.words, has_words, None),
+        sentences.tolist(),
+        _ratio(stats.distinct, stats.words, has_words, None),
+        _where(round_like_python(stats.entropy).tolist(), has_words, None),
+        _ratio(symbols, tokens, has_tokens, None),
+        _ratio(sums[1], tokens, has_tokens, None),
+        _where(
+            round_like_python(1.0 - np.divide(sums[2], tokens, out=np.zeros(count), where=has_tokens)).tolist(),
+            has_tokens,
+            None,
+        ),
+        _where(_ratio(ellipsis_lines, lines, ellipsis_lines > 0, 0.0), lines > 0, None),
+        _ratio(braces, text_lengths, braces > 0, 0.0),
+        [lorem.get(doc, 0.0) for doc in range(count)] if lorem else [0.0] * count,
+        _where(_ratio(stop_counts, tokens, has_words, 0.0), listed, None),
+        _where(bad_counts.tolist(), listed, None),
+        *(stats.fractions(name) for name in NGRAM_SIGNALS),
+    ]
+    out = list(map(dict, map(zip, itertools.repeat(DOCUMENT_SIGNALS), zip(*columns, strict=True))))
     return out, javascript
 
 
-def _text_counts(texts: list[str], native: bool = False, points: np.ndarray | None = None) -> list[list[int]]:
+def _ends_open(text: str) -> int:
+    """1 when `text` has a last line without "\\n" (it is not empty and does not end with one)."""
+    return 1 if text and not text.endswith("\n") else 0
+
+
+def _ratio(numerator: np.ndarray, denominator: np.ndarray, where: np.ndarray, default: Value) -> list[Value]:
+    """`rounded(numerator[d], denominator[d])` where `where[d]`, else `default`, as a list."""
+    share = np.divide(numerator, denominator, out=np.zeros(len(where)), where=where)
+    return _where(round_like_python(share).tolist(), where, default)
+
+
+def _where(values: list[Value], where: np.ndarray, default: Value) -> list[Value]:
+    """`values`, with `default` where `where` is False."""
+    if where.all():
+        return values
+    return [value if keep else default for value, keep in zip(values, where.tolist(), strict=True)]
+
+
+def _text_count_columns(texts: list[str], native: bool = False, scan: _Scan | None = None) -> np.ndarray:
+    """`_text_counts` as five int64 columns (one row per count, one column per text)."""
+    if not native:
+        return np.array(_text_counts(texts), dtype=np.int64).reshape(len(texts), 5).T
+    return (scan or _scan_texts(texts)).counts
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What the C kernel's one pass over a batch's texts gives: their counts and lines."""
+
+    counts: np.ndarray  # 5 x texts: `_text_counts`' five counts
+    starts: np.ndarray  # each line's start in the texts joined
+    ends: np.ndarray
+    columns: tuple[np.ndarray, ...]  # per line, in LINE_SIGNALS order (javascript counts 0)
+
+
+def _scan_texts(texts: list[str]) -> _Scan:
+    """`_Scan` of `texts` by the C kernel (it reads the str objects themselves)."""
+    counts = np.empty((5, len(texts)), dtype=np.int64)
+    while True:
+        found = _native.rpv2_texts(
+            texts,
+            _TABLES.flags,
+            _TABLES.normalized_length,
+            _TABLES.normalized_numeric,
+            _ready,
+            _TERMINAL_CODES,
+            _BULLET_CODES,
+            counts,
+        )
+        if isinstance(found, tuple):
+            break
+        _build_blocks(found)  # blocks the texts reach that were not computed yet
+    starts, ends, words, upper, kept, numerals = (np.frombuffer(b, dtype=np.int64) for b in found[:6])
+    terminal, bullet = (np.frombuffer(b, dtype=np.uint8).astype(bool) for b in found[6:])
+    upper_fraction = upper / (ends - starts)
+    length = kept + np.maximum(words - 1, 0)
+    numerical = np.divide(numerals, length, out=np.zeros(len(starts)), where=length > 0)
+    script = np.zeros(len(starts), dtype=np.int64)
+    return _Scan(counts, starts, ends, (words, script, terminal, bullet, numerical, upper_fraction))
+
+
+def _text_counts(texts: list[str], native: bool = False) -> list[list[int]]:
     """Per text: [matches of RPv2's sentence pattern, lines ending with an ellipsis, RPv2's
     symbols ("#", "...", "\u2026" as str.count counts them), "{" and "}", "\n"].
 
-    `native`: the C kernel scans the code points once for all five (the same counts as the
-    regular expressions and str.count, which remain the definition); `points` are the
-    texts' code points joined, when the caller has them.
+    `native`: the C kernel reads each text once for all five (the same counts as the
+    regular expressions and str.count, which remain the definition).
     """
     if not native:
         return [
@@ -717,26 +981,22 @@ def _text_counts(texts: list[str], native: bool = False, points: np.ndarray | No
             ]
             for text in texts
         ]
-    if points is None:
-        points = code_points("".join(texts))
-    offsets = np.concatenate(([0], np.cumsum(np.fromiter(map(len, texts), dtype=np.int64, count=len(texts)))))
-    tables = char_tables(int(points.max()) if points.size else 0)
-    out = np.empty((5, len(texts)), dtype=np.int64)
-    _native.rpv2_text_counts(points, offsets, tables.flags, *out)
-    return out.T.tolist()
+    return _text_count_columns(texts, True).T.tolist()
 
 
-def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray) -> dict[int, float]:
+def _lorem_documents(
+    chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends: np.ndarray, lorem: np.ndarray
+) -> dict[int, float]:
     """RPv2's lorem-ipsum value of each document whose normalised text holds "lorem ipsum".
 
-    Words hold no space, so that needs a word ending in "lorem" followed by one starting
-    with "ipsum"; only those (rare) documents are joined and searched as RPv2 does.
+    Words hold no space, so that needs a word ending in "lorem" (at the positions `lorem`)
+    followed by one starting with "ipsum"; only those (rare) documents are joined and
+    searched as RPv2 does.
     """
     strings = chunks.word_strings
     out: dict[int, float] = {}
-    if words.size < 2:
-        return out
-    at = np.flatnonzero(chunks.lorem_end[words[:-1]] & chunks.ipsum_start[words[1:]])
+    lorem = lorem[lorem + 1 < words.size]
+    at = lorem[(chunks.word_bits[words[lorem + 1]] & _IPSUM_START) != 0]
     for position in at.tolist():
         doc = int(owner[position])
         if position + 1 < ends[doc] and doc not in out:
@@ -746,32 +1006,57 @@ def _lorem_documents(chunks: _Chunks, words: np.ndarray, owner: np.ndarray, ends
     return out
 
 
-def _ldnoobw_counts(
-    language: str,
+def _ldnoobw_all(
     chunks: _Chunks,
-    flags: tuple[np.ndarray, np.ndarray, np.ndarray],
+    languages: list[str],
     words: np.ndarray,
     owner: np.ndarray,
     ends: np.ndarray,
     count: int,
-) -> list[int]:
-    """LDNOOBW n-grams per document: single words by NumPy, longer entries checked where they may start."""
+    at: np.ndarray,
+) -> np.ndarray:
+    """LDNOOBW n-grams per document, in the list of its language (0 outside RPv2's five).
+
+    Only the positions `at` of words in some list are looked at (few): single-word entries
+    by NumPy, longer entries checked as word tuples where their first two words may start.
+    """
+    counts = np.zeros(count, dtype=np.int64)
+    if at.size == 0:
+        return counts
+    bits = np.zeros(words.size, dtype=np.int64)  # the list bits where some are set (the rest are not read)
+    bits[at] = chunks.word_bits[words[at]] & _BAD_BITS
+    shift_of = np.array([3 * LANGUAGES.index(lang) if lang in LANGUAGES else -1 for lang in languages], dtype=np.int64)
+    shift = shift_of[owner[at]]
+    at, shift = at[shift >= 0], shift[shift >= 0]
+    mine = bits[at] >> shift  # the bits of the document's language: entry, first word, second word
+    counts += np.bincount(owner[at[(mine & 1) == 1]], minlength=count)
+    start = (mine >> 1) & 1 == 1
+    first, shift = at[start], shift[start]
+    inside = first + 1 < words.size
+    first, shift = first[inside], shift[inside]
+    first = first[(bits[first + 1] >> (shift + 2)) & 1 == 1]
+    strings = chunks.word_strings
+    for position in first.tolist():
+        doc = int(owner[position])
+        prefixes, entries = _entry_words(languages[doc])
+        end = int(ends[doc])
+        if (strings[words[position]], strings[words[position + 1]]) not in prefixes:
+            continue  # no entry starts with these two words
+        gram = tuple(map(strings.__getitem__, words[position : min(end, position + max(entries))].tolist()))
+        counts[doc] += sum(gram[:n] in entries[n] for n in entries if position + n <= end)
+    return counts
+
+
+@cache
+def _entry_words(language: str) -> tuple[frozenset[tuple[str, ...]], dict[int, frozenset[tuple[str, ...]]]]:
+    """(The first two words of each LDNOOBW entry of two or more words, those entries as word
+    tuples by length.) Words hold no space, so a tuple of words equals an entry exactly when
+    the words joined by spaces do."""
     lists = bad_words(language)
     assert lists is not None
-    entry, first, second = flags
-    counts = np.zeros(count, dtype=np.int64)
-    if 1 in lists.sizes:
-        counts = np.bincount(owner[entry[words]], minlength=count)
-    longer = [n for n in lists.sizes if n > 1]
-    if longer and words.size > 1:
-        strings = chunks.word_strings
-        for position in np.flatnonzero(first[words[:-1]] & second[words[1:]]).tolist():
-            end = int(ends[owner[position]])
-            for n in longer:
-                gram = words[position : position + n].tolist()
-                if position + n <= end and " ".join(strings[w] for w in gram) in lists.entries:
-                    counts[owner[position]] += 1
-    return counts.tolist()
+    split = [tuple(entry.split(" ")) for entry in lists.entries if " " in entry]
+    by_length = {n: frozenset(words for words in split if len(words) == n) for n in {len(words) for words in split}}
+    return frozenset(words[:2] for words in split), by_length
 
 
 LINE_SIGNALS = (
@@ -817,7 +1102,7 @@ def batch_lines(texts: list[str], javascript: list[bool]) -> list[Lines]:
 
 
 def _line_values(
-    texts: list[str], javascript: list[bool], native: bool = False, points: np.ndarray | None = None
+    texts: list[str], javascript: list[bool], native: bool = False, scan: _Scan | None = None
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray, list[int]]:
     """(line starts and ends in the joined texts, a column of values per signal, where each text starts
     in the joined texts, each text's first line), the texts' lines in order.
@@ -830,26 +1115,23 @@ def _line_values(
     sums over the line's code points. Lines never cross a text's end. `native`: the C
     kernel's one pass over the code points instead of NumPy's (the same numbers).
     """
-    joined = "".join(texts)
-    if points is None:
-        points = code_points(joined)
     lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
     offsets = np.concatenate(([0], np.cumsum(lengths)))
     if native:
-        starts, ends, columns = _native_lines(joined, points, offsets)
+        scan = scan or _scan_texts(texts)
+        starts, ends, columns = scan.starts, scan.ends, scan.columns
         first_line = np.searchsorted(starts, offsets).tolist()
-        script = columns[1]
-        for doc in itertools.compress(range(len(texts)), javascript):
-            for line in range(first_line[doc], first_line[doc + 1]):
-                script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+        _javascript_counts(texts, javascript, first_line, columns[1])
         return starts, ends, columns, offsets, first_line
+    joined = "".join(texts)
+    points = code_points(joined)
     newlines = np.flatnonzero(points == 10)
     bounds = np.unique(np.concatenate((offsets, newlines + 1)))
     starts, ends = bounds[:-1], bounds[1:]
     if starts.size == 0:
         nothing = np.zeros(0, dtype=np.int64)
         return starts, ends, (nothing,) * 6, offsets, [0] * len(offsets)
-    tables = char_tables(int(points.max()) if points.size else 0)
+    tables = tables_for(points)
     flags = tables.flags[points]
     # Lines cover the joined texts end to end, so per-line sums are one reduceat each.
     upper_fraction = (np.add.reduceat(flags & _UPPER, starts, dtype=np.int64) // _UPPER) / (ends - starts)
@@ -895,44 +1177,22 @@ def _line_values(
         bullet = (head >= starts) & (head < ends) & np.isin(points[head], _BULLET_CODES)
     script = np.zeros(len(starts), dtype=np.int64)
     first_line = np.searchsorted(starts, offsets).tolist()
-    for doc in itertools.compress(range(len(texts)), javascript):
-        for line in range(first_line[doc], first_line[doc + 1]):
-            script[line] = normalized_words(joined[starts[line] : ends[line]]).count("javascript")
+    _javascript_counts(texts, javascript, first_line, script)
     return starts, ends, (words, script, terminal, bullet, numerical, upper_fraction), offsets, first_line
 
 
-def _native_lines(
-    joined: str, points: np.ndarray, offsets: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...]]:
-    """`_line_values`' lines and columns (javascript counts left 0) from the C kernel's one pass."""
-    capacity = joined.count("\n") + len(offsets)
-    tables = char_tables(int(points.max()) if points.size else 0)
-    starts, ends, words, upper, kept, numerals = (np.empty(capacity, dtype=np.int64) for _ in range(6))
-    terminal, bullet = np.empty(capacity, dtype=np.uint8), np.empty(capacity, dtype=np.uint8)
-    count = _native.rpv2_lines(
-        points,
-        offsets,
-        tables.flags,
-        tables.normalized_length,
-        tables.normalized_numeric,
-        _TERMINAL_CODES,
-        _BULLET_CODES,
-        starts,
-        ends,
-        words,
-        upper,
-        kept,
-        numerals,
-        terminal,
-        bullet,
-    )
-    starts, ends, words, kept, numerals = starts[:count], ends[:count], words[:count], kept[:count], numerals[:count]
-    upper_fraction = upper[:count] / (ends - starts)
-    length = kept + np.maximum(words - 1, 0)
-    numerical = np.divide(numerals, length, out=np.zeros(count), where=length > 0)
-    script = np.zeros(count, dtype=np.int64)
-    columns = (words, script, terminal[:count].astype(bool), bullet[:count].astype(bool), numerical, upper_fraction)
-    return starts, ends, columns
+def _javascript_counts(texts: list[str], javascript: list[bool], first_line: list[int], script: np.ndarray) -> None:
+    """Each line's normalised words "javascript", into `script`, for the texts flagged in `javascript`.
+
+    A text's lines are normalised at once: "\\n" is kept by normalisation and bounds
+    str.lower's context, so piece k of the normalised text is line k's normalised text.
+    """
+    for doc in itertools.compress(range(len(texts)), javascript):
+        begin, end = first_line[doc], first_line[doc + 1]
+        pieces = unicodedata.normalize("NFD", _delete_punctuation(texts[doc]).lower()).split("\n")
+        for line, piece in enumerate(pieces[: end - begin], begin):
+            if "javascript" in piece:
+                script[line] = piece.split().count("javascript")
 
 
 def _rows(columns: tuple[np.ndarray, ...], lines: np.ndarray) -> list[tuple[int, int, bool, bool, float, float]]:
@@ -1101,15 +1361,21 @@ class RedPajamaSignals:
     def annotate(self, documents: list[Document]) -> None:
         texts = [document.text for document in documents]
         native = self._chunks.native
-        points = code_points("".join(texts)) if native else None  # read by both passes below
-        values, javascript = batch_document_signals(texts, list(map(_language, documents)), self._chunks, points)
+        scan = _scan_texts(texts) if native else None  # the text counts and the lines, one pass
+        values, found = batch_document_signals(texts, list(map(_language, documents)), self._chunks, scan)
         segmented = [i for i, document in enumerate(documents) if document.analysis.segments]
-        starts, _, columns, offsets, _ = _line_values(
-            [texts[i] for i in segmented],
-            [javascript[i] for i in segmented],
-            native,
-            points if len(segmented) == len(documents) else None,
-        )
+        if native:
+            # The scan has the lines of every text; those of the segmented ones are read.
+            javascript = [False] * len(documents)
+            for i in segmented:
+                javascript[i] = found[i]
+            starts, _, columns, offsets, _ = _line_values(texts, javascript, native, scan)
+            text_starts = offsets[segmented]
+        else:
+            starts, _, columns, offsets, _ = _line_values(
+                [texts[i] for i in segmented], [found[i] for i in segmented], native
+            )
+            text_starts = offsets[:-1]
         for document, signals in zip(documents, values, strict=True):
             signals["rps_doc_ut1_blacklist"] = None if self._ut1 is None else ut1_category(document.url, self._ut1)
             document.analysis.signals.update(signals)
@@ -1118,10 +1384,15 @@ class RedPajamaSignals:
             return
         counts = [len(documents[i].analysis.segments) for i in segmented]
         positions = np.fromiter(map(attrgetter("start"), segments), dtype=np.int64, count=len(segments))
-        positions += np.repeat(offsets[:-1], counts)
+        positions += np.repeat(text_starts, counts)
         which = np.searchsorted(starts, positions, side="right") - 1  # each segment's line
-        # A signal at a time, dict.__setitem__ mapped over the segments at C speed: no dict a
-        # row and no bytecode a segment (deque drains the map). Keys land in LINE_SIGNALS order.
+        # No bytecode a segment: the C kernel sets each segment's six values (one dict at a
+        # time); without it, a signal at a time, dict.__setitem__ mapped over the segments
+        # (deque drains the map). Keys land in LINE_SIGNALS order either way.
         targets = list(map(attrgetter("signals"), segments))
-        for name, values in zip(LINE_SIGNALS, _line_columns(columns, which), strict=True):
-            deque(map(dict.__setitem__, targets, itertools.repeat(name), values), maxlen=0)
+        values = _line_columns(columns, which)
+        if native:  # the C kernel sets a segment's six values at a time
+            _native.set_columns(targets, LINE_SIGNALS, values)
+            return
+        for name, column in zip(LINE_SIGNALS, values, strict=True):
+            deque(map(dict.__setitem__, targets, itertools.repeat(name), column), maxlen=0)
