@@ -8,7 +8,8 @@
 * the 2019 crawl: every document of ../shared/data/crawl/dolma_CC-MAIN-2019-30_697docs.jsonl.gz,
   run through the segmenters, language ID and the machine-text annotator as `thresher run`
   does; the rate is over the documents that got a value (English, >= 30 main words) and
-  over all documents. The flagged documents are printed so they can be read;
+  over all documents, beside the rate of the main text scored as one unit (the roll-up
+  before). The flagged documents are printed so they can be read;
 * the seeds: seed 004's story (lines 2-13) and seed 000's article (lines 1-7) scored as one
   text each, and each whole seed document as the pipeline scores it.
 
@@ -73,6 +74,20 @@ def main() -> None:
         f"({np.mean(scores >= threshold):.2%}); median score {np.median(scores):.3f}"
     )
 
+    # Whole articles as the annotator rolls up a document: word-weighted mean of its paragraphs' log-odds.
+    article_scores = []
+    for page in pages.values():
+        parts = [p.strip() for p in (page.get("articleBody") or "").split("\n") if p.strip()]
+        raw, count, words = model.parts(parts)
+        if words.sum() >= model.min_words:
+            logit = float((model.logits(raw, count) * words).sum() / words.sum())
+            article_scores.append(1.0 / (1.0 + np.exp(-logit)))
+    articles = np.array(article_scores)
+    print(
+        f"human news articles as documents (>= {model.min_words} words): {articles.size}, "
+        f"flagged {int((articles >= threshold).sum())} ({np.mean(articles >= threshold):.2%})"
+    )
+
     with gzip.open(CRAWL, "rt", encoding="utf-8") as handle:
         records = [json.loads(line) for line in handle]
     documents = [Document(id=str(r.get("id", i)), text=r.get("text") or "") for i, r in enumerate(records)]
@@ -91,6 +106,14 @@ def main() -> None:
         f"2019 crawl: {len(documents)} documents ({top}, ...); {len(valued)} got a value (English, >= 30 main words); "
         f"flagged {len(flagged)} = {len(flagged) / max(len(valued), 1):.2%} of those, "
         f"{len(flagged) / max(len(documents), 1):.2%} of all"
+    )
+    # The roll-up used before (all main text scored as one unit), for comparison.
+    as_one = model.probabilities(
+        [" ".join(d.text[s.start : s.end] for s in d.analysis.segments if s.kind == "main") for d in valued]
+    )
+    print(
+        f"  (main text scored as one unit instead of the annotator's word-weighted mean of segment log-odds: "
+        f"flagged {int((as_one >= threshold).sum())} = {np.mean(as_one >= threshold):.2%})"
     )
     segment_scores = [
         float(s.signals["machine"]) for d in valued for s in d.analysis.segments if "machine" in s.signals

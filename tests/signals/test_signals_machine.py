@@ -68,7 +68,7 @@ def test_segments_with_enough_words_and_the_right_kind_get_a_value() -> None:
     assert "machine" not in boiler.signals
 
 
-def test_document_score_is_the_main_text_as_one_unit() -> None:
+def test_document_score_of_one_main_segment_is_that_segment() -> None:
     model = small_model()
     doc = document([("main", ENGLISH), ("comment", FRENCH)])
     MachineTextAnnotator(model).annotate([doc])
@@ -76,14 +76,18 @@ def test_document_score_is_the_main_text_as_one_unit() -> None:
     assert doc.analysis.signals["machine"] == round(float(model.probabilities([ENGLISH])[0]), 4)
 
 
-def test_document_parts_add_up_across_segments() -> None:
+def test_document_score_is_the_word_weighted_mean_of_main_log_odds() -> None:
     model = small_model()
     first, second = ENGLISH[:100], ENGLISH[100:]
-    raw, count, _ = model.parts([first, second])
-    combined = float(sigmoid(model.logits(np.array([raw.sum()]), np.array([count.sum()])))[0])
+    raw, count, words = model.parts([first, second])
+    logits = model.logits(raw, count)
+    expected = float(sigmoid(np.array([(logits * words).sum() / words.sum()]))[0])
     doc = document([("main", first), ("main", second)])
     MachineTextAnnotator(model).annotate([doc])
-    assert doc.analysis.signals["machine"] == round(combined, 4)
+    assert doc.analysis.signals["machine"] == round(expected, 4)
+    # Not the two halves scored as one text (that is further from 0.5 the longer the text).
+    as_one = float(model.probabilities([first + " " + second])[0])
+    assert round(as_one, 4) != round(expected, 4)
     # Both halves are under 30 words: neither segment is scored on its own.
     assert all("machine" not in s.signals for s in doc.analysis.segments)
 

@@ -2,18 +2,19 @@
 
 Why this model: `training/machine_text.py` measured the candidates it could afford at
 crawl speed on splits by source and by generator family (never by row): hashed word
-n-grams with a logistic regression held up best; a punctuation/sentence-length profile and
-unigram "surprise" features against a human word model generalised worse alone and did not
-help combined (the figures are in the script's docstring). Words only, no character
+n-grams with a logistic regression held up best; a punctuation/sentence-length/function-word
+profile, "surprise" features of word-bigram language models counted on the training texts
+(`training/machine_text_lm.py`) and static sentence embeddings were each better on some
+held-out sets and worse on others, or too slow (the figures are in the script's docstring). Words only, no character
 n-grams: case and punctuation are normalised away by `thresher.safety.features.normalize`,
 which also removes the known shortcuts of the training sets (lower-cased human texts).
 
 Why scores are kept as sums: a text's features are its word and bigram occurrences, each
 weighing `n ** -scale_power` (n = occurrences in the text), so the logit is
-`bias + raw * n ** -scale_power` with `raw` the sum of the occurrences' signed weights. Sums
-add up, so the document's score over all its main segments is computed exactly from the
-segments' parts, with no second pass over the text (bigrams across a segment boundary are
-the only difference).
+`bias + raw * n ** -scale_power` with `raw` the sum of the occurrences' signed weights. The
+parts of several texts add up, so a text's score can be computed from its pieces' parts
+with no second pass (bigrams across a boundary are the only difference); the annotator's
+document value is instead a mean of its segments' log-odds (`thresher.signals.machine`).
 
 The file holds float16 weights `(buckets,)`, the bias and the feature layout as JSON, read
 with `allow_pickle=False`: loading it never executes code and never touches the network.
