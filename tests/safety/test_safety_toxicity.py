@@ -8,7 +8,7 @@ import pytest
 from thresher.document import Document, Segment
 from thresher.safety.features import FeatureConfig, hashed_features, normalize
 from thresher.safety.toxicity import SCORED_LANGUAGES, ToxicityAnnotator, context_windows, score_segments
-from thresher.safety.toxicity_model import HEADS, MODEL_PATH, ToxicityModel, shipped_model
+from thresher.safety.toxicity_model import HEADS, MODEL_PATH, SecondStage, ToxicityModel, shipped_model
 
 
 def test_normalize_removes_tweet_noise() -> None:
@@ -77,6 +77,7 @@ class _CountingModel:
     """A stand-in model: every head's log-odds is 10 x (share of the words that are "bad") - 5."""
 
     languages = ("en",)
+    second: SecondStage | None = None
 
     def scores(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         words = np.array([len(t.split()) for t in texts], dtype=float)
@@ -115,6 +116,49 @@ def test_a_short_segment_is_shrunk_and_judged_with_its_neighbours() -> None:
     # One word with no evidence at all is the web prior's 1 / 6 + 5 / 6 * SHORT_PRIOR mix of -5 and -4.
     single = score_segments(_CountingModel(), ["soup"], ["en"], [0])  # type: ignore[arg-type]
     assert single[0, 0] == pytest.approx(_sigmoid(-5 / 6 - 4 * 5 / 6))
+
+
+class _Embedder:
+    """A stand-in embedding table: [1 if "hate" in the text else 0, 1]; records what it was asked."""
+
+    dims = 2
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        self.seen += texts
+        return np.array([[float("hate" in t), 1.0] for t in texts])
+
+
+def test_the_second_stage_rescores_only_what_the_linear_model_cannot_call_clean() -> None:
+    """Linear logits -5 (clean, never embedded), -5/3 and 5; the second stage adds 4 * hate - 2 to toxicity only."""
+    model = _CountingModel()
+    model.second = SecondStage(
+        weights=np.array([4.0, 0.0], dtype=np.float32), bias=-2.0, stack=np.array([1.0, 1.0, 0.0]), low=-3.0
+    )
+    embedder = _Embedder()
+    texts = ["the soup is warm and good today", "bad bad hate soup is warm", "bad bad bad bad bad bad"]
+    out = score_segments(model, texts, ["en"] * 3, [0, 1, 2], lambda: embedder)  # type: ignore[arg-type, return-value]
+    assert embedder.seen == texts[1:]
+    assert out[0, 0] == pytest.approx(_sigmoid(-5))
+    assert out[1, 0] == pytest.approx(_sigmoid(-5 / 3 + 2))
+    assert out[2, 0] == pytest.approx(_sigmoid(5 - 2))
+    assert out[1, 1] == pytest.approx(_sigmoid(-5 / 3))  # profanity stays linear
+    linear = score_segments(model, texts, ["en"] * 3, [0, 1, 2], None)  # type: ignore[arg-type]
+    assert linear[1, 0] == pytest.approx(_sigmoid(-5 / 3))
+
+
+def test_a_second_stage_survives_save_and_load(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    config = FeatureConfig(buckets=64)
+    stage = SecondStage(weights=np.arange(4, dtype=np.float32), bias=-1.5, stack=np.array([0.8, 0.2, 0.5]), low=-3.0)
+    model = ToxicityModel(np.ones((64, len(HEADS)), np.float32), np.zeros(len(HEADS)), config, second=stage)
+    model.save(tmp_path / "m.npz")
+    loaded = ToxicityModel.load(tmp_path / "m.npz")
+    assert loaded.second is not None and loaded.second.dims == 4 and loaded.second.low == -3.0
+    assert np.array_equal(loaded.second.weights, stage.weights) and np.allclose(loaded.second.stack, stage.stack)
+    assert loaded.second.bias == -1.5
+    assert ToxicityModel.load(MODEL_PATH).second is None  # measured, it did not pay: not shipped
 
 
 def test_annotator_batch_and_document_roll_up() -> None:

@@ -16,6 +16,14 @@ words it lacks, and a short segment still flagged is scored again together with 
 neighbouring segments, keeping the lower of the two scores, so it stays flagged only when
 its surroundings are hostile too (a short reply in a thread of insults).
 
+Why a cascade: the linear n-gram model scores every segment; the toxicity head's second
+stage (a linear head over static sentence embeddings, stacked with the linear logit; see
+`toxicity_model.SecondStage`) rescores only the segments the linear model cannot call clean.
+Ordinary web text is mostly far below that line, so few segments pay for the embedding,
+and the embedding table is loaded only when the first such segment arrives. The shipped
+model has no second stage (measured, it did not pay: see `toxicity_model`), so today every
+segment is scored by the n-gram model alone and no embedding is ever loaded.
+
 Why separate heads: `profanity` (obscene words whatever the tone) is not `toxicity`; the
 default policy trims on `toxicity` only. `identity_attack` and `threat` are weakly
 supervised (see the training script) and are signals, not policy defaults.
@@ -23,6 +31,7 @@ supervised (see the training script) and are signals, not policy defaults.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -30,6 +39,9 @@ import numpy as np
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
 from thresher.safety.toxicity_model import HEADS, ToxicityModel, shipped_model
+from thresher.text.embeddings import StaticEmbeddings, shipped_embeddings
+
+Embedder = Callable[[], StaticEmbeddings]
 
 FLAG = 0.5
 SHORT_WORDS = 6  # under this many words a segment's evidence is shrunk, and a flagged one judged in context
@@ -62,32 +74,60 @@ def context_windows(texts: list[str], owners: list[int], rows: list[int]) -> lis
 
 
 def score_segments(
-    model: ToxicityModel, texts: list[str], languages: list[str | None], owners: list[int]
+    model: ToxicityModel,
+    texts: list[str],
+    languages: list[str | None],
+    owners: list[int],
+    embeddings: Embedder | None = shipped_embeddings,
 ) -> np.ndarray:
     """P(flag) `(len(texts), heads)` of every segment; NaN where its language is not scored.
 
     One model call for the scored segments, one more for the flagged short ones in context.
+    `embeddings` gives the static embeddings of the second stage (called only when a
+    segment needs it); None scores with the linear model alone.
     """
     out = np.full((len(texts), len(HEADS)), np.nan)
     scored = [i for i, language in enumerate(languages) if language in model.languages]
     if not scored:
         return out
-    probs, words = _shrunk_proba(model, [texts[i] for i in scored])
+    probs, words = _shrunk_proba(model, [texts[i] for i in scored], embeddings)
     out[scored] = probs
     short = [i for row, i in enumerate(scored) if words[row] < SHORT_WORDS and probs[row].max() >= FLAG]
     if short:
-        context, _ = _shrunk_proba(model, context_windows(texts, owners, short))
+        context, _ = _shrunk_proba(model, context_windows(texts, owners, short), embeddings)
         out[short] = np.minimum(out[short], context)
     return out
 
 
-def _shrunk_proba(model: ToxicityModel, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+def cascade_logits(
+    model: ToxicityModel, texts: list[str], embeddings: Embedder | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Log-odds per head, word counts, and the rows the second stage rescored.
+
+    The linear model scores every text; where its toxicity logit is >= the second stage's
+    `low`, the toxicity logit is replaced by the stacked one. The other heads stay linear.
+    """
+    logits, words = model.scores(texts)
+    stage = model.second
+    if stage is None or embeddings is None:
+        return logits, words, np.zeros(0, dtype=np.int64)
+    uncertain = np.flatnonzero(logits[:, 0] >= stage.low)
+    if uncertain.size:
+        table = embeddings()
+        if table.dims != stage.dims:
+            raise ValueError(f"the toxicity model's second stage expects {stage.dims}-d embeddings, not {table.dims}")
+        embedded = table.encode([texts[i] for i in uncertain])
+        logits[uncertain, 0] = stage.combine(logits[uncertain, 0], embedded)
+    return logits, words, uncertain
+
+
+def _shrunk_proba(model: ToxicityModel, texts: list[str], embeddings: Embedder | None) -> tuple[np.ndarray, np.ndarray]:
     """P(flag) per head, each text's log-odds pulled towards SHORT_PRIOR in proportion to its missing words.
 
     A text of w < SHORT_WORDS words keeps w / SHORT_WORDS of its own evidence: one word
     ("F", a surname) cannot reach the threshold unless the model is very sure of it.
     """
-    logits, words = model.scores(texts)
+    logits, words, _ = cascade_logits(model, texts, embeddings)
     scale = np.minimum(1.0, words / SHORT_WORDS)[:, None]
     logits = scale * logits + (1.0 - scale) * SHORT_PRIOR
     return 1.0 / (1.0 + np.exp(-logits)), words
@@ -112,10 +152,15 @@ class ToxicityAnnotator:
     )
 
     model: LazyModel[ToxicityModel] = LazyModel(shipped_model)  # loaded by the first `annotate`
+    # Loaded when the first segment reaches the second stage (most batches of ordinary text need it rarely).
+    embeddings: LazyModel[StaticEmbeddings] = LazyModel(shipped_embeddings)
 
     def __init__(self, model: ToxicityModel | None = None) -> None:
         if model is not None:
             self.model = model
+
+    def _embeddings(self) -> StaticEmbeddings:
+        return self.embeddings
 
     def annotate(self, documents: list[Document]) -> None:
         texts: list[str] = []
@@ -124,7 +169,8 @@ class ToxicityAnnotator:
             for segment in document.analysis.segments:
                 texts.append(document.text[segment.start : segment.end])
                 owners.append(d)
-        probs = score_segments(self.model, texts, _languages(documents, texts) if texts else [], owners)
+        languages = _languages(documents, texts) if texts else []
+        probs = score_segments(self.model, texts, languages, owners, self._embeddings)
         values: list[list[Any]] = np.where(np.isnan(probs), None, np.round(probs, 4)).tolist()
         rows = iter(values)
         for document in documents:
