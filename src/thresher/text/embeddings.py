@@ -39,7 +39,10 @@ class StaticEmbeddings:
     @classmethod
     def load(cls, path: Path = EMBEDDINGS_PATH) -> StaticEmbeddings:
         """Read a table written by `training/static_embeddings.py`; ValueError for another file."""
-        from tokenizers import Tokenizer
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as error:  # an optional extra: only a second-stage model needs it
+            raise ImportError(f"{path} needs the `tokenizers` package: pip install 'thresher[embeddings]'") from error
 
         with np.load(path, allow_pickle=False) as data:
             keys = set(data.files)
