@@ -62,7 +62,8 @@ SPAN_LOWS = (0.1, 0.2, 0.3, 0.4)
 SPAN_RATIOS = (0.0, 0.3)  # 0: one run only; 0.3: also runs worth 30% of the best (an article split by a box)
 # HTML mode also tries 0.1: pages that are not one article (product pages, recipes, portals) hold
 # their text in several runs, and trafilatura's evaluation pages are full of them.
-HTML_SPAN_RATIOS = (0.0, 0.1, 0.3)
+HTML_SPAN_RATIOS = (0.0, 0.05, 0.1, 0.3)
+HTML_SPAN_LOWS = (0.1, 0.2, 0.3, 0.4, 0.45, 0.5)  # a finer top end: short lines inside the span decide precision
 
 
 @dataclass(slots=True)
@@ -398,9 +399,10 @@ def train_mode(
             rows.append((stage, f"viterbi cost {cost}",
                          evaluate(pages, probabilities, lambda p, w, c=cost: smooth_labels(p, c, 0.5))))  # fmt: skip
     spans: dict[tuple[float, float, float], dict[str, float]] = {}
-    for ratio in HTML_SPAN_RATIOS if pages[0].containers is not None else SPAN_RATIOS:
+    html = pages[0].containers is not None
+    for ratio in HTML_SPAN_RATIOS if html else SPAN_RATIOS:
         for threshold in SPAN_THRESHOLDS:
-            for low in SPAN_LOWS:
+            for low in HTML_SPAN_LOWS if html else SPAN_LOWS:
                 key = (threshold, low, ratio)
                 spans[key] = evaluate(pages, second, _span_decoder(*key))
                 rows.append(("2", f"span t={threshold} low={low} r={ratio}", spans[key]))
