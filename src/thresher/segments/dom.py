@@ -11,6 +11,7 @@ so the Python walk only visits elements that can hold visible text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -21,6 +22,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 _STRIP_TAGS = [
     "script", "style", "noscript", "template", "svg", "iframe", "select", "textarea", "canvas",
     "object", "embed", "video", "audio", "map", "head", "math", "datalist",
+    # Ruby annotations: the pronunciation glosses over CJK characters (furigana). Kept, they
+    # split every glossed word in two ("子こども"), so no sentence of the page survives intact.
+    "rt", "rp",
 ]  # fmt: skip
 
 # Elements that start a new line of text (the rest are inline and join their neighbours).
@@ -232,7 +236,13 @@ def _in_main_content(lines: list[str], extract: str) -> list[float]:
 
 
 def html_blocks(html: str) -> Blocks:
-    """The visible text of `html` as blocks in reading order, with their DOM cues."""
+    """The visible text of `html` as blocks in reading order, with their DOM cues.
+
+    The text comes out in Unicode NFC: some pages are written decomposed ("u" + combining
+    diaeresis), and a reader, a search or a deduplicator must see the same word either way.
+    """
+    if not unicodedata.is_normalized("NFC", html):
+        html = unicodedata.normalize("NFC", html)
     if _too_deep(html):
         # No DOM cues for such a page: resiliparse's visible text, one line a block, cues 0.
         lines = [line.strip() for line in extract_plain_text(html, main_content=False).split("\n") if line.strip()]

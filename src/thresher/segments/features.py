@@ -33,6 +33,8 @@ _SPACE_CODES = np.asarray(
 _UNSPACED_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x0E00, 0x0E7F))
 _END_CODES = np.asarray([ord(c) for c in '.!?…:;。！？"”’」』'], dtype=np.uint32)
 _CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
+# Commas of the world's scripts (Latin, CJK full-width and ideographic, Arabic): clauses, so prose.
+_COMMA_CODES = np.asarray([ord(c) for c in ",，、،"], dtype=np.uint32)
 _SEPARATOR_CODES = np.asarray([ord(c) for c in "|·•»›/-"], dtype=np.uint32)
 _TABLE_SIZE = 0x3000
 _ALPHA_TABLE = np.asarray([chr(c).isalpha() for c in range(_TABLE_SIZE)], dtype=bool)
@@ -60,6 +62,30 @@ _BOILERPLATE = re.compile(
     r"previous (?:article|post)|next (?:article|post)|leave a (?:comment|reply)|comments?\b|loading\b|watch:|"
     r"photo(?:graph)?:|image:|getty images|credit:|ad\b|trending|most popular|email\b|facebook|twitter|linkedin|"
     r"whatsapp|pinterest))"
+)
+# The same furniture in the other languages of the crawl (German first: most of trafilatura's
+# evaluation pages are German; then French, Spanish, Italian, Portuguese, Polish, Dutch). HTML
+# mode only: the plain-text model's columns stay as trained.
+_BOILERPLATE_INTL = re.compile(
+    r"(?=[a-zà-ž])\b(?:impressum|datenschutz\w*|kontakt|anmelden|abmelden|registrieren|teilen|"
+    r"weiterlesen|mehr zum thema|alle rechte vorbehalten|startseite|werbung|anzeige|nach oben|"
+    r"kommentare?|kommentieren|mentions légales|politique de confidentialité|partager|publicité|"
+    r"lire aussi|lire la suite|se connecter|accueil|commentaires?|aviso legal|política de privacidad|"
+    r"compartir|publicidad|leer más|iniciar sesión|inicio|comentarios?|note legali|condividi|"
+    r"pubblicità|leggi anche|política de privacidade|partilhar|compartilhar|polityka prywatności|"
+    r"udostępnij|reklama|czytaj (?:także|też|więcej)|zaloguj|komentarze?|privacybeleid|delen|"
+    r"lees ook|inloggen|"
+    # "read also" pointers that interrupt an article with a link to another one
+    r"lea (?:también|más)|vea también|le puede interesar|puedes ver|mira también|lesen sie (?:auch|mehr)|"
+    r"auch interessant|könnte (?:dich|sie) auch interessieren|schon gelesen|weitere (?:beiträge|artikel)|"
+    r"ähnliche (?:beiträge|artikel)|neueste (?:beiträge|artikel)|meistgelesen\w*|vous aimerez aussi|"
+    r"à lire aussi|czytaj (?:również|dalej)|zobacz (?:też|także|również)|leggi (?:anche|tutto))\b"
+)
+# A line that opens with a credit or source label (photo, image, source) in one of those languages.
+_CREDIT = re.compile(
+    r"^(?:fotos?|bild(?:er)?|quellen?|foto ?credits?|bildnachweis|credits?|crédits? photos?|photos?|images?|"
+    r"fuentes?|fuente de la imagen|źródło|fot\.|fonte|titelbild|beitragsbild|abbildung(?: \d+)?)\s?:",
+    re.MULTILINE,
 )
 _LIST_MARKER = re.compile(r"^[ \t]*(?:[-*•·▪►▸◦]|\d{1,3}[.)])[ \t]", re.MULTILINE)
 _URLISH = re.compile(r"(?=[hw@#])(?:https?://|www\.|@[\w-]+\.\w|(?<!\w)[@#]\w{2,})")
@@ -516,13 +542,19 @@ def _batch_title_overlap(batch: LineBatch, titles: Sequence[str]) -> np.ndarray:
     return np.divide(hits, totals, out=out, where=totals > 0)
 
 
-def container_shares(containers: np.ndarray, weight: np.ndarray, doc: np.ndarray | None = None) -> np.ndarray:
+def container_shares(
+    containers: np.ndarray, weight: np.ndarray, doc: np.ndarray | None = None, total: np.ndarray | None = None
+) -> np.ndarray:
     """For each block and level, the share of its page's prose weight inside the same container.
 
     `containers` is (blocks, levels) of element ids (-1: none), unique within a page; `doc`
     numbers the page of each block in a batch. The article's container holds most of the
     page's prose, so its blocks (even short ones: subheads, list items) score high, while a
     sidebar full of teaser sentences scores low.
+
+    With `total` (a second weight per block) the share is of the container's own `total`
+    instead of the page's: link characters over all characters gives the container's link
+    density, which marks a menu or teaser list whatever its language.
     """
     count, levels = containers.shape
     out = np.zeros((count, levels))
@@ -535,6 +567,8 @@ def container_shares(containers: np.ndarray, weight: np.ndarray, doc: np.ndarray
         keys = np.where(ids >= 0, doc * (1 << 32) + ids, -1)
         unique, inverse = np.unique(keys, return_inverse=True)
         sums = np.bincount(inverse, weights=weight, minlength=len(unique))
+        if total is not None:
+            page_total = np.bincount(inverse, weights=total, minlength=len(unique))[inverse]
         out[:, level] = np.divide(sums[inverse], page_total, out=np.zeros(count), where=(ids >= 0) & (page_total > 0))
     return out
 
@@ -547,6 +581,8 @@ def html_feature_names(cue_names: Sequence[str], levels: int) -> tuple[str, ...]
         + ("link_density", "ctx_link_2", "ctx_link_6", "title_overlap", "ctx_article_3", "ctx_comment_3", "rel_depth")
         + tuple(f"container_share_{level}" for level in range(levels))
         + ("in_main_content", "ctx_main_content_3")
+        + ("comma_rate", "boilerplate_intl", "ctx_boiler_intl_3", "credit_label")
+        + tuple(f"container_link_{level}" for level in range(levels))
     )
 
 
@@ -575,7 +611,14 @@ def html_features_batch(pages: Sequence[Blocks]) -> tuple[np.ndarray, LineBatch]
          batch.window(comment, 3), depth - medians[batch.doc_of_line]]
     )  # fmt: skip
     in_mc = np.asarray([v for blocks in pages for v in blocks.in_main_content], dtype=np.float64)
-    return np.column_stack([base, bits, extra, shares, in_mc, batch.window(in_mc, 3)]), batch
+    commas = batch.per_line(np.isin(batch.codes, _COMMA_CODES))
+    intl = (batch.match_counts(_BOILERPLATE_INTL) > 0).astype(np.float64)
+    neutral = np.column_stack(
+        [np.divide(commas, batch.tokens, out=np.zeros(count), where=batch.tokens > 0), intl, batch.window(intl, 3),
+         (batch.match_counts(_CREDIT) > 0).astype(np.float64), container_shares(containers, link_chars,
+         batch.doc_of_line, lengths)]
+    )  # fmt: skip
+    return np.column_stack([base, bits, extra, shares, in_mc, batch.window(in_mc, 3), neutral]), batch
 
 
 def html_features(blocks: Blocks) -> np.ndarray:
