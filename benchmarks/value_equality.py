@@ -23,6 +23,7 @@ kernel copied in, as benchmarks/startup.py does), `--baseline-src DIR` takes a c
 
     python benchmarks/value_equality.py --baseline main [--policy default] [--crawl-docs 200]
     python benchmarks/value_equality.py --baseline-src /work/main/src --policy annotate
+    python benchmarks/value_equality.py --baseline 'e015e57^1' --candidate e015e57   # one merge's effect
 
 Exit status 1 when anything differs. tests/test_value_equality.py runs the same comparison
 in-process (this tree against itself, and against a planted difference).
@@ -267,6 +268,7 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--baseline", help="git revision whose src/ is the first code path (e.g. main)")
     parser.add_argument("--baseline-src", help="a checkout's src directory as the first code path")
     parser.add_argument("--candidate-src", default=str(REPO / "src"), help="second code path (default: this tree)")
+    parser.add_argument("--candidate", help="git revision as the second code path (instead of --candidate-src)")
     parser.add_argument("--policy", default="default")
     parser.add_argument("--crawl-docs", type=int, default=200, help="crawl records after the demo corpus")
     parser.add_argument("--tolerance", type=float, default=TOLERANCE)
@@ -281,10 +283,14 @@ def main(argv: Iterable[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="thresher-equality-") as scratch:
         work = Path(scratch)
-        if args.baseline:
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from startup import export_revision
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        from startup import export_revision
 
+        candidate_src = Path(args.candidate_src).resolve()
+        if args.candidate:
+            (work / "candidate").mkdir()
+            candidate_src = export_revision(args.candidate, work / "candidate")
+        if args.baseline:
             (work / "baseline").mkdir()
             baseline_src = export_revision(args.baseline, work / "baseline")
             label = args.baseline
@@ -294,10 +300,11 @@ def main(argv: Iterable[str] | None = None) -> int:
         corpus = work / "corpus.jsonl"
         corpus.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in records))
         before = run_tree(baseline_src, corpus, work / "before.json", args.policy, args.as_shipped)
-        after = run_tree(Path(args.candidate_src).resolve(), corpus, work / "after.json", args.policy, args.as_shipped)
+        after = run_tree(candidate_src, corpus, work / "after.json", args.policy, args.as_shipped)
     result = compare(before, after, args.tolerance)
     print(
-        f"policy {args.policy}; {label} -> {args.candidate_src}; tolerance {args.tolerance:g} (relative, floor 1); "
+        f"policy {args.policy}; {label} -> {args.candidate or args.candidate_src}; "
+        f"tolerance {args.tolerance:g} (relative, floor 1); "
         f"short_circuit {'as shipped' if args.as_shipped else 'off'}"
     )
     for line in result.lines():
