@@ -18,9 +18,16 @@ Peers, measured in the same run on the same documents:
   venv: see benchmarks/parity_fineweb.py; `--datatrove-python`);
 - dolma's C4 and Gopher rule taggers (benchmarks/_dolma_worker.py, in its own venv with
   `pip install dolma`; `--dolma-python`).
+- Thresher's own analysis loop (benchmarks/_thresher_worker.py), timed as the peers are.
 The peers' figures are the CPU time of their filtering loop alone (documents already in
-memory, models loaded), so they are flattered against ours, which is the whole command:
-process start, reading, writing. A peer that cannot run is reported with the reason.
+memory, models loaded); compare them with Thresher's loop, not with the whole command
+(process start, reading, writing, report). A peer that cannot run is reported with the reason.
+
+With `--input`, the loops also run on the file's records once, unrepeated: repeating a
+record repeats its lines and words, which Thresher's per-process line and word caches
+(C4 lines, word splitting) then answer, so the repeated corpus flatters Thresher (on the
+697-document crawl sample, the loop ran ~1.4x faster on records seen before); the peers
+keep no such caches.
 
 With `--engine ray` the table above is still the local engine's (the baseline), and both
 engines then run at 2 workers on the same corpora split into `--parts` files (the Ray
@@ -57,6 +64,7 @@ BENCHMARKS = Path(__file__).resolve().parent
 VENVS = Path("/work/venvs")
 DATATROVE_PYTHONS = (VENVS / "bench" / "bin" / "python", VENVS / "thru-datatrove" / "bin" / "python")
 DATATROVE_WORKER = "_datatrove_worker.py"
+DOLMA_WORKER = "_dolma_worker.py"
 DOLMA_PYTHONS = (VENVS / "thru-dolma" / "bin" / "python",)
 
 
@@ -202,47 +210,48 @@ def local_table(root: Path, args: argparse.Namespace, sizes: tuple[tuple[int, in
     runs.append(("1x corpus, 2 workers", "corpus.jsonl", small, small_bytes, 2))
     if not args.no_2x:
         runs.append(("2x corpus, 2 workers", "corpus2x.jsonl", large, large_bytes, 2))
+    # Peers run on the corpus as measured above and, with --input, on the file's records once:
+    # repeating a record repeats its lines and words, which the per-process line and word
+    # caches then answer; real crawl repeats boilerplate, not whole pages.
     write_texts(root / "corpus.jsonl", root / "texts.jsonl")
+    peer_corpora = {"same corpus": (root / "texts.jsonl", small, small_bytes)}
+    if args.input:
+        unique = root / "unique.jsonl"
+        with unique.open("wb") as out:
+            for record in read_records(args.input):
+                out.write(orjson.dumps({"id": str(record.get("id")), "text": record["text"]}) + b"\n")
+        docs, size = text_size(unique)
+        peer_corpora[f"{args.input.name} once"] = (unique, docs, size)
     loop_label = f"thresher {args.policy}, loop only"
-    peers: list[tuple[str, Path | None, str]] = []
+    peers: list[tuple[str, Path | None, str, tuple[str, ...]]] = [
+        (loop_label, Path(sys.executable), "_thresher_worker.py", (args.policy,))
+    ]
     if not args.no_peers:
-        peers = [
-            (
-                "datatrove FineWeb filters",
-                find_python(args.datatrove_python, DATATROVE_PYTHONS),
-                "_datatrove_worker.py",
-            ),
-            ("dolma C4 + Gopher taggers", find_python(args.dolma_python, DOLMA_PYTHONS), "_dolma_worker.py"),
-        ]
+        peers.append(
+            ("datatrove FineWeb filters", find_python(args.datatrove_python, DATATROVE_PYTHONS), DATATROVE_WORKER, ())
+        )
+        peers.append(("dolma C4 + Gopher taggers", find_python(args.dolma_python, DOLMA_PYTHONS), DOLMA_WORKER, ()))
     measured: dict[str, list[dict[str, float]]] = {}
     failed: dict[str, str] = {}
     for _ in range(args.rounds):
         measured.setdefault("I/O floor", []).append(io_floor(root / "corpus.jsonl", root / "floor.jsonl"))
-        timing, why = run_peer(
-            Path(sys.executable),
-            "_thresher_worker.py",
-            root / "texts.jsonl",
-            root / "loop.jsonl",
-            loop_label,
-            (args.policy,),
-        )
-        if timing is None:
-            sys.exit(why)
-        measured.setdefault(loop_label, []).append({"wall": timing["wall_s"], "cpu": timing["cpu_s"]})
         for label, corpus, docs, _, workers in runs:
             result = run_measured_tree(thresher_command(root, corpus, args.policy, workers))
             summary = orjson.loads((root / "out" / "summary.json").read_bytes())
             assert summary["read"] == docs, summary
             measured.setdefault(label, []).append(result)
-        for label, python, worker in peers:
-            if label in failed:
-                continue
-            timing, why = run_peer(python, worker, root / "texts.jsonl", root / "peer.jsonl", label)
-            if timing is None:
-                failed[label] = why
-                continue
-            assert timing["documents"] == small, timing
-            measured.setdefault(label, []).append({"wall": timing["wall_s"], "cpu": timing["cpu_s"]})
+        for corpus_label, (texts, docs, _) in peer_corpora.items():
+            for label, python, worker, extra in peers:
+                if label in failed:
+                    continue
+                timing, why = run_peer(python, worker, texts, root / "peer.jsonl", label, extra)
+                if timing is None:
+                    failed[label] = why
+                    continue
+                assert timing["documents"] == docs, timing
+                measured.setdefault(f"{corpus_label}: {label}", []).append(
+                    {"wall": timing["wall_s"], "cpu": timing["cpu_s"]}
+                )
 
     def median(label: str, key: str) -> float:
         return statistics.median(run[key] for run in measured[label])
@@ -260,21 +269,26 @@ def local_table(root: Path, args: argparse.Namespace, sizes: tuple[tuple[int, in
             f"{size / 1e6 / cpu:>14.2f} {worker_peak:>20.0f} {tree_peak:>6.0f}"
         )
     ours_cpu = small_bytes / 1e6 / rows["1x corpus, 1 worker"][4]
-    loop_mbps = small_bytes / 1e6 / median(loop_label, "cpu")
+    floor_mbps = small_bytes / 1e6 / median("I/O floor", "cpu")
     print(
-        "peers, same documents, same run (CPU of the analysis loop only, documents in memory, one core); "
-        "ratios are thresher's MB/s over the peer's:"
+        f"I/O floor (orjson parse + write, same corpus, one core): {floor_mbps:.1f} MB/s; "
+        f"thresher 1 worker, whole run / floor: {ours_cpu / floor_mbps:.4f}"
     )
-    print(f"  {'':30} {'docs':>7} {'CPU s':>8} {'MB/s/core':>10} {'whole run / peer':>17} {'loop / peer':>12}")
-    for label in [loop_label, "I/O floor", *(label for label, _, _ in peers)]:
-        if label in failed:
-            print(f"  {label:30} not measured: {failed[label]}")
-            continue
-        cpu = median(label, "cpu")
-        mbps = small_bytes / 1e6 / cpu
-        print(
-            f"  {label:30} {small:>7,} {cpu:>8.3f} {mbps:>10.2f} {ours_cpu / mbps:>16.3f}x {loop_mbps / mbps:>11.3f}x"
-        )
+    print(
+        "peers, same documents, same run: CPU of the analysis loop only (documents in memory, models loaded, one core)"
+    )
+    for corpus_label, (_, docs, size) in peer_corpora.items():
+        key = f"{corpus_label}: {loop_label}"
+        loop_mbps = size / 1e6 / median(key, "cpu")
+        print(f"  {corpus_label}: {docs:,} docs, {size / 1e6:.2f} MB of text")
+        print(f"    {'':30} {'CPU s':>8} {'MB/s/core':>10} {'thresher loop / peer':>21}")
+        for label, _, _, _ in peers:
+            if label in failed:
+                print(f"    {label:30} not measured: {failed[label]}")
+                continue
+            cpu = median(f"{corpus_label}: {label}", "cpu")
+            mbps = size / 1e6 / cpu
+            print(f"    {label:30} {cpu:>8.3f} {mbps:>10.2f} {loop_mbps / mbps:>20.3f}x")
     one, two = rows["1x corpus, 1 worker"], rows["1x corpus, 2 workers"]
     print(
         f"scaling 1 -> 2 workers: {one[3] / two[3]:.2f}x by wall time (shared machine: load-dependent); "
