@@ -165,14 +165,16 @@ def main() -> None:
             records = read_records(args.input)
             target = int(args.target_mb * 1e6)
             repeat_records(records, root / "corpus.jsonl", target)
-            repeat_records(records, root / "corpus2x.jsonl", 2 * target)
+            if not args.no_2x or args.engine == "ray":
+                repeat_records(records, root / "corpus2x.jsonl", 2 * target)
             source = f"{args.input.name} ({len(records):,} records, repeated)"
         else:
             build_corpus(root / "corpus.jsonl", args.docs)
-            build_corpus(root / "corpus2x.jsonl", 2 * args.docs)
+            if not args.no_2x or args.engine == "ray":
+                build_corpus(root / "corpus2x.jsonl", 2 * args.docs)
             source = "benchmarks/_corpus.py"
         small, small_bytes = text_size(root / "corpus.jsonl")
-        large, large_bytes = text_size(root / "corpus2x.jsonl")
+        large, large_bytes = text_size(root / "corpus2x.jsonl") if (root / "corpus2x.jsonl").exists() else (0, 0)
         file_mb = (root / "corpus.jsonl").stat().st_size / 1e6
         print(
             f"corpus: {source}: {small:,} docs, {small_bytes / 1e6:.1f} MB of text ({file_mb:.1f} MB JSONL; "
