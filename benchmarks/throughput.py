@@ -177,8 +177,9 @@ def main() -> None:
         large, large_bytes = text_size(root / "corpus2x.jsonl") if (root / "corpus2x.jsonl").exists() else (0, 0)
         file_mb = (root / "corpus.jsonl").stat().st_size / 1e6
         print(
-            f"corpus: {source}: {small:,} docs, {small_bytes / 1e6:.1f} MB of text ({file_mb:.1f} MB JSONL; "
-            f"2x: {large:,} docs, {large_bytes / 1e6:.1f} MB); mean {small_bytes / small / 1e3:.1f} KB/doc; "
+            f"corpus: {source}: {small:,} docs, {small_bytes / 1e6:.1f} MB of text ({file_mb:.1f} MB JSONL"
+            f"{f'; 2x: {large:,} docs, {large_bytes / 1e6:.1f} MB' if large else ''}); "
+            f"mean {small_bytes / small / 1e3:.1f} KB/doc; "
             f"policy {args.policy}; {os.cpu_count()} cores, load {os.getloadavg()[0]:.1f} at start"
         )
         sizes = ((small, small_bytes), (large, large_bytes))
