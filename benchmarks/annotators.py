@@ -6,7 +6,11 @@ that the earlier ones wrote), after a warm-up on five other documents that build
 per-process tables and caches; times are this process's CPU seconds (time.process_time),
 so load from other processes on the machine does not count.
 
-    python benchmarks/annotators.py [--policy annotate] [--docs 600]
+    python benchmarks/annotators.py [--policy annotate] [--docs 600] [--input FILE]
+
+`--input FILE` takes the documents from any JSONL(.gz) file instead (its first `--docs` + 5
+records with a text, repeated in order if the file has fewer), e.g. the real Common Crawl
+sample in ../shared/data/crawl/.
 
 Before/after: `--baseline-src DIR` (another checkout's `src`, e.g. /work/main/src) runs this
 script in fresh processes, alternately on that code and on this checkout's, `--rounds`
@@ -16,6 +20,7 @@ times, on the same corpus, and prints each annotator's MB/s on both and their me
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import statistics
@@ -37,6 +42,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--policy", default="annotate")
     parser.add_argument("--docs", type=int, default=600)
+    parser.add_argument("--input", type=Path, help="a JSONL(.gz) file to take the documents from")
     parser.add_argument("--json", action="store_true", help="print one JSON object (used by --baseline-src)")
     parser.add_argument("--baseline-src", help="another checkout's src directory to compare with, same run")
     parser.add_argument("--rounds", type=int, default=3, help="fresh-process rounds per side with --baseline-src")
@@ -44,10 +50,16 @@ def main() -> None:
     if args.baseline_src:
         compare(args)
         return
-    with tempfile.TemporaryDirectory(prefix="thresher-annotators-") as tmp:
-        path = Path(tmp) / "corpus.jsonl"
-        build_corpus(path, args.docs + 5)
-        texts = [orjson.loads(line)["text"] for line in path.open("rb")]
+    if args.input:
+        opener = gzip.open if args.input.suffix == ".gz" else open
+        with opener(args.input, "rb") as handle:
+            found = [r["text"] for r in map(orjson.loads, handle) if isinstance(r.get("text"), str)]
+        texts = [found[i % len(found)] for i in range(args.docs + 5)]
+    else:
+        with tempfile.TemporaryDirectory(prefix="thresher-annotators-") as tmp:
+            path = Path(tmp) / "corpus.jsonl"
+            build_corpus(path, args.docs + 5)
+            texts = [orjson.loads(line)["text"] for line in path.open("rb")]
     pipeline = Pipeline(policy=args.policy)
     warm = [Document(id=f"warm{i}", text=text) for i, text in enumerate(texts[:5])]
     for annotator in pipeline.annotators:
@@ -89,6 +101,8 @@ def compare(args: argparse.Namespace) -> None:
         for side, src in sides.items():
             env = dict(os.environ, PYTHONPATH=src)
             command = [sys.executable, __file__, "--json", "--policy", args.policy, "--docs", str(args.docs)]
+            if args.input:
+                command += ["--input", str(args.input)]
             done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
             if done.returncode != 0:
                 sys.exit(f"{side} ({src}) failed:\n{done.stderr[-2000:]}")
