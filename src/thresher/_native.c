@@ -51,6 +51,24 @@ typedef struct {
     Py_ssize_t size, capacity, item;
 } Buffer;
 
+/* One item of a str sequence as (kind, data, length); -1 with TypeError naming the item
+   when it is not a str, so every kernel rejects bad input with the same message. */
+static int unicode_item(PyObject *sequence, Py_ssize_t index, const char *what, int *kind,
+                        const void **data, Py_ssize_t *length) {
+    PyObject *text = PySequence_Fast_GET_ITEM(sequence, index);
+    if (!PyUnicode_Check(text)) {
+        PyErr_Format(PyExc_TypeError, "%s[%zd] is %.100s, not str", what, index, Py_TYPE(text)->tp_name);
+        return -1;
+    }
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) return -1;
+#endif
+    *kind = PyUnicode_KIND(text);
+    *data = PyUnicode_DATA(text);
+    *length = PyUnicode_GET_LENGTH(text);
+    return 0;
+}
+
 static int buffer_reserve(Buffer *b, Py_ssize_t extra) {
     if (b->size + extra <= b->capacity) return 0;
     Py_ssize_t capacity = b->capacity ? b->capacity : 1024;
@@ -189,17 +207,11 @@ static PyObject *TokenTable_lookup(TokenTable *self, PyObject *args) {
     const int mode = self->mode;
     if (buffer_reserve(&counts, count) < 0) goto done;
     for (Py_ssize_t t = 0; t < count; t++) {
+        int kind;
+        const void *data;
+        Py_ssize_t length;
+        if (unicode_item(sequence, t, "texts", &kind, &data, &length) < 0) goto done;
         PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
-        if (!PyUnicode_Check(text)) {
-            PyErr_Format(PyExc_TypeError, "texts[%zd] is %.100s, not str", t, Py_TYPE(text)->tp_name);
-            goto done;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(text) < 0) goto done;
-#endif
-        const int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
-        const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
         if (want_codes && buffer_reserve(&codes, length) < 0) goto done;
         int64_t chunks = 0;
         Py_ssize_t i = 0;
@@ -847,17 +859,10 @@ static PyObject *rpv2_register(PyObject *Py_UNUSED(module), PyObject *args) {
     if (word_set_init(&listed, &views[7], &views[8], &views[9]) < 0) goto done;
     const int any_stops = views[6].len > 0;
     for (Py_ssize_t chunk = 0; chunk < chunks; chunk++) {
-        PyObject *text = PySequence_Fast_GET_ITEM(sequence, chunk);
-        if (!PyUnicode_Check(text)) {
-            PyErr_Format(PyExc_TypeError, "chunks[%zd] is %.100s, not str", chunk, Py_TYPE(text)->tp_name);
-            goto done;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(text) < 0) goto done;
-#endif
-        const int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
-        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        int kind;
+        const void *data;
+        Py_ssize_t n;
+        if (unicode_item(sequence, chunk, "chunks", &kind, &data, &n) < 0) goto done;
         /* the chunk's code points, then room for its word: at most 4 code points a character */
         if (buffer_reserve(&out, 5 * n + 1) < 0) goto done;
         uint32_t *const raw = (uint32_t *)out.data + out.size + 4 * n + 1;
@@ -1101,17 +1106,10 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     int64_t offset = 0;
     for (Py_ssize_t t = 0; t < n_texts; t++) {
-        PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
-        if (!PyUnicode_Check(text)) {
-            PyErr_Format(PyExc_TypeError, "texts[%zd] is %.100s, not str", t, Py_TYPE(text)->tp_name);
-            goto done;
-        }
-#if PY_VERSION_HEX < 0x030C0000
-        if (PyUnicode_READY(text) < 0) goto done;
-#endif
-        const int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
-        const Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+        int kind;
+        const void *data;
+        Py_ssize_t n;
+        if (unicode_item(sequence, t, "texts", &kind, &data, &n) < 0) goto done;
         if (kind == PyUnicode_1BYTE_KIND && n > 0) need[0] |= !ready[0]; /* code points below 256 */
         int64_t text_counts[5];
         int failed;
