@@ -69,3 +69,9 @@ def test_prefilter_skips_lines_without_needles() -> None:
 def test_prefilter_off_when_lower_casing_moves_characters() -> None:
     batch = F.LineBatch([["İstanbul said so."]])
     assert batch.candidate_lines(F._REPORTING) is None
+
+
+def test_code_tables_match_isin_over_every_code_point() -> None:
+    codes = np.arange(0x110000, dtype=np.uint32)
+    assert np.array_equal(F._member(codes, F._SPACE_TABLE), np.isin(codes, F._SPACE_CODES))
+    assert np.array_equal(F._member(codes, F._SEPARATOR_TABLE), np.isin(codes, F._SEPARATOR_CODES))

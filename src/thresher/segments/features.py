@@ -37,6 +37,22 @@ _CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
 _COMMA_CODES = np.asarray([ord(c) for c in ",，、،"], dtype=np.uint32)
 _SEPARATOR_CODES = np.asarray([ord(c) for c in "|·•»›/-"], dtype=np.uint32)
 _TABLE_SIZE = 0x3000
+
+
+def _code_table(codes: np.ndarray) -> np.ndarray:
+    """Membership table for `codes` with one False slot past the largest: `table[min(c, len - 1)]`
+    is `np.isin(c, codes)`, one gather instead of a sort-based search."""
+    table = np.zeros(int(codes.max()) + 2, dtype=bool)
+    table[codes] = True
+    return table
+
+
+def _member(values: np.ndarray, table: np.ndarray) -> np.ndarray:
+    return table[np.minimum(values, len(table) - 1)]
+
+
+_SPACE_TABLE = _code_table(_SPACE_CODES)
+_SEPARATOR_TABLE = _code_table(_SEPARATOR_CODES)
 _ALPHA_TABLE = np.asarray([chr(c).isalpha() for c in range(_TABLE_SIZE)], dtype=bool)
 _UPPER_TABLE = np.asarray([chr(c).isupper() for c in range(_TABLE_SIZE)], dtype=bool)
 
@@ -318,7 +334,7 @@ class LineBatch:
     # -- character masks ------------------------------------------------------------------
     @cached_property
     def space(self) -> np.ndarray:
-        return np.isin(self.codes, _SPACE_CODES)
+        return _member(self.codes, _SPACE_TABLE)
 
     @cached_property
     def word_start(self) -> np.ndarray:
@@ -377,7 +393,7 @@ class LineBatch:
         codes = self.codes
         if len(codes) < 3:
             return np.zeros(len(self))
-        middle = np.isin(codes[1:-1], _SEPARATOR_CODES) & (codes[:-2] == 32) & (codes[2:] == 32)
+        middle = _member(codes[1:-1], _SEPARATOR_TABLE) & (codes[:-2] == 32) & (codes[2:] == 32)
         return self.per_line(np.concatenate(([False], middle, [False])))
 
     @cached_property
