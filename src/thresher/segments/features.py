@@ -344,11 +344,12 @@ class LineBatch:
     @cached_property
     def quoted(self) -> np.ndarray:
         """True for characters inside quotation marks (a quote left open runs to the line's end)."""
-        delta = np.zeros(len(self.codes) + 1, dtype=np.int64)
-        for match in _QUOTED.finditer(self.text):
-            delta[match.start()] += 1
-            delta[match.end()] -= 1
-        return np.cumsum(delta[:-1]) > 0
+        # The matches never overlap, so the running sum is 0 or 1 and int8 holds it exactly.
+        spans = np.asarray([match.span() for match in _QUOTED.finditer(self.text)], dtype=np.int64).reshape(-1, 2)
+        delta = np.zeros(len(self.codes) + 1, dtype=np.int8)
+        delta[spans[:, 0]] += 1
+        np.subtract.at(delta, spans[:, 1], 1)
+        return np.cumsum(delta[:-1], dtype=np.int8) > 0
 
     @cached_property
     def tokens(self) -> np.ndarray:
