@@ -148,38 +148,80 @@ _NEEDLES: dict[re.Pattern[str], tuple[str, ...]] = {
         "nkedin", "whatsapp", "pinterest",
     ),
 }  # fmt: skip
-# `_BYLINE_DATE`'s date branches hold a month's first three letters (bit `_MONTH_BIT`, the one after
-# those of `_NEEDLES`) or a digit followed by "-", "/" or ":" (bit `_DIGIT_PUNCT_BIT`).
+# `_BYLINE_DATE`'s date branches hold a month's first three letters or a digit followed by "-", "/"
+# or ":"; those two conditions get a bit each.
 _MONTH_NEEDLES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
-_MONTH_BIT = 1 << len(_NEEDLES)
-_DIGIT_PUNCT_BIT = 1 << (len(_NEEDLES) + 1)
-_NEEDLE_TABLE: list[np.ndarray] = []
 _NON_WORD = np.asarray([c for c in range(128) if not (chr(c).isalnum() or c == ord("_")) or c < 3], dtype=np.int64)
+_TABLE_BITS = 16
+# Bits of the needle tables: per pattern one for its needles shorter than four characters and
+# one for the others, but `_BOILERPLATE`'s long needles, many, spread over all the bits left.
+_NEEDLE_GROUPS: list[tuple[str, ...]] = []
+_PATTERN_BITS: dict[re.Pattern[str], int] = {}
+_LONG_BITS = 0
+
+
+def _add_group(pattern: re.Pattern[str] | None, needles: Sequence[str], long: bool) -> int:
+    global _LONG_BITS
+    bit = 1 << len(_NEEDLE_GROUPS)
+    _NEEDLE_GROUPS.append(tuple(needles))
+    if long:
+        _LONG_BITS |= bit
+    if pattern is not None:
+        _PATTERN_BITS[pattern] = _PATTERN_BITS.get(pattern, 0) | bit
+    return bit
+
+
+def _is_long(needle: str) -> bool:
+    return len(needle) >= 4 and not needle.endswith("\\b")
+
+
+_MONTH_BIT = _add_group(None, _MONTH_NEEDLES, long=False)
+_DIGIT_PUNCT_BIT = _add_group(None, (), long=False)
+for _pattern, _needles in _NEEDLES.items():
+    _short = [needle for needle in _needles if not _is_long(needle)]
+    _long = [needle for needle in _needles if _is_long(needle)]
+    if _short:
+        _add_group(_pattern, _short, long=False)
+    if _pattern is not _BOILERPLATE and _long:
+        _add_group(_pattern, _long, long=True)
+_spread = _TABLE_BITS - len(_NEEDLE_GROUPS)
+_long = [needle for needle in _NEEDLES[_BOILERPLATE] if _is_long(needle)]
+for _start in range(_spread):
+    _add_group(_BOILERPLATE, _long[_start::_spread], long=True)
+del _pattern, _needles, _short, _long, _spread, _start
+_NEEDLE_TABLES: list[tuple[np.ndarray, np.ndarray]] = []
 
 
 def _needle_code(char: str) -> int:
     return {"…": 1, "©": 2}.get(char, ord(char) if ord(char) < 128 else 0)
 
 
-def _needle_table() -> np.ndarray:
-    """Bit table over 3-character keys (7 bits a character): bit i set for the keys that begin a
-    needle of the i-th `_NEEDLES` pattern; a needle shorter than three characters sets every
-    key it begins. Built on first use."""
-    if not _NEEDLE_TABLE:
-        table = np.zeros((128, 128, 128), dtype=np.uint16)
-        groups = [*_NEEDLES.values(), _MONTH_NEEDLES]
-        for bit, needles in enumerate(groups):
+def _needle_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Two bit tables over 3-character keys (7 bits a character), built on first use.
+
+    The first has a group's bit set for the keys that begin one of its needles (a needle
+    shorter than three characters sets every key it begins); the second, for the groups of
+    needles of four or more characters, only for the keys of their 4th-6th characters (every
+    key for the other groups). A needle at position i sets its bit in table1[key(i)] and in
+    table2[key(i + 3)]."""
+    if not _NEEDLE_TABLES:
+        first_table = np.zeros((128, 128, 128), dtype=np.uint16)
+        second_table = np.full((128, 128, 128), np.uint16(0xFFFF & ~_LONG_BITS), dtype=np.uint16)
+        for number, needles in enumerate(_NEEDLE_GROUPS):
+            bit = np.uint16(1 << number)
             for needle in needles:
                 if needle.endswith("\\b"):  # two characters then a non-word one (or non-ASCII, or the end)
                     first, second = (_needle_code(c) for c in needle[:2])
-                    table[first, second, _NON_WORD] |= np.uint16(1 << bit)
+                    first_table[first, second, _NON_WORD] |= bit
                 else:
-                    table[tuple(_needle_code(c) for c in needle[:3])] |= np.uint16(1 << bit)
+                    first_table[tuple(_needle_code(c) for c in needle[:3])] |= bit
+                if (1 << number) & _LONG_BITS:
+                    second_table[tuple(_needle_code(c) for c in needle[3:6])] |= bit
         # An ASCII digit, or any non-ASCII character (code 0: it may be a Unicode digit), then "-", "/" or ":".
         digits = [0, *range(ord("0"), ord("9") + 1)]
-        table[np.ix_(digits, [ord("-"), ord("/"), ord(":")])] |= np.uint16(_DIGIT_PUNCT_BIT)
-        _NEEDLE_TABLE.append(table.reshape(-1))
-    return _NEEDLE_TABLE[0]
+        first_table[np.ix_(digits, [ord("-"), ord("/"), ord(":")])] |= np.uint16(_DIGIT_PUNCT_BIT)
+        _NEEDLE_TABLES.append((first_table.reshape(-1), second_table.reshape(-1)))
+    return _NEEDLE_TABLES[0]
 
 
 class LineBatch:
@@ -228,11 +270,11 @@ class LineBatch:
 
     @cached_property
     def needle_bits(self) -> np.ndarray:
-        """Per line, one bit per `_NEEDLES` pattern: set when the line holds one of its needles.
+        """Per line, one bit per needle group (`_NEEDLE_GROUPS`): set when the line may hold one of its needles.
 
-        Each needle is looked up by its first three characters (or all of a shorter one): a
-        3-character key per text position (non-ASCII folded to a few codes) indexes the
-        `_needle_table`, and the bits are OR-ed over each line. A superset of the lines holding
+        Each needle is looked up by its first three characters and, if longer, the next three:
+        a 3-character key per text position (non-ASCII folded to a few codes) indexes the two
+        `_needle_tables`, and the bits are OR-ed over each line. A superset of the lines holding
         a needle, found with a handful of array passes instead of one regex scan per pattern.
         """
         codes = self.lower_codes
@@ -241,7 +283,9 @@ class LineBatch:
         small[codes == 0xA9] = 2
         padded = np.concatenate((small, np.zeros(2, dtype=np.int32)))
         keys = (padded[:-2] << 14) | (padded[1:-1] << 7) | padded[2:]
-        bits = np.concatenate((_needle_table()[keys], np.zeros(1, dtype=np.uint16)))
+        first_table, second_table = _needle_tables()
+        later = np.concatenate((keys[3:], np.zeros(len(keys) - len(keys[3:]), dtype=keys.dtype)))
+        bits = np.concatenate((first_table[keys] & second_table[later], np.zeros(1, dtype=np.uint16)))
         line_bits = np.bitwise_or.reduceat(bits, self.starts) if len(self) else np.zeros(0, dtype=np.uint16)
         return np.where(self.lengths > 0, line_bits, 0)
 
@@ -266,7 +310,7 @@ class LineBatch:
             return ((self.per_line(digit) > 0) & month) | ((self.needle_bits & _DIGIT_PUNCT_BIT) > 0) | opener
         if pattern not in _NEEDLES:
             return None
-        return (self.needle_bits & (1 << list(_NEEDLES).index(pattern))) > 0
+        return (self.needle_bits & _PATTERN_BITS[pattern]) > 0
 
     def match_positions(self, pattern: re.Pattern[str]) -> np.ndarray:
         """Start positions (in the text) of the matches of `pattern` on the lower-cased text.
