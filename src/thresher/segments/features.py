@@ -121,19 +121,6 @@ _ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
 # Necessary substrings of the phrase patterns (any part of a phrase will do, so the rarer part is
 # taken: "mment" for "comment"): a line holding none of a pattern's needles cannot match it,
 # so `LineBatch.match_counts` runs the regex only over the lines that hold one.
-_DIGIT_TABLE: list[np.ndarray] = []
-
-
-def _digit_table() -> np.ndarray:
-    r"""Which characters of the Basic Multilingual Plane `\d` matches, built on first use (a few ms)."""
-    if not _DIGIT_TABLE:
-        table = np.zeros(0x10000, dtype=bool)
-        table[[ord(c) for c in re.findall(r"\d", "".join(map(chr, range(0x10000))))]] = True
-        _DIGIT_TABLE.append(table)
-    return _DIGIT_TABLE[0]
-
-
-_BYLINE_OPENERS = np.asarray([ord(c) for c in "bpuwl"], dtype=np.uint32)
 _NEEDLES: dict[re.Pattern[str], tuple[str, ...]] = {
     _INFORMAL: ("...", "…", "!!", "??", ":)", ":(", ";)", "lol", "imo", "imho", "btw", "omg", "smh"),
     _REPORTING: ("said", "says", "told", "according to", "reported", "announced", "stated", "spokes"),
@@ -148,8 +135,8 @@ _NEEDLES: dict[re.Pattern[str], tuple[str, ...]] = {
         "nkedin", "whatsapp", "pinterest",
     ),
 }  # fmt: skip
-# `_BYLINE_DATE`'s date branches hold a month's first three letters or a digit followed by "-", "/"
-# or ":"; those two conditions get a bit each.
+# `_BYLINE_DATE`'s month branches hold a month's first three letters and a space followed by a
+# digit; its other date branches a digit followed by "-", "/" or ":". Each condition gets a bit.
 _MONTH_NEEDLES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _NON_WORD = np.asarray([c for c in range(128) if not (chr(c).isalnum() or c == ord("_")) or c < 3], dtype=np.int64)
 _TABLE_BITS = 16
@@ -177,6 +164,7 @@ def _is_long(needle: str) -> bool:
 
 _MONTH_BIT = _add_group(None, _MONTH_NEEDLES, long=False)
 _DIGIT_PUNCT_BIT = _add_group(None, (), long=False)
+_SPACE_DIGIT_BIT = _add_group(None, (), long=False)
 for _pattern, _needles in _NEEDLES.items():
     _short = [needle for needle in _needles if not _is_long(needle)]
     _long = [needle for needle in _needles if _is_long(needle)]
@@ -194,6 +182,19 @@ _NEEDLE_TABLES: list[tuple[np.ndarray, np.ndarray]] = []
 
 def _needle_code(char: str) -> int:
     return {"…": 1, "©": 2}.get(char, ord(char) if ord(char) < 128 else 0)
+
+
+def _key(text: str) -> int:
+    first, second, third = (_needle_code(c) for c in text)
+    return (first << 14) | (second << 7) | third
+
+
+# The keys that open `_BYLINE_DATE`'s first branch: "by" then a non-word character, "pos(ted)", ...
+_BYLINE_OPENER_KEYS = np.asarray(
+    [(ord("b") << 14) | (ord("y") << 7) | int(code) for code in _NON_WORD]
+    + [_key(word) for word in ("pos", "pub", "upd", "wri", "las")],
+    dtype=np.int32,
+)
 
 
 def _needle_tables() -> tuple[np.ndarray, np.ndarray]:
@@ -217,9 +218,11 @@ def _needle_tables() -> tuple[np.ndarray, np.ndarray]:
                     first_table[tuple(_needle_code(c) for c in needle[:3])] |= bit
                 if (1 << number) & _LONG_BITS:
                     second_table[tuple(_needle_code(c) for c in needle[3:6])] |= bit
-        # An ASCII digit, or any non-ASCII character (code 0: it may be a Unicode digit), then "-", "/" or ":".
+        # An ASCII digit, or any non-ASCII character (code 0: it may be a Unicode digit), then "-", "/" or ":";
+        # a space then a digit.
         digits = [0, *range(ord("0"), ord("9") + 1)]
         first_table[np.ix_(digits, [ord("-"), ord("/"), ord(":")])] |= np.uint16(_DIGIT_PUNCT_BIT)
+        first_table[ord(" "), digits] |= np.uint16(_SPACE_DIGIT_BIT)
         _NEEDLE_TABLES.append((first_table.reshape(-1), second_table.reshape(-1)))
     return _NEEDLE_TABLES[0]
 
@@ -269,6 +272,16 @@ class LineBatch:
         return np.frombuffer(self.lower.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
 
     @cached_property
+    def needle_keys(self) -> np.ndarray:
+        """Per character of the lower-cased text, the key of it and the next two (see `_needle_tables`)."""
+        codes = self.lower_codes
+        small = np.where(codes < 128, codes, 0).astype(np.int32)
+        small[codes == 0x2026] = 1
+        small[codes == 0xA9] = 2
+        padded = np.concatenate((small, np.zeros(2, dtype=np.int32)))
+        return (padded[:-2] << 14) | (padded[1:-1] << 7) | padded[2:]
+
+    @cached_property
     def needle_bits(self) -> np.ndarray:
         """Per line, one bit per needle group (`_NEEDLE_GROUPS`): set when the line may hold one of its needles.
 
@@ -277,12 +290,7 @@ class LineBatch:
         `_needle_tables`, and the bits are OR-ed over each line. A superset of the lines holding
         a needle, found with a handful of array passes instead of one regex scan per pattern.
         """
-        codes = self.lower_codes
-        small = np.where(codes < 128, codes, 0).astype(np.int32)
-        small[codes == 0x2026] = 1
-        small[codes == 0xA9] = 2
-        padded = np.concatenate((small, np.zeros(2, dtype=np.int32)))
-        keys = (padded[:-2] << 14) | (padded[1:-1] << 7) | padded[2:]
+        keys = self.needle_keys
         first_table, second_table = _needle_tables()
         later = np.concatenate((keys[3:], np.zeros(len(keys) - len(keys[3:]), dtype=keys.dtype)))
         bits = np.concatenate((first_table[keys] & second_table[later], np.zeros(1, dtype=np.uint16)))
@@ -298,16 +306,14 @@ class LineBatch:
         if len(self.lower) != len(self.text):
             return None
         if pattern is _BYLINE_DATE:
-            # Every branch but the first holds a digit (`\d`: any Unicode decimal digit);
-            # the first opens the line with one of "bpuwl".
-            codes = self.lower_codes
-            table = _digit_table()
-            digit = np.where(codes < len(table), table[np.minimum(codes, len(table) - 1)], True)
-            first = codes[np.minimum(self.starts, max(len(codes) - 1, 0))] if len(codes) else codes
-            opener = np.isin(first, _BYLINE_OPENERS) & (self.lengths > 0)
-            # The month branches also need a month's first three letters; the others a digit and "-", "/" or ":".
-            month = (self.needle_bits & _MONTH_BIT) > 0
-            return ((self.per_line(digit) > 0) & month) | ((self.needle_bits & _DIGIT_PUNCT_BIT) > 0) | opener
+            # The first branch opens the line ("by", "posted", ...); the month branches need a month's
+            # first three letters and a space then a digit; the others a digit then "-", "/" or ":".
+            keys = self.needle_keys
+            first = keys[np.minimum(self.starts, max(len(keys) - 1, 0))] if len(keys) else keys
+            opener = np.isin(first, _BYLINE_OPENER_KEYS) & (self.lengths > 0)
+            bits = self.needle_bits
+            month = ((bits & _MONTH_BIT) > 0) & ((bits & _SPACE_DIGIT_BIT) > 0)
+            return month | ((bits & _DIGIT_PUNCT_BIT) > 0) | opener
         if pattern not in _NEEDLES:
             return None
         return (self.needle_bits & _PATTERN_BITS[pattern]) > 0
