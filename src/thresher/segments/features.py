@@ -646,8 +646,8 @@ def window_mean(values: np.ndarray, radius: int) -> np.ndarray:
         return values.astype(np.float64)
     cumulative = np.concatenate(([0.0], np.cumsum(values, dtype=np.float64)))
     index = np.arange(count)
-    low = np.clip(index - radius, 0, count)
-    high = np.clip(index + radius + 1, 0, count)
+    low = np.maximum(index - radius, 0)  # (np.clip's Python overhead shows: this runs per document)
+    high = np.minimum(index + radius + 1, count)
     return (cumulative[high] - cumulative[low]) / (high - low)
 
 
