@@ -402,9 +402,15 @@ class LineBatch:
         return np.cumsum(delta[:-1], dtype=np.int8) > 0
 
     @cached_property
+    def word_start_positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Positions of the word starts and their lines (a word start is never a line break)."""
+        positions = np.flatnonzero(self.word_start)
+        return positions, self.line_of(positions)
+
+    @cached_property
     def tokens(self) -> np.ndarray:
         """Whitespace tokens per line."""
-        return self.per_line(self.word_start)
+        return np.bincount(self.word_start_positions[1], minlength=len(self)).astype(np.float64)
 
     @cached_property
     def words(self) -> np.ndarray:
@@ -417,14 +423,16 @@ class LineBatch:
 
     @cached_property
     def capital_ratio(self) -> np.ndarray:
-        codes = self.codes
+        # Only the first character of each word counts: look those up, not the whole text.
+        positions, lines = self.word_start_positions
+        codes = self.codes[positions]
         inside = codes < _TABLE_SIZE
         clipped = np.where(inside, codes, 0)
         alpha = np.where(inside, _ALPHA_TABLE[clipped], codes >= 0x3040)
         upper = inside & _UPPER_TABLE[clipped]
-        starts = self.word_start
-        alpha_words = self.per_line(starts & alpha)
-        return np.divide(self.per_line(starts & upper), alpha_words, out=np.zeros(len(self)), where=alpha_words > 0)
+        alpha_words = np.bincount(lines, weights=alpha, minlength=len(self))
+        upper_words = np.bincount(lines, weights=upper, minlength=len(self))
+        return np.divide(upper_words, alpha_words, out=np.zeros(len(self)), where=alpha_words > 0)
 
     @cached_property
     def ends_sentence(self) -> np.ndarray:
