@@ -220,13 +220,14 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
 
     clipped = np.clip(p, 1e-4, 1 - 1e-4)
     weight = np.sqrt(words + 1.0)
+    span_40 = span_mask(weight * (p - 0.4))
     columns = [
         np.log(clipped / (1 - clipped)), window_mean(p, 1), window_mean(p, 2), window_mean(p, 4), window_mean(p, 8),
-        span_mask(weight * (p - 0.4)).astype(np.float64), span_mask(weight * (p - 0.25)).astype(np.float64),
+        span_40.astype(np.float64), span_mask(weight * (p - 0.25)).astype(np.float64),
         np.full(len(p), p.max() if len(p) else 0.0), np.log1p(words),
     ]  # fmt: skip
     if containers is None:
-        columns += [distance_to(span_mask(weight * (p - 0.4))), np.full(len(p), p.mean()), _window_max(p, 2)]
+        columns += [distance_to(span_40), np.full(len(p), p.mean()), _window_max(p, 2)]
     else:
         for level in range(containers.shape[1]):
             ids = containers[:, level]
