@@ -133,23 +133,28 @@ def test_importing_the_package_or_the_command_line_loads_no_numpy_or_arrow(modul
     assert _python(script) == "[]"
 
 
-def test_a_jsonl_run_does_not_import_pyarrow(tmp_path: Path) -> None:
+def _after_one_record_run(tmp_path: Path, printed: str, env: dict[str, str] | None = None) -> str:
+    """What `printed` (a Python expression) gives in a fresh interpreter after `thresher run` on one record."""
     source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": GOOD_TEXT}])
     script = (
-        "import sys; from thresher.runner import run; "
-        f"run([{str(source)!r}], {str(tmp_path / 'out')!r}); print('pyarrow' in sys.modules)"
+        "import os, sys; from thresher.cli import main; "
+        f"main(['run', {str(source)!r}, '-o', {str(tmp_path / 'out')!r}, '--quiet', '--no-report']); "
+        f"print({printed})"
     )
-    assert _python(script) == "False"
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        env={**(os.environ if env is None else env), "PYTHONPATH": str(SRC)},
+    )  # fmt: skip
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_a_jsonl_run_does_not_import_pyarrow(tmp_path: Path) -> None:
+    assert _after_one_record_run(tmp_path, "'pyarrow' in sys.modules") == "False"
 
 
 def test_a_one_process_run_imports_no_pool_machinery_and_a_plain_policy_no_byo(tmp_path: Path) -> None:
-    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": GOOD_TEXT}])
-    script = (
-        "import sys; from thresher.runner import run; "
-        f"run([{str(source)!r}], {str(tmp_path / 'out')!r}); "
-        "print(sorted(m for m in ('multiprocessing', 'concurrent.futures', 'thresher.byo') if m in sys.modules))"
-    )
-    assert _python(script) == "[]"
+    modules = "sorted(m for m in ('multiprocessing', 'concurrent.futures', 'thresher.byo') if m in sys.modules)"
+    assert _after_one_record_run(tmp_path, modules) == "[]"
 
 
 def test_the_policy_knows_every_bring_your_own_table() -> None:
@@ -161,19 +166,7 @@ def test_the_policy_knows_every_bring_your_own_table() -> None:
 
 def test_the_command_asks_for_one_blas_thread_unless_told(tmp_path: Path) -> None:
     # NumPy's OpenBLAS starts a thread per core at import; `thresher` needs none of them.
-    source = write_jsonl(tmp_path / "in.jsonl", [{"id": "a", "text": GOOD_TEXT}])
-    script = (
-        "import os, sys; from thresher.cli import main; "
-        f"main(['run', {str(source)!r}, '-o', {str(tmp_path / 'out')!r}, '--quiet', '--no-report']); "
-        "print(os.environ.get('OPENBLAS_NUM_THREADS'))"
-    )
     env = {key: value for key, value in os.environ.items() if key != "OPENBLAS_NUM_THREADS"}
-    result = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, env={**env, "PYTHONPATH": str(SRC)}
-    )
-    assert result.stdout.strip().splitlines()[-1] == "1"
-    told = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
-        env={**env, "PYTHONPATH": str(SRC), "OPENBLAS_NUM_THREADS": "3"},
-    )  # fmt: skip
-    assert told.stdout.strip().splitlines()[-1] == "3"
+    threads = "os.environ.get('OPENBLAS_NUM_THREADS')"
+    assert _after_one_record_run(tmp_path, threads, env) == "1"
+    assert _after_one_record_run(tmp_path, threads, {**env, "OPENBLAS_NUM_THREADS": "3"}) == "3"
