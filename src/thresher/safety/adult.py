@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +29,13 @@ from urllib.parse import urlsplit
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
-from thresher.safety.common import document_max, main_flagged_share
+from thresher.safety.common import (
+    document_max,
+    literal_candidates,
+    main_flagged_share,
+    native_safety,
+    segment_texts,
+)
 
 LEXICON_PATH = Path(__file__).resolve().parents[1] / "models" / "adult_lexicon.json"
 
@@ -48,6 +55,33 @@ _HOST = re.compile(
 # Every `_HOST` match holds a letter or digit, a dot, then a letter (same flags, so the same
 # characters match): texts without one skip `_HOST`, whose backtracking costs ~150 ns a character.
 _HOST_HINT = re.compile(r"[a-z0-9]\.[a-z]", re.IGNORECASE)
+# A maximal run of the characters `_HOST`'s host name is made of (`[a-z0-9.-]`, same flags:
+# ASCII letters and digits, ".", "-", and the four letters IGNORECASE folds to ASCII ones)
+# that holds a `_HOST_HINT`. The lazy head stops at the run's first hint, so each run is read
+# once (no backtracking over long words, as `_HOST` does).
+_DOTTED_RUN = re.compile(r"(?<![a-z0-9.\-])[a-z0-9.\-]*?[a-z0-9]\.[a-z][a-z0-9.\-]*", re.IGNORECASE)
+_HOST_FOLLOWERS = frozenset("/:?#")
+
+
+def host_matches(text: str) -> Iterator[re.Match[str]]:
+    """The matches of `_HOST.finditer(text)`, with `_HOST` run only where one can lie.
+
+    Exact: a match's host name is made of run characters and is followed by "/:?#", white
+    space or the end, none of which is one, so it ends where a dotted run ends, and starts
+    in that run or in the "https://" before it. A run followed by anything else holds no
+    match; the others are searched from 8 characters before them (not before the last
+    match's end) to their end, where `$` then stands for the follower it checked.
+    """
+    size = len(text)
+    covered = 0
+    for run in _DOTTED_RUN.finditer(text):
+        start, end = run.span()
+        if end < size and text[end] not in _HOST_FOLLOWERS and not text[end].isspace():
+            continue
+        match = _HOST.search(text, max(covered, start - 8), end)
+        if match is not None:
+            covered = match.end()
+            yield match
 
 
 def trie_pattern(words: list[str]) -> str:
@@ -98,6 +132,7 @@ class AdultLexicon:
     _inside: re.Pattern[str] = field(init=False)
     _allow: re.Pattern[str] = field(init=False)
     _any_term: re.Pattern[str] = field(init=False)
+    _terms: list[str] = field(init=False)
 
     def __post_init__(self) -> None:
         # Longest first, so "pornograph" (weak, news register) wins over "porn" (strong).
@@ -108,7 +143,8 @@ class AdultLexicon:
         self._allow = re.compile("(?=(" + "|".join(map(re.escape, allow)) + "))")
         # Any term, inside or whole, as a substring of lower-cased text: a run can only hit
         # when its lower-cased form holds a term, so texts and runs without one are skipped.
-        self._any_term = re.compile(trie_pattern(sorted(set(self.weights_inside) | set(self.weights_whole))))
+        self._terms = sorted(set(self.weights_inside) | set(self.weights_whole))
+        self._any_term = re.compile(trie_pattern(self._terms))
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> AdultLexicon:
@@ -154,7 +190,7 @@ class AdultLexicon:
     def domain_hits(self, text: str) -> list[Hit]:
         """Adult domains (listed sites, adult top-level domains) in URLs or bare host names."""
         hits: list[Hit] = []
-        for match in _HOST.finditer(text):
+        for match in host_matches(text):
             host = match.group(1).lower()
             if self.is_adult_host(host):
                 hits.append(Hit(host, match.group(0), DOMAIN))
@@ -169,25 +205,43 @@ class AdultLexicon:
             return True
         return any(".".join(labels[i:]) in self.domains for i in range(len(labels) - 1))
 
-    def hits(self, text: str) -> list[Hit]:
-        """Every adult hit in a text: terms in words and handles, then domains."""
+    def candidates(self, texts: list[str]) -> tuple[list[bool], list[bool]]:
+        """For each text, whether it may hold a term, and whether it may hold an adult domain.
+
+        The tests of `hits`, for a whole batch (the C kernel when built): False only where
+        `hits` would find no term (or no host hint), so `hits(text, False, False)` is [] there.
+        """
+        terms = literal_candidates(texts, self._terms, self._any_term)
+        native = native_safety()
+        if native is not None:
+            hosts = [flag == 1 for flag in native.host_hint_candidates(texts)]
+        else:
+            hosts = ["." in text and _HOST_HINT.search(text) is not None for text in texts]
+        return terms, hosts
+
+    def hits(self, text: str, may_hold_term: bool = True, may_hold_host: bool = True) -> list[Hit]:
+        """Every adult hit in a text: terms in words and handles, then domains.
+
+        `may_hold_term` / `may_hold_host` False (from `candidates`) skip the tests that would
+        find nothing anyway.
+        """
         hits: list[Hit] = []
         # Prefilters, exact by construction: `run_hits` only reports terms found in the
         # lower-cased run (inside terms) or equal to a lower-cased part of it (whole terms),
         # and a run's lower-cased text is a substring of the lower-cased segment. One trie
         # search rules out ~90% of segments; in the rest, runs without a term are skipped.
         any_term = self._any_term.search
-        if any_term(text.lower()):
+        if may_hold_term and any_term(text.lower()):
             for run in _RUN.findall(text):
                 if len(run) >= 3 and any_term(run.lower()):
                     hits.extend(self.run_hits(run))
-        if "." in text and _HOST_HINT.search(text):
+        if may_hold_host and "." in text and _HOST_HINT.search(text):
             hits.extend(self.domain_hits(text))
         return hits
 
-    def score(self, text: str) -> tuple[float, list[Hit]]:
-        """Adult score in [0, 1] and the hits behind it."""
-        hits = self.hits(text)
+    def score(self, text: str, may_hold_term: bool = True, may_hold_host: bool = True) -> tuple[float, list[Hit]]:
+        """Adult score in [0, 1] and the hits behind it (the flags: see `hits`)."""
+        hits = self.hits(text, may_hold_term, may_hold_host)
         if not hits:
             return 0.0, hits
         words = len(text.split())
@@ -233,12 +287,19 @@ class AdultAnnotator:
             self.lexicon = lexicon
 
     def annotate(self, documents: list[Document]) -> None:
+        lexicon = self.lexicon
+        texts, where = segment_texts(documents)
+        terms, hosts = lexicon.candidates(texts)
+        for text, may_hold_term, may_hold_host, (d, s) in zip(texts, terms, hosts, where, strict=True):
+            signals = documents[d].analysis.segments[s].signals
+            if may_hold_term or may_hold_host:
+                score, hits = lexicon.score(text, may_hold_term, may_hold_host)
+                signals["adult"] = score
+                signals["adult_terms"] = ",".join(sorted({h.term for h in hits}))
+            else:  # `score` would find no hit: 0.0 and no terms
+                signals["adult"] = 0.0
+                signals["adult_terms"] = ""
         for document in documents:
-            text = document.text
-            for segment in document.analysis.segments:
-                score, hits = self.lexicon.score(text[segment.start : segment.end])
-                segment.signals["adult"] = score
-                segment.signals["adult_terms"] = ",".join(sorted({h.term for h in hits}))
             on_adult_site = url_is_adult(document.url, self.lexicon)
             signals = document.analysis.signals
             signals["adult_url"] = on_adult_site

@@ -9,7 +9,17 @@ problem; a link-farm footer under a good article should be trimmed, not drop the
 
 from __future__ import annotations
 
+import os
+import re
+from functools import lru_cache
+from types import ModuleType
+
 from thresher.document import Document, SegmentKind
+
+try:
+    from thresher import _native_safety
+except ImportError:  # not compiled (no compiler at install): the Python tests below
+    _native_safety = None  # type: ignore[assignment]
 
 FLAG = 0.5
 MAIN_KINDS: frozenset[str] = frozenset({SegmentKind.TITLE.value, SegmentKind.MAIN.value})
@@ -49,3 +59,30 @@ def document_max(document: Document, signal: str) -> float:
     """The largest value of a segment signal in the document (0.0 without segments)."""
     values = [v for s in document.analysis.segments if isinstance(v := s.signals.get(signal), int | float)]
     return float(max(values)) if values else 0.0
+
+
+def native_safety() -> ModuleType | None:
+    """The compiled prefilters (`thresher._native_safety`), or None when not built or THRESHER_NATIVE=0."""
+    if _native_safety is None or os.environ.get("THRESHER_NATIVE", "1") == "0":
+        return None
+    return _native_safety
+
+
+def literal_candidates(texts: list[str], literals: list[str], pattern: re.Pattern[str]) -> list[bool]:
+    """For each text, whether its lower-cased form may hold one of `literals` (lower-case ASCII).
+
+    `pattern` matches exactly the literals (a `trie_pattern`): the Python test, one search per
+    lower-cased text. The C kernel reads each str in place and may answer True for a text
+    holding none ("İ", which lower-cases to "i" and a dot, makes it give up), never False for
+    one that holds one; callers run their exact code on every True.
+    """
+    native = native_safety()
+    if native is not None:
+        return [flag == 1 for flag in native.literal_candidates(texts, _minimal_literals(tuple(literals)))]
+    return [pattern.search(text.lower()) is not None for text in texts]
+
+
+@lru_cache(maxsize=8)
+def _minimal_literals(literals: tuple[str, ...]) -> list[bytes]:
+    """The literals that hold no other one ("porn" stands for "porno"), ASCII-encoded: the same test."""
+    return [w.encode("ascii") for w in literals if not any(o != w and o in w for o in literals)]

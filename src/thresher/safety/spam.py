@@ -25,7 +25,13 @@ import numpy as np
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.safety.adult import trie_pattern
-from thresher.safety.common import document_max, main_flagged_share, segment_texts
+from thresher.safety.common import (
+    document_max,
+    literal_candidates,
+    main_flagged_share,
+    native_safety,
+    segment_texts,
+)
 
 # Separators of link lists and footers: a bar, a bullet, a middle dot or a slash with a space
 # each side (a slash inside "and/or" or a date has none and does not count).
@@ -135,7 +141,8 @@ CLICKBAIT_STEMS: dict[str, tuple[str, ...]] = dict(
         strict=True,
     )
 )
-_STEMS = re.compile(trie_pattern(sorted({stem for stems in CLICKBAIT_STEMS.values() for stem in stems})))
+_STEM_LIST = sorted({stem for stems in CLICKBAIT_STEMS.values() for stem in stems})
+_STEMS = re.compile(trie_pattern(_STEM_LIST))
 # The non-ASCII characters IGNORECASE matches to ASCII letters, other than the Kelvin sign
 # (which lower-cases to "k"): a text holding one may match a phrase its lower-cased form lacks.
 _FOLDS_TO_ASCII = "İıſ"
@@ -184,11 +191,14 @@ _ASCII_STOP_WORDS = [frozenset(w.encode() for w in stops if w.isascii()) for sto
 _ASCII_NON_LETTERS_TO_SPACE = bytes(i if chr(i).isascii() and chr(i).isalpha() else 32 for i in range(256))
 # The ASCII stop words packed little-endian into integers (sorted), and which language
 # lists each: `language_counts` looks lower-cased ASCII letter runs up in them.
-_STOP_ASCII = sorted({w for stops in STOP_WORDS.values() for w in stops if w.isascii()})
-_STOP_KEYS = np.array(sorted(int.from_bytes(w.encode(), "little") for w in _STOP_ASCII), dtype=np.uint64)
-_STOP_BY_KEY = sorted(_STOP_ASCII, key=lambda w: int.from_bytes(w.encode(), "little"))
+# Every stop word is Latin-1, so one byte a character packs it (little-endian) into an integer:
+# ASCII words pack as their ASCII bytes, so one sorted key table serves the ASCII path and the
+# path over lower-cased text with non-ASCII letters alike.
+_STOP_ALL = sorted(frozenset().union(*STOP_WORDS.values()))
+_STOP_KEYS = np.array(sorted(int.from_bytes(w.encode("latin-1"), "little") for w in _STOP_ALL), dtype=np.uint64)
+_STOP_BY_KEY = sorted(_STOP_ALL, key=lambda w: int.from_bytes(w.encode("latin-1"), "little"))
 _STOP_LANGUAGE = np.array([[w in stops for stops in STOP_WORDS.values()] for w in _STOP_BY_KEY], dtype=bool)
-_STOP_MAX = max(map(len, _STOP_ASCII))
+_STOP_MAX = max(map(len, _STOP_ALL))
 # Diacritics that point at a language group; three groups in one block is a splice.
 DIACRITIC_GROUPS: dict[str, frozenset[str]] = {
     "german": frozenset("äöüß"),
@@ -282,8 +292,8 @@ def headline_ratio(text: str) -> float:
     return round(in_runs / len(words), 4)
 
 
-# Per code point tables, filled one 256-code-point block at a time (only the blocks a batch
-# uses), each value read off the very regex or function the per-text code uses:
+# Per code point tables, filled for the code points a batch uses that no earlier batch did,
+# each value read off the very regex or function the per-text code uses:
 # `_CHAR_FLAGS` bit 1 a word-start letter `[^\W\d_]`, bit 2 a word character `[\w'’-]`,
 # bit 4 upper-case (`str.isupper`), bit 8 a digit `\d`; `_SCRIPT_IDS` the index of `_script(char)` in
 # `_SCRIPT_NAMES` (0: not a letter); `_DIACRITIC_BITS` bit g when the lower-cased character
@@ -294,8 +304,9 @@ _CHAR_FLAGS = np.zeros(0x110000, dtype=np.uint8)
 _SCRIPT_IDS = np.zeros(0x110000, dtype=np.uint16)
 _DIACRITIC_BITS = np.zeros(0x110000, dtype=np.uint8)
 _SCRIPT_NAMES: list[str | None] = [None, "LATIN"]
+_SCRIPT_ID_OF: dict[str, int] = {"LATIN": 1}
 _LATIN_ID = 1
-_FLAGS_FILLED = np.zeros(0x110000 >> 8, dtype=bool)
+_FILLED = np.zeros(0x110000, dtype=bool)
 _ONE_LETTER = re.compile(r"[^\W\d_]")
 _ONE_WORDCHAR = re.compile(r"[\w'’-]")
 _ONE_DIGIT = re.compile(r"\d")
@@ -304,37 +315,41 @@ _SMALL_MAX = max(map(len, _SMALL_WORDS))
 
 
 def _fill_tables(codes: np.ndarray) -> None:
-    """Fill the per code point tables for the blocks of `codes` not seen before."""
-    blocks = np.flatnonzero((np.bincount(codes >> 8) > 0) & ~_FLAGS_FILLED[: (int(codes.max()) >> 8) + 1])
-    for block in blocks.tolist():
-        base = block << 8
-        chars = "".join(map(chr, range(base, base + 256)))
-        flags = [0] * 256
-        for match in _ONE_LETTER.finditer(chars):
-            flags[match.start()] |= _LETTER_BIT
-        for match in _ONE_WORDCHAR.finditer(chars):
-            flags[match.start()] |= _WORDCHAR_BIT
-        for match in _ONE_DIGIT.finditer(chars):
-            flags[match.start()] |= _DIGIT_BIT
-        scripts = [0] * 256
-        diacritics = [0] * 256
-        for offset, char in enumerate(chars):
-            if char.isupper():
-                flags[offset] |= _UPPER_BIT
-            script = _script(char)
-            if script is not None:
-                if script not in _SCRIPT_NAMES:
-                    _SCRIPT_NAMES.append(script)
-                scripts[offset] = _SCRIPT_NAMES.index(script)
-            lower = char.lower()
-            if not _ALL_DIACRITICS.isdisjoint(lower):
-                diacritics[offset] = sum(
-                    1 << g for g, group in enumerate(DIACRITIC_GROUPS.values()) if not group.isdisjoint(lower)
-                )
-        _CHAR_FLAGS[base : base + 256] = flags
-        _SCRIPT_IDS[base : base + 256] = scripts
-        _DIACRITIC_BITS[base : base + 256] = diacritics
-        _FLAGS_FILLED[block] = True
+    """Fill the per code point tables for the code points of `codes` not seen before.
+
+    Why per code point and not per 256-point block: real crawl touches ~160 blocks but only a
+    few thousand distinct code points, and each costs a Python name look-up; the regexes then
+    run once over the string of the new characters (each matches one character).
+    """
+    distinct = np.unique(codes[~_FILLED[codes]]).tolist()
+    if not distinct:
+        return
+    chars = "".join(map(chr, distinct))
+    flags = [0] * len(chars)
+    for pattern, bit in ((_ONE_LETTER, _LETTER_BIT), (_ONE_WORDCHAR, _WORDCHAR_BIT), (_ONE_DIGIT, _DIGIT_BIT)):
+        for match in pattern.finditer(chars):
+            flags[match.start()] |= bit
+    scripts = [0] * len(chars)
+    diacritics = [0] * len(chars)
+    for offset, char in enumerate(chars):
+        if char.isupper():
+            flags[offset] |= _UPPER_BIT
+        script = _script(char)
+        if script is not None:
+            if script not in _SCRIPT_ID_OF:
+                _SCRIPT_ID_OF[script] = len(_SCRIPT_NAMES)
+                _SCRIPT_NAMES.append(script)
+            scripts[offset] = _SCRIPT_ID_OF[script]
+        lower = char.lower()
+        if not _ALL_DIACRITICS.isdisjoint(lower):
+            diacritics[offset] = sum(
+                1 << g for g, group in enumerate(DIACRITIC_GROUPS.values()) if not group.isdisjoint(lower)
+            )
+    index = np.array(distinct, dtype=np.int64)
+    _CHAR_FLAGS[index] = flags
+    _SCRIPT_IDS[index] = scripts
+    _DIACRITIC_BITS[index] = diacritics
+    _FILLED[index] = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -517,9 +532,11 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     Letters per script come from `_SCRIPT_IDS`; diacritic groups from `_DIACRITIC_BITS`.
     Stop words: in a text with no non-ASCII letter (and no non-ASCII non-letter lower-cases
     to a letter or to ASCII; checked in the tests), the letter runs of the lower-cased text
-    are its ASCII letter runs, lower-cased; each run of at most 5 letters (the longest ASCII
-    stop word) is packed into an integer and looked up. Other texts go through
-    `_distinct_stop_words`, as one at a time.
+    are its ASCII letter runs, lower-cased; each run of at most 5 letters (the longest stop
+    word) is packed into an integer and looked up. Other texts are lower-cased one by one
+    (so a character that lower-cases to two stays inside its text) and the letter runs of
+    that batch looked up the same way: the stop words `_distinct_stop_words` finds, with no
+    regex pass per text.
     """
     batch = batch or _Batch.of(texts)
     n, codes = len(texts), batch.codes
@@ -538,58 +555,80 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     bits = np.zeros(n, dtype=np.uint8)
     np.bitwise_or.at(bits, batch.text_of(non_ascii[marked]), marks[marked])
     groups = np.unpackbits(bits[:, None], axis=1).sum(axis=1)
-    # Stop words of texts without non-ASCII letters.
+    # Stop words: texts without non-ASCII letters from their ASCII letter runs (lower-cased by
+    # `| 32`); the others (with 10+ Latin letters: no other text needs them) from the letter
+    # runs of their lower-cased text, as `_STOP_TOKEN` finds them.
     non_ascii_letter = np.zeros(n, dtype=bool)
     non_ascii_letter[batch.text_of(non_ascii[(batch.flags[non_ascii] & _LETTER_BIT) > 0])] = True
     ascii_letter = ((batch.flags & _LETTER_BIT) > 0) & (codes < 128)
-    starts = ascii_letter.copy()
-    starts[1:] &= ~ascii_letter[:-1]
-    starts[batch.starts[batch.lengths > 0]] = ascii_letter[batch.starts[batch.lengths > 0]]
-    ends = ascii_letter.copy()
-    ends[:-1] &= ~ascii_letter[1:]
-    last = batch.starts + batch.lengths - 1
-    ends[last[batch.lengths > 0]] = ascii_letter[last[batch.lengths > 0]]
-    run_starts, run_ends = np.flatnonzero(starts), np.flatnonzero(ends) + 1
-    short = np.flatnonzero(run_ends - run_starts <= _STOP_MAX)
-    run_starts, size = run_starts[short], (run_ends - run_starts)[short]
-    key = np.zeros(len(run_starts), dtype=np.uint64)
-    for k in range(_STOP_MAX):
-        inside = size > k
-        code = codes[np.minimum(run_starts + k, len(codes) - 1)].astype(np.uint64) | np.uint64(32)
-        key |= np.where(inside, code, 0) << np.uint64(8 * k)
-    slot = np.minimum(np.searchsorted(_STOP_KEYS, key), len(_STOP_KEYS) - 1)
-    found = _STOP_KEYS[slot] == key
+    run_text, slot = _stop_word_runs(codes, ascii_letter, batch, fold_ascii=True)
+    plain = ~non_ascii_letter[run_text]
+    run_text, slot = run_text[plain], slot[plain]
+    slow = np.flatnonzero(non_ascii_letter & (latin >= 10)).tolist()
+    if slow:
+        lowered = _Batch.of([texts[i].lower() for i in slow])
+        slow_text, slow_slot = _stop_word_runs(
+            lowered.codes, (lowered.flags & _LETTER_BIT) > 0, lowered, fold_ascii=False
+        )
+        run_text = np.concatenate((run_text, np.array(slow, dtype=np.int64)[slow_text]))
+        slot = np.concatenate((slot, slow_slot))
     words = len(_STOP_KEYS)
-    seen = np.unique(batch.text_of(run_starts[found]) * words + slot[found])
+    seen = np.unique(run_text * words + slot)
     seen_text, seen_word = seen // words, seen % words
     stop_languages = np.zeros(n, dtype=np.int64)
     for language in range(_STOP_LANGUAGE.shape[1]):
         has = _STOP_LANGUAGE[seen_word, language]
         stop_languages += np.bincount(seen_text[has], minlength=n) >= 3
-    result = []
-    for i, (n_latin, n_foreign, n_groups, n_stop, slow) in enumerate(
-        zip(
-            latin.tolist(),
-            foreign.tolist(),
-            groups.tolist(),
-            stop_languages.tolist(),
-            non_ascii_letter.tolist(),
-            strict=True,
+    return [
+        n_foreign if n_latin < 10 else n_foreign + max(1, max(n_stop, 2 if n_groups >= 3 else 0))
+        for n_latin, n_foreign, n_groups, n_stop in zip(
+            latin.tolist(), foreign.tolist(), groups.tolist(), stop_languages.tolist(), strict=True
         )
-    ):
-        if n_latin < 10:
-            result.append(n_foreign)
-            continue
-        if slow:
-            n_stop = sum(1 for count in _distinct_stop_words(texts[i].lower()) if count >= 3)
-        result.append(n_foreign + max(1, max(n_stop, 2 if n_groups >= 3 else 0)))
-    return result
+    ]
+
+
+def _stop_word_runs(
+    codes: np.ndarray, letter: np.ndarray, batch: _Batch, fold_ascii: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The letter runs of a batch that are stop words: (text index, `_STOP_KEYS` slot) of each.
+
+    A run is a maximal stretch of `letter` positions inside one text. Runs of at most
+    `_STOP_MAX` characters, all below 256, are packed one byte a character and looked up;
+    `fold_ascii` lower-cases each byte by `| 32` (for runs of ASCII letters only).
+    """
+    if not len(codes):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    nonempty = batch.lengths > 0
+    first, last = batch.starts[nonempty], (batch.starts + batch.lengths - 1)[nonempty]
+    starts = letter.copy()
+    starts[1:] &= ~letter[:-1]
+    starts[first] = letter[first]
+    ends = letter.copy()
+    ends[:-1] &= ~letter[1:]
+    ends[last] = letter[last]
+    run_starts, run_ends = np.flatnonzero(starts), np.flatnonzero(ends) + 1
+    short = np.flatnonzero(run_ends - run_starts <= _STOP_MAX)
+    run_starts, size = run_starts[short], (run_ends - run_starts)[short]
+    key = np.zeros(len(run_starts), dtype=np.uint64)
+    latin1 = np.ones(len(run_starts), dtype=bool)
+    for k in range(_STOP_MAX):
+        inside = size > k
+        code = codes[np.minimum(run_starts + k, len(codes) - 1)].astype(np.uint64)
+        if fold_ascii:
+            code |= np.uint64(32)
+        else:
+            latin1 &= ~inside | (code < 256)
+        key |= np.where(inside, code, 0) << np.uint64(8 * k)
+    slot = np.minimum(np.searchsorted(_STOP_KEYS, key), len(_STOP_KEYS) - 1)
+    found = np.flatnonzero((_STOP_KEYS[slot] == key) & latin1)
+    return batch.text_of(run_starts[found]), slot[found]
 
 
 def clickbait_candidates(texts: list[str], batch: _Batch) -> np.ndarray:
     """Which texts may hold clickbait: the stem test of `clickbait_count`, over the whole batch.
 
-    The texts are joined by newlines (in no stem) and lower-cased once; a stem found there
+    With the C kernel, each text is read in place (`literal_candidates`). Without it, the
+    texts are joined by newlines (in no stem) and lower-cased once; a stem found there
     marks its text. When lower-casing changed the length ("İ" becomes two characters),
     positions no longer line up and each text is tested alone. Texts holding a character
     that IGNORECASE folds to an ASCII letter are always candidates.
@@ -598,8 +637,9 @@ def clickbait_candidates(texts: list[str], batch: _Batch) -> np.ndarray:
     candidates = np.zeros(n, dtype=bool)
     if not n:
         return candidates
-    lower = "\n".join(texts).lower()
-    if len(lower) == len(batch.codes) + n - 1:
+    if native_safety() is not None:  # the C kernel: each str read in place, no lower-cased copy
+        candidates[:] = literal_candidates(texts, _STEM_LIST, _STEMS)
+    elif len(lower := "\n".join(texts).lower()) == len(batch.codes) + n - 1:
         found = np.fromiter((m.start() for m in _STEMS.finditer(lower)), dtype=np.int64)
         candidates[np.searchsorted(batch.starts + np.arange(n), found, side="right") - 1] = True
     else:
