@@ -187,12 +187,224 @@ static PyObject *host_hint_candidates(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* ---- typo rate: words of signals/typo.py's `_WORD` and an exact set of vocabulary words ---- */
+
+/* The vocabulary: open addressing over (hash, offset, length) into one UCS4 buffer, so a word
+ * of the text is looked up from its code points with no str object; equal hashes are
+ * confirmed by comparing the code points, so the answer is exactly `word in vocabulary`. */
+typedef struct {
+    uint64_t hash;
+    Py_ssize_t offset; /* -1: empty */
+    Py_ssize_t length;
+} VocabSlot;
+
+typedef struct {
+    VocabSlot *slots;
+    size_t mask;
+    Py_UCS4 *chars;
+} Vocabulary;
+
+#define VOCABULARY_CAPSULE "thresher._native_safety.Vocabulary"
+
+static inline uint64_t hash_step(uint64_t h, Py_UCS4 c) { return (h ^ (uint64_t)c) * 0x100000001b3ULL; }
+
+static inline uint64_t hash_finish(uint64_t h) {
+    h ^= h >> 31;
+    h *= 0x9E3779B97F4A7C15ULL;
+    return h ^ (h >> 29);
+}
+
+static void vocabulary_free(PyObject *capsule) {
+    Vocabulary *v = PyCapsule_GetPointer(capsule, VOCABULARY_CAPSULE);
+    if (v == NULL) return;
+    PyMem_Free(v->slots);
+    PyMem_Free(v->chars);
+    PyMem_Free(v);
+}
+
+static PyObject *vocabulary(PyObject *self, PyObject *arg) {
+    (void)self;
+    PyObject *words = PySequence_Fast(arg, "vocabulary(words): a sequence of str");
+    if (words == NULL) return NULL;
+    Py_ssize_t count = PySequence_Fast_GET_SIZE(words), total = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *word = PySequence_Fast_GET_ITEM(words, k);
+        if (!PyUnicode_Check(word)) {
+            Py_DECREF(words);
+            return PyErr_Format(PyExc_TypeError, "word %zd is not a str", k);
+        }
+        total += PyUnicode_GET_LENGTH(word);
+    }
+    size_t size = 16;
+    while (size < (size_t)count * 2 + 16) size <<= 1;
+    Vocabulary *v = PyMem_Calloc(1, sizeof(Vocabulary));
+    if (v != NULL) {
+        v->slots = PyMem_Malloc(size * sizeof(VocabSlot));
+        v->chars = PyMem_Malloc((size_t)(total + 1) * sizeof(Py_UCS4));
+    }
+    if (v == NULL || v->slots == NULL || v->chars == NULL) {
+        if (v != NULL) {
+            PyMem_Free(v->slots);
+            PyMem_Free(v->chars);
+            PyMem_Free(v);
+        }
+        Py_DECREF(words);
+        return PyErr_NoMemory();
+    }
+    v->mask = size - 1;
+    for (size_t i = 0; i < size; i++) v->slots[i].offset = -1;
+    Py_ssize_t offset = 0;
+    for (Py_ssize_t k = 0; k < count; k++) {
+        PyObject *word = PySequence_Fast_GET_ITEM(words, k);
+        Py_ssize_t length = PyUnicode_GET_LENGTH(word);
+        int kind = PyUnicode_KIND(word);
+        const void *data = PyUnicode_DATA(word);
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (Py_ssize_t j = 0; j < length; j++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, j);
+            v->chars[offset + j] = c;
+            h = hash_step(h, c);
+        }
+        h = hash_finish(h);
+        size_t i = (size_t)h & v->mask;
+        int duplicate = 0;
+        while (v->slots[i].offset >= 0) {
+            VocabSlot *slot = &v->slots[i];
+            if (slot->hash == h && slot->length == length &&
+                memcmp(v->chars + slot->offset, v->chars + offset, (size_t)length * sizeof(Py_UCS4)) == 0) {
+                duplicate = 1;
+                break;
+            }
+            i = (i + 1) & v->mask;
+        }
+        if (!duplicate) {
+            v->slots[i].hash = h;
+            v->slots[i].offset = offset;
+            v->slots[i].length = length;
+            offset += length;
+        }
+    }
+    Py_DECREF(words);
+    PyObject *capsule = PyCapsule_New(v, VOCABULARY_CAPSULE, vocabulary_free);
+    if (capsule == NULL) {
+        PyMem_Free(v->slots);
+        PyMem_Free(v->chars);
+        PyMem_Free(v);
+    }
+    return capsule;
+}
+
+static int vocabulary_holds(const Vocabulary *v, uint64_t h, const Py_UCS4 *word, Py_ssize_t length) {
+    size_t i = (size_t)h & v->mask;
+    while (v->slots[i].offset >= 0) {
+        const VocabSlot *slot = &v->slots[i];
+        if (slot->hash == h && slot->length == length &&
+            memcmp(v->chars + slot->offset, word, (size_t)length * sizeof(Py_UCS4)) == 0)
+            return 1;
+        i = (i + 1) & v->mask;
+    }
+    return 0;
+}
+
+/* `\w` and `[^\W\d_]` of `re` on str: str.isalnum() or "_", and str.isalnum() without decimals
+ * and "_" (the same predicates `re` calls); for ASCII from tables filled at import. */
+static unsigned char ascii_word[128], ascii_letter[128];
+
+static inline int unicode_word_char(Py_UCS4 c) {
+    return c == '_' || Py_UNICODE_ISALPHA(c) || Py_UNICODE_ISDECIMAL(c) || Py_UNICODE_ISDIGIT(c) ||
+           Py_UNICODE_ISNUMERIC(c);
+}
+
+static inline int is_word_char(Py_UCS4 c) { return c < 128 ? ascii_word[c] : unicode_word_char(c); }
+
+static inline int is_letter(Py_UCS4 c) {
+    return c < 128 ? ascii_letter[c] : !Py_UNICODE_ISDECIMAL(c) && unicode_word_char(c);
+}
+
+static PyObject *typo_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts, *capsule;
+    if (!PyArg_ParseTuple(args, "O!O", &PyList_Type, &texts, &capsule)) return NULL;
+    Vocabulary *v = PyCapsule_GetPointer(capsule, VOCABULARY_CAPSULE);
+    if (v == NULL) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, n * 2 * (Py_ssize_t)sizeof(int64_t));
+    if (result == NULL) return NULL;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+    Py_UCS4 *word = NULL;
+    Py_ssize_t word_room = 0;
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(text)) {
+            PyMem_Free(word);
+            Py_DECREF(result);
+            return PyErr_Format(PyExc_TypeError, "text %zd is not a str", t);
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        if (size > word_room) {
+            PyMem_Free(word);
+            word_room = size;
+            word = PyMem_Malloc((size_t)size * sizeof(Py_UCS4));
+            if (word == NULL) {
+                Py_DECREF(result);
+                return PyErr_NoMemory();
+            }
+        }
+        int64_t words = 0, unknown = 0;
+        Py_ssize_t i = 0;
+        while (i < size) {
+            if (!is_letter(PyUnicode_READ(kind, data, i))) {
+                i++;
+                continue;
+            }
+            /* `([^\W\d_]+(?:'(?!s\b)[^\W\d_]+)*)(?:'s\b)?`: a letter run, then "'" and a letter
+             * run as long as the "'" is not "'s" at a word end; then "'s" at a word end is
+             * skipped (not part of the word). */
+            Py_ssize_t length = 0;
+            uint64_t h = 0xcbf29ce484222325ULL;
+            for (;;) {
+                while (i < size) {
+                    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                    if (!is_letter(c)) break;
+                    word[length++] = c;
+                    h = hash_step(h, c);
+                    i++;
+                }
+                if (i + 1 >= size || PyUnicode_READ(kind, data, i) != '\'') break;
+                Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
+                int s_at_end = next == 's' && (i + 2 >= size || !is_word_char(PyUnicode_READ(kind, data, i + 2)));
+                if (s_at_end) {
+                    i += 2;
+                    break;
+                }
+                if (!is_letter(next)) break;
+                word[length++] = '\'';
+                h = hash_step(h, '\'');
+                i++;
+            }
+            words++;
+            unknown += !vocabulary_holds(v, hash_finish(h), word, length);
+        }
+        out[2 * t] = words;
+        out[2 * t + 1] = unknown;
+    }
+    PyMem_Free(word);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
      "the literals (lower-case ASCII bytes), 0 where it holds none."},
     {"host_hint_candidates", host_hint_candidates, METH_VARARGS,
      "host_hint_candidates(texts) -> bytes: 1 for each text holding `[a-z0-9]\\.[a-z]` (re.IGNORECASE)."},
+    {"vocabulary", vocabulary, METH_O,
+     "vocabulary(words) -> capsule: an exact set of the given str, for typo_counts."},
+    {"typo_counts", typo_counts, METH_VARARGS,
+     "typo_counts(texts, vocabulary) -> bytes: int64 (words, words not in the vocabulary) per text, with the\n"
+     "words of signals/typo.py's `_WORD` over each (already lower-cased, apostrophe-normalised) text."},
     {NULL, NULL, 0, NULL},
 };
 
@@ -204,4 +416,10 @@ static struct PyModuleDef native_module = {
     .m_methods = module_methods,
 };
 
-PyMODINIT_FUNC PyInit__native_safety(void) { return PyModule_Create(&native_module); }
+PyMODINIT_FUNC PyInit__native_safety(void) {
+    for (Py_UCS4 c = 0; c < 128; c++) {
+        ascii_word[c] = (unsigned char)unicode_word_char(c);
+        ascii_letter[c] = (unsigned char)(c != '_' && !Py_UNICODE_ISDECIMAL(c) && unicode_word_char(c));
+    }
+    return PyModule_Create(&native_module);
+}
