@@ -1,0 +1,208 @@
+"""The safety kernels (thresher._native_safety) and their Python fallbacks give the same values.
+
+The C prefilters may only answer "maybe" where the Python test says "no", never the reverse;
+the typo kernel must count exactly the words `words_for_typos` reads and the frozenset holds;
+the adult domain search per dotted run must find exactly `_HOST.finditer`'s matches; the
+batched stop words of texts with non-ASCII letters must equal the per-text regex. Checked on
+hand-made strings with exact values, on seeded random strings, and on real crawl text.
+"""
+
+from __future__ import annotations
+
+import gzip
+import random
+import re
+
+import orjson
+import pytest
+from tests.conftest import shared_path
+
+from thresher.document import Document, Segment
+from thresher.safety import common
+from thresher.safety import spam as spam_module
+from thresher.safety.adult import _HOST, _HOST_HINT, AdultAnnotator, host_matches, shipped_lexicon
+from thresher.safety.common import literal_candidates
+from thresher.signals import typo as typo_module
+from thresher.signals.typo import TypoSignals, english_words, segment_word_counts, words_for_typos
+
+native = pytest.mark.skipif(
+    common.native_safety() is None, reason="thresher._native_safety is not built (or THRESHER_NATIVE=0)"
+)
+
+FRAGMENTS = [
+    " ", "  ", "\n", ".", "-", "_", "'", "’", "/", ":", "?", "#", "(", "9", "42", "١٢", "½",
+    "a", "s", "'s", "’s", "S", "x", "K", "\u212a", "İ", "ı", "ſ", "é", "Σ", "ß", "ﬁ", "Привет",
+    "PORN", "porno", "Essex", "xxx", "Sexy", "shock", "STUNS", "viral", "epic", "the", "and", "für",
+    "die", "und", "der", "ist", "nicht", "más", "está", "não", "é", "è", "don't", "it's", "Zelensky's",
+    "http://", "https://", "www.", "xvideos.com", "foo-bar.co.uk", "a.b", "e.g.", "q." * 3,
+    "k" * 62, "m" * 70 + ".", "https://" + "d" * 63 + ".org", "🤦",
+]  # fmt: skip
+
+
+def random_texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    return ["".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(0, 25))) for _ in range(count)]
+
+
+def crawl_lines(limit: int = 150) -> list[str]:
+    path = shared_path("data", "crawl", "dolma_CC-MAIN-2019-30_697docs.jsonl.gz")
+    with gzip.open(path, "rb") as handle:
+        texts = [r["text"] for r in map(orjson.loads, handle) if isinstance(r.get("text"), str)][:limit]
+    return [line for text in texts for line in text.split("\n")] + texts
+
+
+def both_ways(monkeypatch: pytest.MonkeyPatch, function, *args):  # type: ignore[no-untyped-def]
+    """`function(*args)` with the kernel, then with THRESHER_NATIVE=0."""
+    with_kernel = function(*args)
+    monkeypatch.setenv("THRESHER_NATIVE", "0")
+    try:
+        return with_kernel, function(*args)
+    finally:
+        monkeypatch.delenv("THRESHER_NATIVE")
+
+
+def test_only_kelvin_and_dotted_i_lower_case_to_ascii() -> None:
+    """The kernel's fold: no other non-ASCII character has an ASCII character in its lower case."""
+    found = {
+        code
+        for code in range(128, 0x110000)
+        if not 0xD800 <= code < 0xE000 and any(c.isascii() for c in chr(code).lower())
+    }
+    assert found == {0x130, 0x212A}
+
+
+def test_host_characters_under_ignorecase() -> None:
+    """The non-ASCII characters `[a-z0-9.-]` matches under IGNORECASE (the kernel's and `_DOTTED_RUN`'s)."""
+    everything = "".join(chr(i) for i in range(128, 0x110000) if not 0xD800 <= i < 0xE000)
+    assert set(re.findall(r"[a-z0-9.\-]", everything, re.IGNORECASE)) == set("\u0130\u0131\u017f\u212a")
+
+
+@native
+def test_literal_candidates_exact_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["A PORNo star", "nothing here", "", "p", "xpor", "\u212aINKY", "İmport", "SHOCK", "x\u0130"]
+    literals = ["porn", "kinky", "shock", "p"]
+    pattern = re.compile("|".join(literals))
+    with_kernel, fallback = both_ways(monkeypatch, literal_candidates, texts, literals, pattern)
+    assert fallback == [True, False, False, True, True, True, True, True, False]
+    # "İ" lower-cases to "i" and a dot: the kernel gives up on the text and answers True.
+    assert with_kernel == [True, False, False, True, True, True, True, True, True]
+    assert literal_candidates(["abc", "xyz"], ["bc", "yzz"], re.compile("bc|yzz")) == [True, False]
+
+
+@native
+@pytest.mark.parametrize("seed", [1, 2])
+def test_literal_candidates_never_miss(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    texts = random_texts(3000, seed)
+    lexicon = shipped_lexicon()
+    for literals, pattern in ((lexicon._terms, lexicon._any_term), (spam_module._STEM_LIST, spam_module._STEMS)):
+        with_kernel, fallback = both_ways(monkeypatch, literal_candidates, texts, literals, pattern)
+        for text, maybe, exact in zip(texts, with_kernel, fallback, strict=True):
+            assert maybe == exact or (maybe and "İ" in text), text
+
+
+@native
+def test_literal_candidates_on_crawl_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = crawl_lines()
+    lexicon = shipped_lexicon()
+    for literals, pattern in ((lexicon._terms, lexicon._any_term), (spam_module._STEM_LIST, spam_module._STEMS)):
+        with_kernel, fallback = both_ways(monkeypatch, literal_candidates, texts, literals, pattern)
+        assert [m for m, t in zip(with_kernel, texts, strict=True) if "İ" not in t] == [
+            f for f, t in zip(fallback, texts, strict=True) if "İ" not in t
+        ]
+
+
+@native
+def test_host_hint_candidates_equal_the_regex() -> None:
+    texts = ["see foo.com", "a.b", ".com", "x.", "e.g. this", "1.5", "a.1", "ſ.K", "é.x", ""] + random_texts(3000, 3)
+    expected = ["." in t and _HOST_HINT.search(t) is not None for t in texts]
+    assert expected[:10] == [True, True, False, False, True, False, False, True, False, False]
+    assert [flag == 1 for flag in common._native_safety.host_hint_candidates(texts)] == expected
+
+
+def test_host_matches_equal_finditer() -> None:
+    texts = [
+        "visit https://www.xvideos.com/v and xnxx.com, or foo.sex or a.porn",
+        "xhttps://a.com b.c_d.com e.fr/g.h",
+        "a.com/b.com c.com:80 d.comé " + "q" * 64 + ".com",
+    ] + random_texts(4000, 4)
+    for text in texts:
+        expected = [(m.span(), m.group(0), m.group(1)) for m in _HOST.finditer(text)]
+        assert [(m.span(), m.group(0), m.group(1)) for m in host_matches(text)] == expected, text
+    # "xnxx.com," is followed by a comma: no host for `_HOST`, nor here.
+    assert [m.group(1) for m in host_matches(texts[0])] == ["www.xvideos.com", "foo.sex", "a.porn"]
+    assert [m.group(0) for m in host_matches(texts[1])] == ["https://a.com", "d.com", "e.fr"]
+
+
+def test_host_matches_on_crawl_text() -> None:
+    for text in crawl_lines(60):
+        assert [m.span() for m in host_matches(text)] == [m.span() for m in _HOST.finditer(text)]
+
+
+def typo_reference(texts: list[str]) -> list[tuple[int, int]]:
+    vocabulary = english_words()
+    return [(len(w), sum(word not in vocabulary for word in w)) for w in map(words_for_typos, texts)]
+
+
+@native
+def test_typo_counts_exact_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["The cat’s hat", "Zelensky's don't xqzt", "", "42 _ 7", "it's", "rock'n'roll 's x'", "Ⅻ ½"]
+    with_kernel, fallback = both_ways(monkeypatch, segment_word_counts, texts)
+    assert with_kernel == fallback == typo_reference(texts)
+    assert with_kernel[:5] == [(3, 0), (3, 2), (0, 0), (0, 0), (1, 0)]
+    assert words_for_typos(texts[5]) == ["rock'n'roll", "s", "x"]  # a lone "'s" is the word "s"
+
+
+@native
+def test_typo_counts_random_and_crawl(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = random_texts(5000, 5) + crawl_lines(100)
+    with_kernel, fallback = both_ways(monkeypatch, segment_word_counts, texts)
+    assert with_kernel == fallback == typo_reference(texts)
+
+
+@native
+def test_typo_annotator_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run() -> list[object]:
+        pieces = random_texts(200, 6)
+        document = Document(id="d", text="\n".join(pieces))
+        start = 0
+        for piece in pieces:
+            document.analysis.segments.append(Segment(start, start + len(piece), "main"))
+            start += len(piece) + 1
+        TypoSignals().annotate([document])
+        return [document.analysis.signals] + [s.signals for s in document.analysis.segments]
+
+    with_kernel, fallback = both_ways(monkeypatch, run)
+    assert with_kernel == fallback
+    assert typo_module._vocabulary_table() is typo_module._vocabulary_table()  # built once
+
+
+def test_language_counts_of_texts_with_non_ascii_letters() -> None:
+    texts = [
+        "für die und der ist. The cat and the dog of it is",  # German and English stop words
+        "Straße für die Kinder und der Hund",  # German only
+        "el niño está más feliz que los otros, pero no",  # Spanish, with non-ASCII stop words
+        "İstanbul için the and of is was",  # "İ" lower-cases to two characters
+        "café",  # under 10 Latin letters
+    ]
+    assert spam_module.language_counts(texts) == [2, 1, 1, 1, 0]
+    assert spam_module.language_counts(texts) == [spam_module.language_count(t) for t in texts]
+
+
+@pytest.mark.parametrize("seed", [7, 8])
+def test_adult_annotator_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    def run() -> list[dict[str, object]]:
+        pieces = random_texts(400, seed)
+        document = Document(id="d", text="\n".join(pieces))
+        start = 0
+        for piece in pieces:
+            document.analysis.segments.append(Segment(start, start + len(piece), "main"))
+            start += len(piece) + 1
+        AdultAnnotator().annotate([document])
+        lexicon = shipped_lexicon()
+        for piece, segment in zip(pieces, document.analysis.segments, strict=True):
+            score, hits = lexicon.score(piece)  # the per-text definition, no prefilter from a batch
+            assert segment.signals == {"adult": score, "adult_terms": ",".join(sorted({h.term for h in hits}))}
+        return [document.analysis.signals] + [s.signals for s in document.analysis.segments]
+
+    with_kernel, fallback = both_ways(monkeypatch, run)
+    assert with_kernel == fallback
