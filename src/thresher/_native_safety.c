@@ -394,6 +394,92 @@ static PyObject *typo_counts(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* ---- toxicity: hashed character n-grams, their weight rows added position by position ---- */
+
+#define NGRAM_PRIME 1099511628211ULL
+#define NGRAM_MIX 0x9E3779B97F4A7C15ULL
+#define NGRAM_CHUNK 64
+#define NGRAM_MAX_N 16
+
+/* features.py's character blocks and ToxicityModel.scores' `summed[:m] += table[slots]`, fused:
+ * for each position i and each n in [n_min, n_max] with i + n <= size (in order of n), the
+ * polynomial hash of codes[i : i + n] (uint64, wrapping), its slot ((hash + n) * MIX) >> shift
+ * (the padding slot `pad` when the n-gram would reach the next NUL), and out[i] += table[slot]
+ * in float32: the same additions, in the same order, as NumPy's, without the per-n hash,
+ * slot and gathered-row arrays. Slots are computed a chunk ahead and their rows prefetched:
+ * the table (megabytes) does not fit the cache, and the gathers are what costs. */
+static PyObject *char_ngram_sums(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *out_obj, *table_obj, *codes_obj;
+    Py_ssize_t heads, n_min, n_max, shift;
+    unsigned long long pad;
+    if (!PyArg_ParseTuple(args, "OOOnnnnK", &out_obj, &table_obj, &codes_obj, &heads, &n_min, &n_max, &shift, &pad))
+        return NULL;
+    if (heads <= 0 || n_min < 1 || n_max < n_min || n_max > NGRAM_MAX_N || shift < 1 || shift > 63)
+        return PyErr_Format(PyExc_ValueError, "char_ngram_sums: bad layout");
+    Py_buffer out, table, codes;
+    if (PyObject_GetBuffer(out_obj, &out, PyBUF_WRITABLE | PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(table_obj, &table, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&out);
+        return NULL;
+    }
+    if (PyObject_GetBuffer(codes_obj, &codes, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&out);
+        PyBuffer_Release(&table);
+        return NULL;
+    }
+    PyObject *result = NULL;
+    Py_ssize_t row = heads * (Py_ssize_t)sizeof(float);
+    Py_ssize_t size = codes.len / (Py_ssize_t)sizeof(uint64_t);
+    uint64_t rows = (uint64_t)(table.len / row);
+    Py_ssize_t positions = size - n_min + 1; /* positions that start at least one n-gram */
+    if (out.len % row || table.len % row || codes.len % (Py_ssize_t)sizeof(uint64_t) ||
+        (positions > 0 && out.len < positions * row) || pad >= rows ||
+        ((uint64_t)1 << (64 - shift)) > rows) {
+        PyErr_SetString(PyExc_ValueError, "char_ngram_sums: shapes do not fit (float32 rows, uint64 codes)");
+        goto done;
+    }
+    float *o = (float *)out.buf;
+    const float *w = (const float *)table.buf;
+    const uint64_t *c = (const uint64_t *)codes.buf;
+    Py_BEGIN_ALLOW_THREADS
+    /* next_nul: the first NUL at or after the chunk's positions, found by scanning ahead. */
+    Py_ssize_t next_nul = 0;
+    while (next_nul < size && c[next_nul] != 0) next_nul++;
+    uint64_t slots[NGRAM_CHUNK][NGRAM_MAX_N];
+    for (Py_ssize_t base = 0; base < positions; base += NGRAM_CHUNK) {
+        Py_ssize_t end = base + NGRAM_CHUNK < positions ? base + NGRAM_CHUNK : positions;
+        for (Py_ssize_t i = base; i < end; i++) {
+            if (next_nul < i) {
+                next_nul = i;
+                while (next_nul < size && c[next_nul] != 0) next_nul++;
+            }
+            uint64_t h = 0;
+            for (Py_ssize_t n = 1; n <= n_max && i + n <= size; n++) {
+                h = h * NGRAM_PRIME + c[i + n - 1];
+                if (n < n_min) continue;
+                uint64_t slot = next_nul - i >= n ? ((h + (uint64_t)n) * NGRAM_MIX) >> shift : (uint64_t)pad;
+                slots[i - base][n - 1] = slot;
+                __builtin_prefetch(w + slot * (uint64_t)heads);
+            }
+        }
+        for (Py_ssize_t i = base; i < end; i++) {
+            float *dst = o + i * heads;
+            for (Py_ssize_t n = n_min; n <= n_max && i + n <= size; n++) {
+                const float *src = w + slots[i - base][n - 1] * (uint64_t)heads;
+                for (Py_ssize_t k = 0; k < heads; k++) dst[k] += src[k];
+            }
+        }
+    }
+    Py_END_ALLOW_THREADS
+    result = Py_NewRef(Py_None);
+done:
+    PyBuffer_Release(&out);
+    PyBuffer_Release(&table);
+    PyBuffer_Release(&codes);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
@@ -405,6 +491,10 @@ static PyMethodDef module_methods[] = {
     {"typo_counts", typo_counts, METH_VARARGS,
      "typo_counts(texts, vocabulary) -> bytes: int64 (words, words not in the vocabulary) per text, with the\n"
      "words of signals/typo.py's `_WORD` over each (already lower-cased, apostrophe-normalised) text."},
+    {"char_ngram_sums", char_ngram_sums, METH_VARARGS,
+     "char_ngram_sums(out, table, codes, heads, n_min, n_max, shift, pad): out[i] += table[slot] of every\n"
+     "character n-gram (n_min <= n <= n_max) starting at position i of the uint64 codes, in order of n (see\n"
+     "safety/features.py's character blocks; `pad` for an n-gram reaching the next NUL)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -13,6 +13,7 @@ import gzip
 import random
 import re
 
+import numpy as np
 import orjson
 import pytest
 from tests.conftest import shared_path
@@ -206,3 +207,31 @@ def test_adult_annotator_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch
 
     with_kernel, fallback = both_ways(monkeypatch, run)
     assert with_kernel == fallback
+
+
+@native
+def test_toxicity_scores_bit_equal_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.safety.toxicity_model import shipped_model
+
+    model = shipped_model()
+    for texts in (random_texts(2000, 9), crawl_lines(80), [""], ["a"], ["", "x", "\x00y"]):
+        (logits, words), (expected_logits, expected_words) = both_ways(monkeypatch, model.scores, texts)
+        assert np.array_equal(logits, expected_logits) and np.array_equal(words, expected_words)
+
+
+@native
+def test_char_ngram_sums_small_case() -> None:
+    """Two texts " ab " and " c " (NUL-joined), n = 2: each bigram's row, none across the NUL."""
+    codes = np.array([32, 97, 98, 32, 0, 32, 99, 32], dtype=np.uint64)
+    table = np.arange(12, dtype=np.float32).reshape(6, 2)  # 2 heads; slots 0..3 used, pad row 5
+    out = np.zeros((7, 2), dtype=np.float32)
+    common._native_safety.char_ngram_sums(out, table, codes, 2, 2, 2, 62, 5)
+    prime, mix = 1099511628211, 0x9E3779B97F4A7C15
+    expected = np.zeros((7, 2), dtype=np.float32)
+    for i in range(7):
+        inside = 0 not in codes[i : i + 2].tolist()
+        key = (int(codes[i]) * prime + int(codes[i + 1]) + 2) % 2**64
+        expected[i] += table[(key * mix % 2**64) >> 62 if inside else 5]
+    assert np.array_equal(out, expected)
+    with pytest.raises(ValueError):
+        common._native_safety.char_ngram_sums(out, table, codes, 2, 2, 2, 61, 5)  # slots beyond the table

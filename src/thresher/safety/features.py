@@ -215,18 +215,24 @@ def _unit_scale(counts: np.ndarray, power: float = 0.5) -> np.ndarray:
     return np.maximum(counts, 1).astype(np.float64) ** -power
 
 
+def char_layout(codes: np.ndarray, lengths: np.ndarray, config: FeatureConfig) -> tuple[np.ndarray, ...]:
+    """The character blocks' per-row scale, each row's first position, and the NUL positions."""
+    # A padded text of L code points holds L - n + 1 n-grams, so the block size needs no count.
+    counts = sum(np.maximum(lengths - n + 1, 0) for n in range(config.char_min, config.char_max + 1))
+    scale = _unit_scale(np.asarray(counts), config.scale_power)
+    sep_positions = np.flatnonzero(codes == 0)
+    starts = np.concatenate(([0], sep_positions))  # a NUL opens its row: row_of_pos counts it
+    return scale, starts, sep_positions
+
+
 def _char_blocks(
     codes: np.ndarray, row_of_pos: np.ndarray, lengths: np.ndarray, config: FeatureConfig
 ) -> list[FeatureBlock]:
     """Character n-grams, char_min <= n <= char_max, one block per n; none spans a NUL."""
     size = codes.shape[0]
-    # A padded text of L code points holds L - n + 1 n-grams, so the block size needs no count.
-    counts = sum(np.maximum(lengths - n + 1, 0) for n in range(config.char_min, config.char_max + 1))
-    scale = _unit_scale(np.asarray(counts), config.scale_power)
+    scale, starts, sep_positions = char_layout(codes, lengths, config)
     # next_sep[i]: position of the first NUL at or after i (size when none), so an n-gram
     # starting at i stays inside its text exactly when i + n <= next_sep[i].
-    sep_positions = np.flatnonzero(codes == 0)
-    starts = np.concatenate(([0], sep_positions))  # a NUL opens its row: row_of_pos counts it
     ends = np.append(sep_positions, size)
     # The positions after one NUL up to the next (included) all have that next NUL ahead.
     spans = np.diff(np.concatenate(([-1], sep_positions, [size - 1])))
@@ -278,6 +284,16 @@ def _word_blocks(codes: np.ndarray, row_of_pos: np.ndarray, rows: int, config: F
     ]
 
 
+def batch_layout(texts: list[str], normalized: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The batch's uint64 codes (`normalized_codes`), the row of each position, and each padded text's length."""
+    codes = (_batch_codes(texts) if normalized else normalized_codes(texts)).astype(np.uint64)
+    is_sep = codes == 0
+    row_of_pos = np.cumsum(is_sep, dtype=np.int64)  # separators before each position
+    bounds = np.concatenate(([-1], np.flatnonzero(is_sep), [codes.shape[0]]))
+    lengths = np.diff(bounds) - 1  # code points of each padded text
+    return codes, row_of_pos, lengths
+
+
 def feature_blocks(texts: list[str], config: FeatureConfig, normalized: bool = False) -> list[FeatureBlock]:
     """The hashed occurrences of a batch, block by block; see `hashed_features` for the layout.
 
@@ -286,11 +302,7 @@ def feature_blocks(texts: list[str], config: FeatureConfig, normalized: bool = F
     """
     if not texts:
         return []
-    codes = (_batch_codes(texts) if normalized else normalized_codes(texts)).astype(np.uint64)
-    is_sep = codes == 0
-    row_of_pos = np.cumsum(is_sep, dtype=np.int64)  # separators before each position
-    bounds = np.concatenate(([-1], np.flatnonzero(is_sep), [codes.shape[0]]))
-    lengths = np.diff(bounds) - 1  # code points of each padded text
+    codes, row_of_pos, lengths = batch_layout(texts, normalized)
     # char_min > char_max means words only (the machine-text model): skip the character pass.
     chars = _char_blocks(codes, row_of_pos, lengths, config) if config.char_min <= config.char_max else []
     return chars + _word_blocks(codes, row_of_pos, len(texts), config)

@@ -92,7 +92,7 @@ def score_segments(
         return out
     probs, words = _shrunk_proba(model, [texts[i] for i in scored], embeddings)
     out[scored] = probs
-    short = [i for row, i in enumerate(scored) if words[row] < SHORT_WORDS and probs[row].max() >= FLAG]
+    short = np.asarray(scored)[(words < SHORT_WORDS) & (probs.max(axis=1) >= FLAG)].tolist()
     if short:
         context, _ = _shrunk_proba(model, context_windows(texts, owners, short), embeddings)
         out[short] = np.minimum(out[short], context)
