@@ -480,6 +480,287 @@ done:
     return result;
 }
 
+/* ---- spam: headline ratio counts per text ---- */
+
+enum { LETTER_BIT = 1, WORDCHAR_BIT = 2, UPPER_BIT = 4 };
+
+static int holds_key(const uint64_t *keys, Py_ssize_t count, uint64_t key) {
+    Py_ssize_t low = 0, high = count;
+    while (low < high) {
+        Py_ssize_t mid = (low + high) / 2;
+        if (keys[mid] < key)
+            low = mid + 1;
+        else
+            high = mid;
+    }
+    return low < count && keys[low] == key;
+}
+
+/* spam.headline_ratios' counts from the batch's code points and `_CHAR_FLAGS` bits: each run of
+ * word characters (bit 2) that holds a letter (bit 1) is one word, from its first letter to the
+ * run's end (`_WORD.findall`); a word whose first letter is upper-case (bit 4) extends a
+ * capitalised run; a small word (ASCII, at most `small_max` characters, its A-Z lower-cased and
+ * packed one byte a character into one of the sorted `small_keys`) neither counts nor breaks a
+ * run; any other word ends it, and a run of 3+ adds its words to the text's count. */
+static PyObject *headline_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[5];
+    Py_ssize_t small_max;
+    if (!PyArg_ParseTuple(args, "OOOOOn", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4], &small_max))
+        return NULL;
+    Py_buffer buffers[5];
+    int got = 0;
+    PyObject *result = NULL;
+    for (; got < 5; got++)
+        if (PyObject_GetBuffer(objects[got], &buffers[got], PyBUF_C_CONTIGUOUS) < 0) goto done;
+    const uint32_t *codes = buffers[0].buf;
+    const uint8_t *flags = buffers[1].buf;
+    const int64_t *starts = buffers[2].buf, *lengths = buffers[3].buf;
+    const uint64_t *keys = buffers[4].buf;
+    Py_ssize_t size = buffers[0].len / 4, n = buffers[2].len / 8, key_count = buffers[4].len / 8;
+    if (buffers[1].len != size || buffers[3].len != buffers[2].len || small_max < 0 || small_max > 8) {
+        PyErr_SetString(PyExc_ValueError, "headline_counts: arrays do not fit");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (starts[t] < 0 || lengths[t] < 0 || starts[t] + lengths[t] > size) {
+            PyErr_SetString(PyExc_ValueError, "headline_counts: a text lies outside the code points");
+            goto done;
+        }
+    }
+    result = PyBytes_FromStringAndSize(NULL, n * 2 * (Py_ssize_t)sizeof(int64_t));
+    if (result == NULL) goto done;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t t = 0; t < n; t++) {
+        Py_ssize_t i = starts[t], end = starts[t] + lengths[t];
+        int64_t words = 0, in_runs = 0, run = 0;
+        int run_has_word = 0; /* the current run of word characters has had its word */
+        while (i < end) {
+            uint8_t f = flags[i];
+            if (!(f & WORDCHAR_BIT)) {
+                run_has_word = 0;
+                i++;
+                continue;
+            }
+            if (run_has_word || !(f & LETTER_BIT)) {
+                i++;
+                continue;
+            }
+            Py_ssize_t j = i + 1;
+            while (j < end && (flags[j] & WORDCHAR_BIT)) j++;
+            words++;
+            if (f & UPPER_BIT) {
+                run++;
+            } else {
+                int small = 0;
+                if (j - i <= small_max) {
+                    uint64_t key = 0;
+                    small = 1;
+                    for (Py_ssize_t k = i; k < j; k++) {
+                        uint32_t c = codes[k];
+                        if (c >= 128) {
+                            small = 0;
+                            break;
+                        }
+                        if (c >= 'A' && c <= 'Z') c |= 32;
+                        key |= (uint64_t)c << (8 * (k - i));
+                    }
+                    small = small && holds_key(keys, key_count, key);
+                }
+                if (!small) {
+                    if (run >= 3) in_runs += run;
+                    run = 0;
+                }
+            }
+            run_has_word = 1;
+            i = j;
+        }
+        if (run >= 3) in_runs += run;
+        out[2 * t] = in_runs;
+        out[2 * t + 1] = words;
+    }
+done:
+    for (int k = 0; k < got; k++) PyBuffer_Release(&buffers[k]);
+    return result;
+}
+
+/* ---- spam: languages evident in a text (scripts, diacritic groups, stop words) ---- */
+
+/* Per text, from the code points, `_CHAR_FLAGS` of each, and the per-code-point tables
+ * `_SCRIPT_IDS` (uint16) and `_DIACRITIC_BITS` (uint8): (Latin letters, scripts other than
+ * Latin with 10+ letters, OR of the diacritic group bits of its non-ASCII characters, whether
+ * a non-ASCII character is a letter), as int64, four per text (spam.language_counts). */
+static PyObject *script_stats(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[6];
+    Py_ssize_t n_scripts;
+    if (!PyArg_ParseTuple(args, "OOOOOOn", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &n_scripts))
+        return NULL;
+    Py_buffer buffers[6];
+    int got = 0;
+    PyObject *result = NULL;
+    int64_t *counts = NULL;
+    Py_ssize_t *touched = NULL;
+    for (; got < 6; got++)
+        if (PyObject_GetBuffer(objects[got], &buffers[got], PyBUF_C_CONTIGUOUS) < 0) goto done;
+    const uint32_t *codes = buffers[0].buf;
+    const uint8_t *flags = buffers[1].buf;
+    const int64_t *starts = buffers[2].buf, *lengths = buffers[3].buf;
+    const uint16_t *scripts = buffers[4].buf;
+    const uint8_t *diacritics = buffers[5].buf;
+    Py_ssize_t size = buffers[0].len / 4, n = buffers[2].len / 8;
+    if (buffers[1].len != size || buffers[3].len != buffers[2].len || buffers[4].len != 0x110000 * 2 ||
+        buffers[5].len != 0x110000 || n_scripts < 2 || n_scripts > 65536) {
+        PyErr_SetString(PyExc_ValueError, "script_stats: arrays do not fit");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (starts[t] < 0 || lengths[t] < 0 || starts[t] + lengths[t] > size) {
+            PyErr_SetString(PyExc_ValueError, "script_stats: a text lies outside the code points");
+            goto done;
+        }
+    }
+    counts = PyMem_Calloc((size_t)n_scripts, sizeof(int64_t));
+    touched = PyMem_Malloc((size_t)n_scripts * sizeof(Py_ssize_t));
+    result = PyBytes_FromStringAndSize(NULL, n * 4 * (Py_ssize_t)sizeof(int64_t));
+    if (result == NULL) goto done;
+    if (counts == NULL || touched == NULL) {
+        PyErr_NoMemory();
+        Py_CLEAR(result);
+        goto done;
+    }
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t t = 0; t < n; t++) {
+        int64_t latin = 0, foreign = 0, groups = 0, non_ascii_letter = 0;
+        Py_ssize_t n_touched = 0;
+        for (Py_ssize_t i = starts[t], end = starts[t] + lengths[t]; i < end; i++) {
+            uint32_t c = codes[i];
+            if (c >= 0x110000) c = 0; /* no such code point: read as NUL (no script, no group) */
+            uint16_t script = scripts[c];
+            if (script == 1) {
+                latin++;
+            } else if (script > 1 && script < n_scripts) {
+                if (counts[script]++ == 0) touched[n_touched++] = script;
+            }
+            if (c >= 128) {
+                groups |= diacritics[c];
+                if (flags[i] & LETTER_BIT) non_ascii_letter = 1;
+            }
+        }
+        for (Py_ssize_t k = 0; k < n_touched; k++) {
+            foreign += counts[touched[k]] >= 10;
+            counts[touched[k]] = 0;
+        }
+        out[4 * t] = latin;
+        out[4 * t + 1] = foreign;
+        out[4 * t + 2] = groups;
+        out[4 * t + 3] = non_ascii_letter;
+    }
+done:
+    PyMem_Free(counts);
+    PyMem_Free(touched);
+    for (int k = 0; k < got; k++) PyBuffer_Release(&buffers[k]);
+    return result;
+}
+
+/* Per text, how many languages have 3+ distinct stop words among its letter runs. A letter is
+ * a position whose flags hold LETTER_BIT and, with `ascii_only`, whose code point is ASCII; a
+ * run is a maximal stretch of letters inside one text. A run of at most `stop_max` characters,
+ * all below 256, is packed one byte a character (A-Z lower-cased by `| 32` with `ascii_only`,
+ * as the NumPy path does) and looked up in the sorted `keys`; `key_languages[slot * languages
+ * + l]` says whether that stop word is one of language l's. */
+static PyObject *stop_word_languages(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *objects[6];
+    Py_ssize_t stop_max, languages;
+    int ascii_only;
+    if (!PyArg_ParseTuple(args, "OOOOOOnnp", &objects[0], &objects[1], &objects[2], &objects[3], &objects[4],
+                          &objects[5], &stop_max, &languages, &ascii_only))
+        return NULL;
+    Py_buffer buffers[6];
+    int got = 0;
+    PyObject *result = NULL;
+    Py_ssize_t *seen = NULL;
+    int64_t *per_language = NULL;
+    for (; got < 6; got++)
+        if (PyObject_GetBuffer(objects[got], &buffers[got], PyBUF_C_CONTIGUOUS) < 0) goto done;
+    const uint32_t *codes = buffers[0].buf;
+    const uint8_t *flags = buffers[1].buf;
+    const int64_t *starts = buffers[2].buf, *lengths = buffers[3].buf;
+    const uint64_t *keys = buffers[4].buf;
+    const uint8_t *key_languages = buffers[5].buf;
+    Py_ssize_t size = buffers[0].len / 4, n = buffers[2].len / 8, key_count = buffers[4].len / 8;
+    if (buffers[1].len != size || buffers[3].len != buffers[2].len || stop_max < 1 || stop_max > 8 ||
+        languages < 1 || buffers[5].len != key_count * languages) {
+        PyErr_SetString(PyExc_ValueError, "stop_word_languages: arrays do not fit");
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < n; t++) {
+        if (starts[t] < 0 || lengths[t] < 0 || starts[t] + lengths[t] > size) {
+            PyErr_SetString(PyExc_ValueError, "stop_word_languages: a text lies outside the code points");
+            goto done;
+        }
+    }
+    seen = PyMem_Malloc((size_t)(key_count + 1) * sizeof(Py_ssize_t));
+    per_language = PyMem_Calloc((size_t)languages, sizeof(int64_t));
+    result = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (seen == NULL || per_language == NULL || result == NULL) {
+        if (result != NULL) PyErr_NoMemory();
+        Py_CLEAR(result);
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < key_count; k++) seen[k] = -1;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t t = 0; t < n; t++) {
+        memset(per_language, 0, (size_t)languages * sizeof(int64_t));
+        Py_ssize_t i = starts[t], end = starts[t] + lengths[t];
+        while (i < end) {
+            if (!(flags[i] & LETTER_BIT) || (ascii_only && codes[i] >= 128)) {
+                i++;
+                continue;
+            }
+            Py_ssize_t j = i;
+            while (j < end && (flags[j] & LETTER_BIT) && !(ascii_only && codes[j] >= 128)) j++;
+            if (j - i <= stop_max) {
+                uint64_t key = 0;
+                int packable = 1;
+                for (Py_ssize_t k = i; k < j; k++) {
+                    uint64_t c = codes[k];
+                    if (ascii_only)
+                        c |= 32;
+                    else if (c >= 256)
+                        packable = 0;
+                    key |= c << (8 * (k - i));
+                }
+                if (packable) {
+                    Py_ssize_t low = 0, high = key_count;
+                    while (low < high) {
+                        Py_ssize_t mid = (low + high) / 2;
+                        if (keys[mid] < key)
+                            low = mid + 1;
+                        else
+                            high = mid;
+                    }
+                    if (low < key_count && keys[low] == key && seen[low] != t) {
+                        seen[low] = t;
+                        for (Py_ssize_t l = 0; l < languages; l++) per_language[l] += key_languages[low * languages + l];
+                    }
+                }
+            }
+            i = j;
+        }
+        int64_t evident = 0;
+        for (Py_ssize_t l = 0; l < languages; l++) evident += per_language[l] >= 3;
+        out[t] = evident;
+    }
+done:
+    PyMem_Free(seen);
+    PyMem_Free(per_language);
+    for (int k = 0; k < got; k++) PyBuffer_Release(&buffers[k]);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
@@ -495,6 +776,15 @@ static PyMethodDef module_methods[] = {
      "char_ngram_sums(out, table, codes, heads, n_min, n_max, shift, pad): out[i] += table[slot] of every\n"
      "character n-gram (n_min <= n <= n_max) starting at position i of the uint64 codes, in order of n (see\n"
      "safety/features.py's character blocks; `pad` for an n-gram reaching the next NUL)."},
+    {"headline_counts", headline_counts, METH_VARARGS,
+     "headline_counts(codes, flags, starts, lengths, small_keys, small_max) -> bytes: int64 (words in\n"
+     "capitalised runs of 3+, words) per text, as safety/spam.py's headline_ratios counts them."},
+    {"script_stats", script_stats, METH_VARARGS,
+     "script_stats(codes, flags, starts, lengths, script_ids, diacritic_bits, n_scripts) -> bytes: int64\n"
+     "(Latin letters, other scripts with 10+ letters, diacritic group bits, has a non-ASCII letter) per text."},
+    {"stop_word_languages", stop_word_languages, METH_VARARGS,
+     "stop_word_languages(codes, flags, starts, lengths, keys, key_languages, stop_max, languages, ascii_only)\n"
+     "-> bytes: int64 languages with 3+ distinct stop words among each text's letter runs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -235,3 +235,37 @@ def test_char_ngram_sums_small_case() -> None:
     assert np.array_equal(out, expected)
     with pytest.raises(ValueError):
         common._native_safety.char_ngram_sums(out, table, codes, 2, 2, 2, 61, 5)  # slots beyond the table
+
+
+def spam_batch_values(texts: list[str]) -> tuple[list[float], list[int]]:
+    batch = spam_module._Batch.of(texts)
+    return spam_module.headline_ratios(texts, batch), spam_module.language_counts(texts, batch)
+
+
+@native
+def test_headline_ratios_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = ["Mainz Stuns Hoffenheim in Thriller", "", "the mayor met Anna Lee on Friday", "9Abc Def-1 Ghi’s x"]
+    with_kernel, fallback = both_ways(monkeypatch, spam_batch_values, texts)
+    assert with_kernel == fallback
+    assert with_kernel[0] == [0.8, 0.0, round(3 / 7, 4), 0.75]
+    texts = random_texts(3000, 10) + crawl_lines(100)
+    with_kernel, fallback = both_ways(monkeypatch, spam_batch_values, texts)
+    assert with_kernel == fallback
+    assert with_kernel[0][:3000] == [spam_module.headline_ratio(t) for t in texts[:3000]]
+
+
+@native
+def test_language_counts_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    texts = [
+        "für die und der ist. The cat and the dog of it is",
+        "Привет мир, как дела сегодня? The cat and the dog",
+        "Atlético, landfrauenküche, liège, ñandú and the çà ğş",
+        "İstanbul için the and of is was",
+        "",
+    ]
+    with_kernel, fallback = both_ways(monkeypatch, spam_batch_values, texts)
+    assert with_kernel[1] == fallback[1] == [2, 2, 2, 1, 0]  # 4 diacritic groups count as 2
+    texts = random_texts(3000, 11) + crawl_lines(100)
+    with_kernel, fallback = both_ways(monkeypatch, spam_batch_values, texts)
+    assert with_kernel[1] == fallback[1]
+    assert with_kernel[1][:3000] == [spam_module.language_count(t) for t in texts[:3000]]

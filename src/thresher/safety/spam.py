@@ -19,6 +19,7 @@ import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 
 import numpy as np
 
@@ -299,6 +300,10 @@ def headline_ratio(text: str) -> float:
 # `_SCRIPT_NAMES` (0: not a letter); `_DIACRITIC_BITS` bit g when the lower-cased character
 # holds a character of the g-th `DIACRITIC_GROUPS` group.
 _LETTER_BIT, _WORDCHAR_BIT, _UPPER_BIT, _DIGIT_BIT = 1, 2, 4, 8
+# Bit 16: a separator's middle character ("|•·/"); bit 32: a character IGNORECASE folds to an
+# ASCII letter (`_FOLDS_TO_ASCII`). One test of the flags finds them in a batch.
+_MIDDLE_BIT, _FOLD_BIT = 16, 32
+_MIDDLES = "|•·/"
 _ALL_DIACRITICS = frozenset().union(*DIACRITIC_GROUPS.values())
 _CHAR_FLAGS = np.zeros(0x110000, dtype=np.uint8)
 _SCRIPT_IDS = np.zeros(0x110000, dtype=np.uint16)
@@ -310,7 +315,7 @@ _FILLED = np.zeros(0x110000, dtype=bool)
 _ONE_LETTER = re.compile(r"[^\W\d_]")
 _ONE_WORDCHAR = re.compile(r"[\w'’-]")
 _ONE_DIGIT = re.compile(r"\d")
-_SMALL_KEYS = np.array([int.from_bytes(w.encode(), "little") for w in _SMALL_WORDS], dtype=np.uint64)
+_SMALL_KEYS = np.array(sorted(int.from_bytes(w.encode(), "little") for w in _SMALL_WORDS), dtype=np.uint64)
 _SMALL_MAX = max(map(len, _SMALL_WORDS))
 
 
@@ -334,6 +339,10 @@ def _fill_tables(codes: np.ndarray) -> None:
     for offset, char in enumerate(chars):
         if char.isupper():
             flags[offset] |= _UPPER_BIT
+        if char in _MIDDLES:
+            flags[offset] |= _MIDDLE_BIT
+        if char in _FOLDS_TO_ASCII:
+            flags[offset] |= _FOLD_BIT
         script = _script(char)
         if script is not None:
             if script not in _SCRIPT_ID_OF:
@@ -360,6 +369,7 @@ class _Batch:
     starts: np.ndarray
     lengths: np.ndarray
     flags: np.ndarray  # `_CHAR_FLAGS` of each code point
+    rows: np.ndarray  # the text of each code point
 
     @classmethod
     def of(cls, texts: list[str]) -> _Batch:
@@ -370,11 +380,12 @@ class _Batch:
         codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
         if len(codes):
             _fill_tables(codes)
-        return cls(codes, starts, lengths, _CHAR_FLAGS[codes])
+        rows = np.repeat(np.arange(n, dtype=np.int32 if n < 2**31 else np.int64), lengths)
+        return cls(codes, starts, lengths, _CHAR_FLAGS[codes], rows)
 
     def text_of(self, positions: np.ndarray) -> np.ndarray:
         """Index of the text holding each position (empty texts hold none)."""
-        return np.searchsorted(self.starts, positions, side="right") - 1
+        return self.rows[positions].astype(np.int64)
 
     def per_text(self, mask: np.ndarray) -> np.ndarray:
         """How many positions of each text are set in `mask`."""
@@ -384,11 +395,25 @@ class _Batch:
 
 
 def headline_ratios(texts: list[str], batch: _Batch | None = None) -> list[float]:
+    """`headline_ratio` of every text, from the batch's code points and flags.
+
+    The C kernel (when built) counts each text's words and words in capitalised runs in one
+    pass; the NumPy fallback below finds the same words and runs with array operations.
+    """
     batch = batch or _Batch.of(texts)
     n, codes, starts, lengths = len(texts), batch.codes, batch.starts, batch.lengths
     total = len(codes)
     if total == 0:
         return [0.0] * n
+    native = native_safety()
+    if native is not None:
+        counts = np.frombuffer(
+            native.headline_counts(codes, batch.flags, starts, lengths, _SMALL_KEYS, _SMALL_MAX), dtype=np.int64
+        ).tolist()
+        return [
+            round(inside / count, 4) if inside else 0.0
+            for inside, count in zip(counts[0::2], counts[1::2], strict=True)
+        ]
     flags = batch.flags
     # A run of word characters ends at a non-word character or where a text starts.
     breaks = (flags & _WORDCHAR_BIT) == 0
@@ -542,6 +567,9 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
     n, codes = len(texts), batch.codes
     if not len(codes):
         return [0] * n
+    native = native_safety()
+    if native is not None:
+        return _language_counts_native(native, texts, batch)
     scripts = _SCRIPT_IDS[codes]
     latin = batch.per_text(scripts == _LATIN_ID)
     # Non-Latin scripts with 10+ letters in a text.
@@ -583,6 +611,44 @@ def language_counts(texts: list[str], batch: _Batch | None = None) -> list[int]:
         n_foreign if n_latin < 10 else n_foreign + max(1, max(n_stop, 2 if n_groups >= 3 else 0))
         for n_latin, n_foreign, n_groups, n_stop in zip(
             latin.tolist(), foreign.tolist(), groups.tolist(), stop_languages.tolist(), strict=True
+        )
+    ]
+
+
+def _language_counts_native(native: ModuleType, texts: list[str], batch: _Batch) -> list[int]:
+    """`language_counts` with the C kernels: per-text script, diacritic and stop-word counts in
+    one pass each over the batch (the same definitions as the NumPy path above)."""
+    stats = np.frombuffer(
+        native.script_stats(
+            batch.codes, batch.flags, batch.starts, batch.lengths, _SCRIPT_IDS, _DIACRITIC_BITS, len(_SCRIPT_NAMES)
+        ),
+        dtype=np.int64,
+    ).reshape(-1, 4)
+    latin, foreign, bits, non_ascii_letter = stats.T
+    groups = np.unpackbits(bits.astype(np.uint8)[:, None], axis=1).sum(axis=1)
+    languages = _STOP_LANGUAGE.shape[1]
+    key_languages = _STOP_LANGUAGE.astype(np.uint8)
+    stop = np.frombuffer(
+        native.stop_word_languages(
+            batch.codes, batch.flags, batch.starts, batch.lengths, _STOP_KEYS, key_languages, _STOP_MAX, languages, True
+        ),
+        dtype=np.int64,
+    ).copy()
+    slow = np.flatnonzero((non_ascii_letter > 0) & (latin >= 10))
+    stop[non_ascii_letter > 0] = 0  # their stop words come from the lower-cased text
+    if slow.size:
+        lowered = _Batch.of([texts[i].lower() for i in slow.tolist()])
+        stop[slow] = np.frombuffer(
+            native.stop_word_languages(
+                lowered.codes, lowered.flags, lowered.starts, lowered.lengths, _STOP_KEYS, key_languages,
+                _STOP_MAX, languages, False,
+            ),
+            dtype=np.int64,
+        )  # fmt: skip
+    return [
+        n_foreign if n_latin < 10 else n_foreign + max(1, max(n_stop, 2 if n_groups >= 3 else 0))
+        for n_latin, n_foreign, n_groups, n_stop in zip(
+            latin.tolist(), foreign.tolist(), groups.tolist(), stop.tolist(), strict=True
         )
     ]
 
@@ -644,7 +710,7 @@ def clickbait_candidates(texts: list[str], batch: _Batch) -> np.ndarray:
         candidates[np.searchsorted(batch.starts + np.arange(n), found, side="right") - 1] = True
     else:
         candidates[:] = [bool(_STEMS.search(text.lower())) for text in texts]
-    folds = np.flatnonzero(np.isin(batch.codes, [ord(c) for c in _FOLDS_TO_ASCII]))
+    folds = np.flatnonzero(batch.flags & _FOLD_BIT)
     candidates[batch.text_of(folds)] = True
     return candidates
 
@@ -724,7 +790,7 @@ class SpamAnnotator:
         may_have_handles = handle_candidates(batch).tolist()
         may_be_clickbait = clickbait_candidates(texts, batch).tolist()
         # A separator needs one of its middle characters in the text.
-        middles = np.flatnonzero(np.isin(batch.codes, [ord(c) for c in "|•·/"]))
+        middles = np.flatnonzero(batch.flags & _MIDDLE_BIT)
         has_middle = np.zeros(len(texts), dtype=bool)
         has_middle[batch.text_of(middles)] = True
         rows = zip(
