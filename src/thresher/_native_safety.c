@@ -761,6 +761,32 @@ done:
     return result;
 }
 
+/* ---- writing a batch's per-segment values ---- */
+
+/* targets[i][names[k]] = columns[k][i]: the annotators' per-segment signal writes, without a
+ * dict built per segment (the Python fallback: safety.common.write_columns). */
+static PyObject *write_columns(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *targets, *names, *columns;
+    if (!PyArg_ParseTuple(args, "O!O!O!", &PyList_Type, &targets, &PyTuple_Type, &names, &PyList_Type, &columns))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(targets), width = PyTuple_GET_SIZE(names);
+    if (PyList_GET_SIZE(columns) != width) return PyErr_Format(PyExc_ValueError, "write_columns: one column per name");
+    for (Py_ssize_t k = 0; k < width; k++) {
+        PyObject *column = PyList_GET_ITEM(columns, k);
+        if (!PyList_Check(column) || PyList_GET_SIZE(column) != n)
+            return PyErr_Format(PyExc_ValueError, "write_columns: each column is a list as long as targets");
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *target = PyList_GET_ITEM(targets, i);
+        if (!PyDict_Check(target)) return PyErr_Format(PyExc_TypeError, "write_columns: targets[%zd] is not a dict", i);
+        for (Py_ssize_t k = 0; k < width; k++)
+            if (PyDict_SetItem(target, PyTuple_GET_ITEM(names, k), PyList_GET_ITEM(PyList_GET_ITEM(columns, k), i)) < 0)
+                return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
@@ -785,6 +811,9 @@ static PyMethodDef module_methods[] = {
     {"stop_word_languages", stop_word_languages, METH_VARARGS,
      "stop_word_languages(codes, flags, starts, lengths, keys, key_languages, stop_max, languages, ascii_only)\n"
      "-> bytes: int64 languages with 3+ distinct stop words among each text's letter runs."},
+    {"write_columns", write_columns, METH_VARARGS,
+     "write_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] (a list of dicts, a tuple\n"
+     "of names, a list of equally long lists)."},
     {NULL, NULL, 0, NULL},
 };
 

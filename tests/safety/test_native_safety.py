@@ -269,3 +269,37 @@ def test_language_counts_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch
     with_kernel, fallback = both_ways(monkeypatch, spam_batch_values, texts)
     assert with_kernel[1] == fallback[1]
     assert with_kernel[1][:3000] == [spam_module.language_count(t) for t in texts[:3000]]
+
+
+@native
+def test_write_columns_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    def run() -> list[list[tuple[str, object]]]:
+        targets: list[dict[str, object]] = [{"b": 0}, {}, {"x": 1}]
+        common.write_columns(targets, ("a", "b"), [[1, 2.5, None], ["p", "q", "r"]])
+        return [list(target.items()) for target in targets]
+
+    with_kernel, fallback = both_ways(monkeypatch, run)
+    assert (
+        with_kernel
+        == fallback
+        == [[("b", "p"), ("a", 1)], [("a", 2.5), ("b", "q")], [("x", 1), ("a", None), ("b", "r")]]
+    )
+    with pytest.raises(ValueError):
+        common._native_safety.write_columns([{}], ("a",), [[1, 2]])
+
+
+def test_document_rollups_equal_reading_the_segments_back() -> None:
+    rng = random.Random(12)
+    documents, values = [], []
+    for d in range(60):
+        document = Document(id=str(d), text="x" * 400)
+        for s in range(rng.randint(0, 6)):
+            value = rng.choice([0.0, 0.2, 0.5, 0.7, 1.0])
+            segment = Segment(s * 50, s * 50 + rng.randint(1, 50), rng.choice(["title", "main", "boilerplate"]))
+            segment.signals["score"] = value
+            document.analysis.segments.append(segment)
+            values.append(value)
+        documents.append(document)
+    maxima, shares = common.document_rollups(documents, values)
+    assert maxima == [common.document_max(d, "score") for d in documents]
+    assert shares == [common.main_flagged_share(d, "score") for d in documents]

@@ -30,11 +30,12 @@ from urllib.parse import urlsplit
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
 from thresher.safety.common import (
-    document_max,
+    document_rollups,
     literal_candidates,
-    main_flagged_share,
     native_safety,
+    segment_signals,
     segment_texts,
+    write_columns,
 )
 
 LEXICON_PATH = Path(__file__).resolve().parents[1] / "models" / "adult_lexicon.json"
@@ -288,20 +289,18 @@ class AdultAnnotator:
 
     def annotate(self, documents: list[Document]) -> None:
         lexicon = self.lexicon
-        texts, where = segment_texts(documents)
+        texts, _ = segment_texts(documents)
         terms, hosts = lexicon.candidates(texts)
-        for text, may_hold_term, may_hold_host, (d, s) in zip(texts, terms, hosts, where, strict=True):
-            signals = documents[d].analysis.segments[s].signals
+        scores: list[float] = [0.0] * len(texts)  # where `score` would find no hit: 0.0 and no terms
+        found: list[str] = [""] * len(texts)
+        for i, (may_hold_term, may_hold_host) in enumerate(zip(terms, hosts, strict=True)):
             if may_hold_term or may_hold_host:
-                score, hits = lexicon.score(text, may_hold_term, may_hold_host)
-                signals["adult"] = score
-                signals["adult_terms"] = ",".join(sorted({h.term for h in hits}))
-            else:  # `score` would find no hit: 0.0 and no terms
-                signals["adult"] = 0.0
-                signals["adult_terms"] = ""
-        for document in documents:
+                scores[i], hits = lexicon.score(texts[i], may_hold_term, may_hold_host)
+                found[i] = ",".join(sorted({h.term for h in hits}))
+        write_columns(segment_signals(documents), ("adult", "adult_terms"), [scores, found])
+        for document, worst, share in zip(documents, *document_rollups(documents, scores), strict=True):
             on_adult_site = url_is_adult(document.url, self.lexicon)
             signals = document.analysis.signals
             signals["adult_url"] = on_adult_site
-            signals["adult"] = 1.0 if on_adult_site else document_max(document, "adult")
-            signals["main_adult"] = 1.0 if on_adult_site else main_flagged_share(document, "adult")
+            signals["adult"] = 1.0 if on_adult_site else worst
+            signals["main_adult"] = 1.0 if on_adult_site else share

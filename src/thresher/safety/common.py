@@ -25,6 +25,21 @@ FLAG = 0.5
 MAIN_KINDS: frozenset[str] = frozenset({SegmentKind.TITLE.value, SegmentKind.MAIN.value})
 
 
+def segment_signals(documents: list[Document]) -> list[dict[str, object]]:
+    """The signal dicts of every segment of the batch, in `segment_texts` order."""
+    return [segment.signals for document in documents for segment in document.analysis.segments]
+
+
+def write_columns(targets: list[dict[str, object]], names: tuple[str, ...], columns: list[list[object]]) -> None:
+    """`targets[i][names[k]] = columns[k][i]`, names in order (the C kernel when built)."""
+    native = native_safety()
+    if native is not None:
+        native.write_columns(targets, names, columns)
+        return
+    for target, values in zip(targets, zip(*columns, strict=True), strict=True):
+        target.update(zip(names, values, strict=True))
+
+
 def segment_texts(documents: list[Document]) -> tuple[list[str], list[tuple[int, int]]]:
     """All segment texts of the batch in order, and (document index, segment index) for each."""
     texts: list[str] = []
@@ -86,3 +101,30 @@ def literal_candidates(texts: list[str], literals: list[str], pattern: re.Patter
 def _minimal_literals(literals: tuple[str, ...]) -> list[bytes]:
     """The literals that hold no other one ("porn" stands for "porno"), ASCII-encoded: the same test."""
     return [w.encode("ascii") for w in literals if not any(o != w and o in w for o in literals)]
+
+
+def document_rollups(
+    documents: list[Document], values: list[float], threshold: float = FLAG
+) -> tuple[list[float], list[float]]:
+    """`document_max` and `main_flagged_share` of every document, from its segments' `values`.
+
+    `values` holds one number per segment of the batch, in `segment_texts` order (what the
+    annotator just wrote): the same results as the two functions reading them back.
+    """
+    maxima: list[float] = []
+    shares: list[float] = []
+    position = 0
+    for document in documents:
+        segments = document.analysis.segments
+        own = values[position : position + len(segments)]
+        position += len(segments)
+        maxima.append(float(max(own)) if own else 0.0)
+        total = flagged = 0
+        for segment, value in zip(segments, own, strict=True):
+            if segment.kind in MAIN_KINDS:
+                size = segment.end - segment.start
+                total += size
+                if value >= threshold:
+                    flagged += size
+        shares.append(round(flagged / total, 4) if total else 0.0)
+    return maxima, shares

@@ -27,11 +27,12 @@ from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.safety.adult import trie_pattern
 from thresher.safety.common import (
-    document_max,
+    document_rollups,
     literal_candidates,
-    main_flagged_share,
     native_safety,
+    segment_signals,
     segment_texts,
+    write_columns,
 )
 
 # Separators of link lists and footers: a bar, a bullet, a middle dot or a slash with a space
@@ -766,6 +767,13 @@ def spam_features(text: str, headline: float | None = None, languages: int | Non
     )
 
 
+# The segment signals, in the order they are written.
+SEGMENT_SIGNALS = (
+    "spam", "spam_separators", "spam_repeated_items", "spam_headline_ratio", "spam_clickbait", "spam_handles",
+    "spam_languages",
+)  # fmt: skip
+
+
 class SpamAnnotator:
     """Writes the spam features and `spam` per segment; `spam` and `main_spam` per document."""
 
@@ -783,46 +791,43 @@ class SpamAnnotator:
     )
 
     def annotate(self, documents: list[Document]) -> None:
-        texts, where = segment_texts(documents)
+        texts, _ = segment_texts(documents)
         batch = _Batch.of(texts)
         headlines = headline_ratios(texts, batch)  # batched: per-word and per-character work
         languages = language_counts(texts, batch)
-        may_have_handles = handle_candidates(batch).tolist()
-        may_be_clickbait = clickbait_candidates(texts, batch).tolist()
+        may_have_handles = handle_candidates(batch)
+        may_be_clickbait = clickbait_candidates(texts, batch)
         # A separator needs one of its middle characters in the text.
         middles = np.flatnonzero(batch.flags & _MIDDLE_BIT)
         has_middle = np.zeros(len(texts), dtype=bool)
         has_middle[batch.text_of(middles)] = True
-        rows = zip(
-            texts, headlines, languages, may_have_handles, may_be_clickbait, has_middle.tolist(), where, strict=True
-        )
-        for text, headline, language, maybe_handles, maybe_clickbait, maybe_separators, (d, s) in rows:
-            # spam_features(text, headline, language), inlined: no object per segment, and
-            # each regex only on the texts its batch test let through.
-            separators = len(SEPARATOR.findall(text)) if maybe_separators else 0
-            repeated = items = 0  # without separators: one item at most, nothing repeats
-            if separators:
+        n = len(texts)
+        # spam_features(text, headline, language), column by column: each regex only on the
+        # texts its batch test let through, and the rest stay 0.
+        separators, repeated, items, clickbait, handles = ([0] * n for _ in range(5))
+        for i in np.flatnonzero(has_middle).tolist():
+            text = texts[i]
+            separators[i] = count = len(SEPARATOR.findall(text))
+            if count:  # without separators: one item at most, nothing repeats
                 pieces = split_items(text)
-                items = len(pieces)
-                repeated = repeated_items(pieces) if items > 1 else 0
-            clickbait = len(CLICKBAIT.findall(text)) if maybe_clickbait else 0
-            handles = len(_HANDLE_TOKEN.findall(text)) if maybe_handles else 0
-            if separators > 2 or clickbait or handles or headline > 0.3 or repeated or language >= 2:
-                words = len(text.split())
-                score = spam_score(words, separators, items, repeated, headline, clickbait, handles, language)
-            else:
-                score = 0.0  # every probability of `spam_score` is 0 whatever the word count
-            documents[d].analysis.segments[s].signals.update(
-                {
-                    "spam": score,
-                    "spam_separators": separators,
-                    "spam_repeated_items": repeated,
-                    "spam_headline_ratio": headline,
-                    "spam_clickbait": clickbait,
-                    "spam_handles": handles,
-                    "spam_languages": language,
-                }
-            )
-        for document in documents:
-            document.analysis.signals["spam"] = document_max(document, "spam")
-            document.analysis.signals["main_spam"] = main_flagged_share(document, "spam")
+                items[i] = len(pieces)
+                repeated[i] = repeated_items(pieces) if len(pieces) > 1 else 0
+        for i in np.flatnonzero(may_be_clickbait).tolist():
+            clickbait[i] = len(CLICKBAIT.findall(texts[i]))
+        for i in np.flatnonzero(may_have_handles).tolist():
+            handles[i] = len(_HANDLE_TOKEN.findall(texts[i]))
+        scores = [0.0] * n  # where every probability of `spam_score` is 0, whatever the word count
+        for i, (n_sep, n_click, n_handles, headline, n_repeated, language) in enumerate(
+            zip(separators, clickbait, handles, headlines, repeated, languages, strict=True)
+        ):
+            if n_sep > 2 or n_click or n_handles or headline > 0.3 or n_repeated or language >= 2:
+                words = len(texts[i].split())
+                scores[i] = spam_score(words, n_sep, items[i], n_repeated, headline, n_click, n_handles, language)
+        write_columns(
+            segment_signals(documents),
+            SEGMENT_SIGNALS,
+            [scores, separators, repeated, headlines, clickbait, handles, languages],
+        )
+        for document, worst, share in zip(documents, *document_rollups(documents, scores), strict=True):
+            document.analysis.signals["spam"] = worst
+            document.analysis.signals["main_spam"] = share
