@@ -787,6 +787,88 @@ static PyObject *write_columns(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* ---- pii: where the per-kind patterns can start ---- */
+
+/* The start of each `finditer` match of `[A-Z]{2}[0-9]{2}` (ASCII classes; matches do not
+ * overlap, so after one the scan goes on 4 characters later), as a list. */
+static PyObject *iban_starts(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "iban_starts: a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) return NULL;
+    for (Py_ssize_t i = 0; i + 4 <= n;) {
+        Py_UCS4 a = PyUnicode_READ(kind, data, i), b = PyUnicode_READ(kind, data, i + 1);
+        Py_UCS4 c = PyUnicode_READ(kind, data, i + 2), d = PyUnicode_READ(kind, data, i + 3);
+        if (a >= 'A' && a <= 'Z' && b >= 'A' && b <= 'Z' && c >= '0' && c <= '9' && d >= '0' && d <= '9') {
+            PyObject *start = PyLong_FromSsize_t(i);
+            if (start == NULL || PyList_Append(result, start) < 0) {
+                Py_XDECREF(start);
+                Py_DECREF(result);
+                return NULL;
+            }
+            Py_DECREF(start);
+            i += 4;
+        } else {
+            i++;
+        }
+    }
+    return result;
+}
+
+static inline int digit_run_char(Py_UCS4 c) {
+    return (c >= '0' && c <= '9') || c == ' ' || c == 0xA0 || c == '.' || c == '(' || c == ')' || c == '/' ||
+           c == 'x' || c == '#' || c == '-';
+}
+
+/* The spans of `finditer` of `[0-9][0-9 \u00a0.()/x#-]{5,}[0-9]`, flat (start, end, start, end...):
+ * from a digit, the class run as far as it goes, backed off to its last digit; a match needs
+ * 7+ characters; the next search starts at its end (or, without a match, one further). */
+static PyObject *digit_runs(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "digit_runs: a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) return NULL;
+    Py_ssize_t run_end = -1; /* the end of the class run that position i is in, once known */
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!(c >= '0' && c <= '9')) {
+            i++;
+            continue;
+        }
+        if (run_end <= i) {
+            run_end = i + 1;
+            while (run_end < n && digit_run_char(PyUnicode_READ(kind, data, run_end))) run_end++;
+        }
+        Py_ssize_t last = run_end - 1;
+        while (last >= i + 6) {
+            Py_UCS4 e = PyUnicode_READ(kind, data, last);
+            if (e >= '0' && e <= '9') break;
+            last--;
+        }
+        if (last < i + 6) {
+            i++;
+            continue;
+        }
+        PyObject *start = PyLong_FromSsize_t(i), *end = PyLong_FromSsize_t(last + 1);
+        if (start == NULL || end == NULL || PyList_Append(result, start) < 0 || PyList_Append(result, end) < 0) {
+            Py_XDECREF(start);
+            Py_XDECREF(end);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_DECREF(start);
+        Py_DECREF(end);
+        i = last + 1;
+    }
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
@@ -814,6 +896,9 @@ static PyMethodDef module_methods[] = {
     {"write_columns", write_columns, METH_VARARGS,
      "write_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] (a list of dicts, a tuple\n"
      "of names, a list of equally long lists)."},
+    {"iban_starts", iban_starts, METH_O, "iban_starts(text) -> list: starts of `[A-Z]{2}[0-9]{2}` (finditer)."},
+    {"digit_runs", digit_runs, METH_O,
+     "digit_runs(text) -> list: flat (start, end) spans of pii.matcher's `_DIGIT_RUN` (finditer)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -303,3 +303,55 @@ def test_document_rollups_equal_reading_the_segments_back() -> None:
     maxima, shares = common.document_rollups(documents, values)
     assert maxima == [common.document_max(d, "score") for d in documents]
     assert shares == [common.main_flagged_share(d, "score") for d in documents]
+
+
+PII_FRAGMENTS = [
+    "0",
+    "7",
+    "12",
+    "345",
+    " ",
+    "\u00a0",
+    ".",
+    "(",
+    ")",
+    "/",
+    "x",
+    "#",
+    "-",
+    "+",
+    "GB",
+    "DE",
+    "89",
+    "a",
+    "X",
+    "\n",
+]
+
+
+@native
+def test_pii_scans_equal_their_regexes() -> None:
+    from thresher.pii import matcher
+
+    rng = random.Random(13)
+    texts = ["GB82 WEST 1234 5698 7654 32", "call 030 1234567 or (0161) 4960066", "AB12CD34", "1 2 3 4 5 6 7 8", ""]
+    texts += ["".join(rng.choice(PII_FRAGMENTS) for _ in range(rng.randint(0, 40))) for _ in range(5000)]
+    texts += crawl_lines(40)
+    for text in texts:
+        assert common._native_safety.iban_starts(text) == [m.start() for m in matcher._IBAN_START.finditer(text)]
+        flat = [i for m in matcher._DIGIT_RUN.finditer(text) for i in m.span()]
+        assert common._native_safety.digit_runs(text) == flat, text
+    assert common._native_safety.iban_starts(texts[2]) == [0, 4]
+    assert common._native_safety.digit_runs(texts[1]) == [5, 16, 21, 34]  # (0161) from its first digit
+
+
+@native
+def test_find_pii_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.pii.matcher import find_pii
+
+    rng = random.Random(14)
+    texts = ["".join(rng.choice(PII_FRAGMENTS + FRAGMENTS) for _ in range(rng.randint(0, 60))) for _ in range(3000)]
+    texts += crawl_lines(60) + ["IBAN GB82 WEST 1234 5698 7654 32, card 4111 1111 1111 1111, +44 20 7946 0958"]
+    with_kernel, fallback = both_ways(monkeypatch, lambda: [find_pii(text) for text in texts])
+    assert with_kernel == fallback
+    assert [span.kind for span in with_kernel[-1]] == ["iban", "card", "phone"]

@@ -13,8 +13,10 @@ from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.pii.matcher import PII_KINDS, find_pii
 from thresher.pii.redact import KIND_LABELS, output_spans
+from thresher.safety.common import segment_signals, write_columns
 
 _SIGNAL_NAMES = {kind: f"pii_{kind}" for kind in PII_KINDS}
+_SEGMENT_SIGNALS = (*(_SIGNAL_NAMES[kind] for kind in PII_KINDS), "pii_total")
 
 
 def _specs() -> tuple[SignalSpec, ...]:
@@ -43,6 +45,12 @@ class PiiSignals:
     signals: tuple[SignalSpec, ...] = _specs()
 
     def annotate(self, documents: list[Document]) -> None:
+        targets = segment_signals(documents)
+        # One column per signal over every segment of the batch: zeros, filled in below for
+        # the segments that hold personal data, then written a column at a time.
+        columns: list[list[object]] = [[0] * len(targets) for _ in range(len(PII_KINDS) + 1)]
+        column_of = {kind: k for k, kind in enumerate(PII_KINDS)}
+        first = 0
         for document in documents:
             found = [(s.start, s.end, s.kind) for s in find_pii(document.text)]
             if document.analysis.redactions:
@@ -55,16 +63,13 @@ class PiiSignals:
                 signals[_SIGNAL_NAMES[kind]] = count
             signals["pii_total"] = len(found)
             segments = document.analysis.segments
-            if not segments:
-                continue
-            starts = [start for start, _, _ in found]
-            for segment in segments:
-                low = bisect.bisect_left(starts, segment.start)
-                high = bisect.bisect_left(starts, segment.end)
-                seg_counts = dict.fromkeys(PII_KINDS, 0)
-                for _, _, kind in found[low:high]:
-                    seg_counts[kind] += 1
-                seg_signals = segment.signals
-                for kind, count in seg_counts.items():
-                    seg_signals[_SIGNAL_NAMES[kind]] = count
-                seg_signals["pii_total"] = high - low
+            if found and segments:
+                starts = [start for start, _, _ in found]
+                for row, segment in enumerate(segments, first):
+                    low = bisect.bisect_left(starts, segment.start)
+                    high = bisect.bisect_left(starts, segment.end)
+                    for _, _, kind in found[low:high]:
+                        columns[column_of[kind]][row] += 1  # type: ignore[operator]
+                    columns[-1][row] = high - low
+            first += len(segments)
+        write_columns(targets, _SEGMENT_SIGNALS, columns)

@@ -32,6 +32,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from thresher.safety.common import native_safety
+
 PII_KINDS: tuple[str, ...] = ("email", "phone", "ip", "card", "iban", "ssn")
 
 # When two candidates overlap, the kind with the stronger check wins (a card number in a
@@ -267,6 +269,8 @@ def _phone_ok(candidate: str, validate: bool) -> bool:
 # inside them is several times faster than scanning all the text once per kind.
 _DIGIT_RUN = re.compile("[0-9][0-9 \u00a0.()/x#-]{5,}[0-9]")
 _IBAN_START = re.compile(r"[A-Z]{2}[0-9]{2}")
+# With the C kernels (thresher._native_safety) both scans read the str in place, with the
+# same matches (`iban_starts`, `digit_runs`; the tests compare them on random and real text).
 _IPV6_HINT = re.compile(r"[0-9A-Fa-f:][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:")
 _HEX_OR_COLON = frozenset("0123456789abcdefABCDEF:")
 
@@ -277,12 +281,14 @@ def find_pii(text: str, kinds: Iterable[str] = PII_KINDS, *, validate_phones: bo
     found: list[PiiSpan] = []
     if "email" in wanted and "@" in text:
         found += _emails(text)
+    native = native_safety()
     if "iban" in wanted:
         covered = 0
-        for start in _IBAN_START.finditer(text):
-            if start.start() < covered:
+        starts = native.iban_starts(text) if native is not None else [m.start() for m in _IBAN_START.finditer(text)]
+        for start in starts:
+            if start < covered:
                 continue
-            match = _IBAN.match(text, start.start())
+            match = _IBAN.match(text, start)
             if match is not None:
                 covered = match.end()
                 length = _iban_length(match.group())
@@ -293,11 +299,15 @@ def find_pii(text: str, kinds: Iterable[str] = PII_KINDS, *, validate_phones: bo
     digit_kinds = wanted & {"card", "ssn", "ip", "phone"}
     if digit_kinds:
         size = len(text)
-        for run in _DIGIT_RUN.finditer(text):
-            start = run.start()
+        if native is not None:
+            flat = native.digit_runs(text)
+            runs = list(zip(flat[0::2], flat[1::2], strict=True))
+        else:
+            runs = [run.span() for run in _DIGIT_RUN.finditer(text)]
+        for start, end in runs:
             if start and text[start - 1] in "+(":
                 start -= 1
-            found += _digit_run_pii(text, start, min(size, run.end() + 2), digit_kinds, validate_phones)
+            found += _digit_run_pii(text, start, min(size, end + 2), digit_kinds, validate_phones)
     return resolve_overlaps(found)
 
 
