@@ -355,3 +355,18 @@ def test_find_pii_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> No
     with_kernel, fallback = both_ways(monkeypatch, lambda: [find_pii(text) for text in texts])
     assert with_kernel == fallback
     assert [span.kind for span in with_kernel[-1]] == ["iban", "card", "phone"]
+
+
+def test_adult_hits_equal_the_unfiltered_definition() -> None:
+    """`hits` reads term matches off one scan of the lower-cased text; every run checked by hand."""
+    from thresher.safety.adult import _RUN
+
+    lexicon = shipped_lexicon()
+    texts = (
+        ["ΑΣ'Α porn", "İPORNhub xxx_sex", "Essex sexy", "KINKY\u212aitty"] + random_texts(3000, 15) + crawl_lines(60)
+    )
+    for text in texts:
+        unfiltered = [hit for run in _RUN.findall(text) if len(run) >= 3 for hit in lexicon.run_hits(run)]
+        if "." in text:
+            unfiltered += lexicon.domain_hits(text)
+        assert lexicon.hits(text) == unfiltered, text

@@ -18,6 +18,7 @@ several weak ones, crosses 0.5.
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import re
@@ -134,6 +135,7 @@ class AdultLexicon:
     _allow: re.Pattern[str] = field(init=False)
     _any_term: re.Pattern[str] = field(init=False)
     _terms: list[str] = field(init=False)
+    _terms_in_runs: bool = field(init=False)
 
     def __post_init__(self) -> None:
         # Longest first, so "pornograph" (weak, news register) wins over "porn" (strong).
@@ -146,6 +148,7 @@ class AdultLexicon:
         # when its lower-cased form holds a term, so texts and runs without one are skipped.
         self._terms = sorted(set(self.weights_inside) | set(self.weights_whole))
         self._any_term = re.compile(trie_pattern(self._terms))
+        self._terms_in_runs = all(term.isascii() and _RUN.fullmatch(term) for term in self._terms)
 
     @classmethod
     def load(cls, path: Path = LEXICON_PATH) -> AdultLexicon:
@@ -231,11 +234,23 @@ class AdultLexicon:
         # lower-cased run (inside terms) or equal to a lower-cased part of it (whole terms),
         # and a run's lower-cased text is a substring of the lower-cased segment. One trie
         # search rules out ~90% of segments; in the rest, runs without a term are skipped.
-        any_term = self._any_term.search
-        if may_hold_term and any_term(text.lower()):
-            for run in _RUN.findall(text):
-                if len(run) >= 3 and any_term(run.lower()):
-                    hits.extend(self.run_hits(run))
+        if may_hold_term:
+            lower = text.lower()
+            if len(lower) == len(text) and self._terms_in_runs:
+                # Each character lower-cases to one, so a run's lower-cased text is the slice
+                # of `lower` at its span, and (the terms being ASCII letters and digits, all
+                # run characters) a run holds a term exactly when a match of one scan of
+                # `lower` starts inside it: a skipped overlapping occurrence shares its run.
+                starts = [match.start() for match in self._any_term.finditer(lower)]
+                if starts:
+                    for run in _RUN.finditer(text):
+                        start, end = run.span()
+                        if end - start >= 3 and bisect.bisect_left(starts, end) > bisect.bisect_left(starts, start):
+                            hits.extend(self.run_hits(run.group()))
+            elif self._any_term.search(lower):
+                for run in _RUN.findall(text):
+                    if len(run) >= 3 and self._any_term.search(run.lower()):
+                        hits.extend(self.run_hits(run))
         if may_hold_host and "." in text and _HOST_HINT.search(text):
             hits.extend(self.domain_hits(text))
         return hits
