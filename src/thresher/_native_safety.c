@@ -480,6 +480,104 @@ done:
     return result;
 }
 
+#define WORD_SALT 0xA5A5A5A5A5A5A5A5ULL
+#define BIGRAM_SALT 0x5BD1E9955BD1E995ULL
+
+static inline uint64_t splitmix_finish(uint64_t v) {
+    v ^= v >> 31;
+    v *= NGRAM_MIX;
+    return v ^ (v >> 29);
+}
+
+/* features.py's word and bigram blocks, gathered and summed per row as ToxicityModel.scores
+ * does: the words are the runs of code points other than space and NUL (a NUL ends a row),
+ * each hashed by Horner's rule (the polynomial the prefix sums compute, mod 2**64) and salted;
+ * a bigram joins two neighbouring words of one row. Each occurrence adds its float32 weight
+ * row, as float64, to its row's sums in the order of the occurrences (np.bincount's order).
+ * Returns (word sums, bigram sums, words per row, bigrams per row) as bytes: float64 rows of
+ * `heads`, int64 counts. */
+static PyObject *word_block_sums(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *codes_obj, *table_obj;
+    Py_ssize_t heads, shift, rows;
+    int bigrams;
+    if (!PyArg_ParseTuple(args, "OOnnnp", &codes_obj, &table_obj, &heads, &shift, &rows, &bigrams)) return NULL;
+    if (heads <= 0 || shift < 1 || shift > 63 || rows < 1) return PyErr_Format(PyExc_ValueError, "word_block_sums: bad layout");
+    Py_buffer codes, table;
+    if (PyObject_GetBuffer(codes_obj, &codes, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(table_obj, &table, PyBUF_C_CONTIGUOUS) < 0) {
+        PyBuffer_Release(&codes);
+        return NULL;
+    }
+    PyObject *word_sums = NULL, *bigram_sums = NULL, *word_counts = NULL, *bigram_counts = NULL, *result = NULL;
+    Py_ssize_t row_bytes = heads * (Py_ssize_t)sizeof(float);
+    Py_ssize_t size = codes.len / (Py_ssize_t)sizeof(uint64_t);
+    uint64_t table_rows = (uint64_t)(table.len / row_bytes);
+    if (table.len % row_bytes || codes.len % (Py_ssize_t)sizeof(uint64_t) || ((uint64_t)1 << (64 - shift)) > table_rows) {
+        PyErr_SetString(PyExc_ValueError, "word_block_sums: shapes do not fit (float32 rows, uint64 codes)");
+        goto done;
+    }
+    const uint64_t *c = codes.buf;
+    const float *w = table.buf;
+    word_sums = PyBytes_FromStringAndSize(NULL, rows * heads * (Py_ssize_t)sizeof(double));
+    bigram_sums = PyBytes_FromStringAndSize(NULL, rows * heads * (Py_ssize_t)sizeof(double));
+    word_counts = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(int64_t));
+    bigram_counts = PyBytes_FromStringAndSize(NULL, rows * (Py_ssize_t)sizeof(int64_t));
+    if (word_sums == NULL || bigram_sums == NULL || word_counts == NULL || bigram_counts == NULL) goto done;
+    double *ws = (double *)PyBytes_AS_STRING(word_sums), *bs = (double *)PyBytes_AS_STRING(bigram_sums);
+    int64_t *wc = (int64_t *)PyBytes_AS_STRING(word_counts), *bc = (int64_t *)PyBytes_AS_STRING(bigram_counts);
+    memset(ws, 0, (size_t)(rows * heads) * sizeof(double));
+    memset(bs, 0, (size_t)(rows * heads) * sizeof(double));
+    memset(wc, 0, (size_t)rows * sizeof(int64_t));
+    memset(bc, 0, (size_t)rows * sizeof(int64_t));
+    Py_ssize_t row = 0, previous_row = -1;
+    uint64_t previous_key = 0;
+    int failed = 0;
+    for (Py_ssize_t i = 0; i < size && !failed;) {
+        uint64_t code = c[i];
+        if (code == 0) {
+            row++;
+            i++;
+            continue;
+        }
+        if (code == 32) {
+            i++;
+            continue;
+        }
+        if (row >= rows) {
+            failed = 1;
+            break;
+        }
+        uint64_t h = 0;
+        while (i < size && c[i] != 0 && c[i] != 32) h = h * NGRAM_PRIME + c[i++];
+        uint64_t key = h ^ WORD_SALT;
+        const float *src = w + ((key * NGRAM_MIX) >> shift) * (uint64_t)heads;
+        for (Py_ssize_t k = 0; k < heads; k++) ws[row * heads + k] += (double)src[k];
+        wc[row]++;
+        if (bigrams && previous_row == row) {
+            uint64_t bigram = splitmix_finish(previous_key + BIGRAM_SALT) ^ key;
+            src = w + ((bigram * NGRAM_MIX) >> shift) * (uint64_t)heads;
+            for (Py_ssize_t k = 0; k < heads; k++) bs[row * heads + k] += (double)src[k];
+            bc[row]++;
+        }
+        previous_row = row;
+        previous_key = key;
+    }
+    if (failed) {
+        PyErr_SetString(PyExc_ValueError, "word_block_sums: more rows than `rows`");
+        goto done;
+    }
+    result = PyTuple_Pack(4, word_sums, bigram_sums, word_counts, bigram_counts);
+done:
+    Py_XDECREF(word_sums);
+    Py_XDECREF(bigram_sums);
+    Py_XDECREF(word_counts);
+    Py_XDECREF(bigram_counts);
+    PyBuffer_Release(&codes);
+    PyBuffer_Release(&table);
+    return result;
+}
+
 /* ---- spam: headline ratio counts per text ---- */
 
 enum { LETTER_BIT = 1, WORDCHAR_BIT = 2, UPPER_BIT = 4 };
@@ -899,6 +997,9 @@ static PyMethodDef module_methods[] = {
     {"iban_starts", iban_starts, METH_O, "iban_starts(text) -> list: starts of `[A-Z]{2}[0-9]{2}` (finditer)."},
     {"digit_runs", digit_runs, METH_O,
      "digit_runs(text) -> list: flat (start, end) spans of pii.matcher's `_DIGIT_RUN` (finditer)."},
+    {"word_block_sums", word_block_sums, METH_VARARGS,
+     "word_block_sums(codes, table, heads, shift, rows, bigrams) -> (word sums, bigram sums, words, bigrams):\n"
+     "safety/features.py's word and bigram blocks summed per row (float64 rows of `heads`, int64 counts)."},
     {NULL, NULL, 0, NULL},
 };
 

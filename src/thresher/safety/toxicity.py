@@ -38,6 +38,7 @@ import numpy as np
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document
+from thresher.safety.common import segment_signals, write_columns
 from thresher.safety.toxicity_model import HEADS, ToxicityModel, shipped_model
 from thresher.text.embeddings import StaticEmbeddings, shipped_embeddings
 
@@ -171,14 +172,16 @@ class ToxicityAnnotator:
                 owners.append(d)
         languages = _languages(documents, texts) if texts else []
         probs = score_segments(self.model, texts, languages, owners, self._embeddings)
-        values: list[list[Any]] = np.where(np.isnan(probs), None, np.round(probs, 4)).tolist()
-        rows = iter(values)
+        columns: list[list[Any]] = np.where(np.isnan(probs), None, np.round(probs, 4)).T.tolist()
+        if not texts:
+            columns = [[] for _ in HEADS]
+        write_columns(segment_signals(documents), HEADS, columns)
+        position = 0
         for document in documents:
             worst: float | None = None
-            for segment in document.analysis.segments:
-                row = next(rows)
-                for head, value in zip(HEADS, row, strict=True):
-                    segment.signals[head] = value
-                if row[0] is not None:
-                    worst = row[0] if worst is None else max(worst, row[0])
+            count = len(document.analysis.segments)
+            for value in columns[0][position : position + count]:
+                if value is not None:
+                    worst = value if worst is None else max(worst, value)
+            position += count
             document.analysis.signals["toxicity"] = worst

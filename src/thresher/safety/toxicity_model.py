@@ -39,6 +39,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,7 @@ import numpy as np
 from thresher.safety.common import native_safety
 from thresher.safety.features import (
     FeatureConfig,
-    _word_blocks,
+    _unit_scale,
     batch_layout,
     char_layout,
     feature_blocks,
@@ -161,25 +162,11 @@ class ToxicityModel:
         if not texts:
             return out, words
         table = self._signed_table()
-        config = self.config
         native = native_safety()
-        if native is not None and config.char_min <= config.char_max and table.dtype == np.float32:
-            # The character blocks fused in C (same slots, same float32 additions in the same
-            # order), then the same per-row reduction; the word blocks as below.
-            codes, row_of_pos, lengths = batch_layout(texts)
-            if codes.shape[0] >= config.char_min:
-                scale, starts, _ = char_layout(codes, lengths, config)
-                summed = np.zeros((max(codes.shape[0] - config.char_min + 1, int(starts[-1]) + 1), heads), np.float32)
-                native.char_ngram_sums(
-                    summed, table, codes, heads, config.char_min, config.char_max,
-                    64 - config.buckets.bit_length(), 2 * config.buckets,
-                )  # fmt: skip
-                out += scale[:, None] * np.add.reduceat(summed, starts, axis=0)
-            blocks = _word_blocks(codes, row_of_pos, len(texts), config)
-            positional = []
-        else:
-            blocks = feature_blocks(texts, config)
-            positional = [b for b in blocks if b.starts is not None]
+        if native is not None and self.config.char_min <= self.config.char_max and table.dtype == np.float32:
+            return self._native_scores(native, texts, table, out, words)
+        blocks = feature_blocks(texts, self.config)
+        positional = [b for b in blocks if b.starts is not None]
         counted = [b for b in blocks if b.starts is None]
         if positional:
             length = max([b.slots.size for b in positional] + [int(b.starts[-1]) + 1 for b in positional])
@@ -195,6 +182,41 @@ class ToxicityModel:
             out += block.scale[:, None] * per_row
             if block.kind == "word":
                 words = np.bincount(block.rows, minlength=len(texts)).astype(np.float64)
+        return out, words
+
+    def _native_scores(
+        self, native: ModuleType, texts: list[str], table: np.ndarray, out: np.ndarray, words: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """`scores` with the C kernels: the blocks hashed, gathered and summed without their arrays.
+
+        The same slots and the same additions in the same order: the character n-grams'
+        float32 rows position by position, then the same per-row `reduceat`; the words' and
+        bigrams' rows per row in float64, in the order `np.bincount` adds them; each block
+        then scaled and added to `out` as above.
+        """
+        config, heads = self.config, table.shape[1]
+        shift = 64 - config.buckets.bit_length()
+        codes, _, lengths = batch_layout(texts)
+        if codes.shape[0] >= config.char_min:  # else no character block, as `_char_blocks` makes none
+            scale, starts, _ = char_layout(codes, lengths, config)
+            summed = np.zeros((max(codes.shape[0] - config.char_min + 1, int(starts[-1]) + 1), heads), np.float32)
+            native.char_ngram_sums(
+                summed, table, codes, heads, config.char_min, config.char_max, shift, 2 * config.buckets
+            )
+            out += scale[:, None] * np.add.reduceat(summed, starts, axis=0)
+        word_sums, bigram_sums, word_counts, bigram_counts = native.word_block_sums(
+            codes, table, heads, shift, len(texts), config.word_bigrams
+        )
+        counts = np.frombuffer(word_counts, dtype=np.int64)
+        total = int(counts.sum())
+        if total:  # no words at all: no word block, as `_word_blocks` makes none
+            with_bigrams = config.word_bigrams and total >= 2
+            both = counts + np.frombuffer(bigram_counts, dtype=np.int64) if with_bigrams else counts
+            scale = _unit_scale(both, config.scale_power)
+            out += scale[:, None] * np.frombuffer(word_sums).reshape(-1, heads)
+            if with_bigrams:
+                out += scale[:, None] * np.frombuffer(bigram_sums).reshape(-1, heads)
+            words = counts.astype(np.float64)
         return out, words
 
     def _signed_table(self) -> np.ndarray:
