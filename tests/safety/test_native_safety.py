@@ -370,3 +370,19 @@ def test_adult_hits_equal_the_unfiltered_definition() -> None:
         if "." in text:
             unfiltered += lexicon.domain_hits(text)
         assert lexicon.hits(text) == unfiltered, text
+
+
+@native
+@pytest.mark.parametrize("bigrams", [True, False])
+def test_toxicity_scores_of_other_layouts(monkeypatch: pytest.MonkeyPatch, bigrams: bool) -> None:
+    from thresher.safety.features import FeatureConfig
+    from thresher.safety.toxicity_model import ToxicityModel
+
+    rng = np.random.default_rng(16)
+    config = FeatureConfig(buckets=1 << 10, char_min=3, char_max=4, word_bigrams=bigrams, scale_power=1.0)
+    model = ToxicityModel(
+        weights=rng.standard_normal((1 << 10, 4)).astype(np.float32), bias=rng.standard_normal(4), config=config
+    )
+    for texts in (random_texts(500, 17), ["one"], ["", ""], ["a b", "c"], ["x"]):
+        (logits, words), (expected_logits, expected_words) = both_ways(monkeypatch, model.scores, texts)
+        assert np.array_equal(logits, expected_logits) and np.array_equal(words, expected_words), texts
