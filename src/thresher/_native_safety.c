@@ -578,6 +578,103 @@ done:
     return result;
 }
 
+/* ---- spam: user handles ---- */
+
+static inline int ascii_upper(Py_UCS4 c) { return c >= 'A' && c <= 'Z'; }
+static inline int ascii_lower(Py_UCS4 c) { return c >= 'a' && c <= 'z'; }
+static inline int ascii_alnum(Py_UCS4 c) { return ascii_upper(c) || ascii_lower(c) || (c >= '0' && c <= '9'); }
+static inline int strip_char(Py_UCS4 c) { return c < 128 && c && strchr(".,;:!?()[]\"'", (int)c) != NULL; }
+
+/* Whether data[a:b] (a token with `_STRIP` characters taken off both ends) fully matches spam.py's
+ * `_HANDLE_BODY`: underscores joining 2+ ASCII letter/digit groups (or leading one group);
+ * 3+ ASCII letters then 2+ decimal digits; an optional capital, 3+ lower-case letters, a capital,
+ * a lower-case letter, then word characters; or 9+ capitals. */
+static int handle_body(int kind, const void *data, Py_ssize_t a, Py_ssize_t b) {
+    Py_ssize_t n = b - a;
+    if (n <= 0) return 0;
+#define AT(k) PyUnicode_READ(kind, data, a + (k))
+    /* underscores and ASCII letters/digits only, holding "_" */
+    int only = 1, underscore = 0;
+    Py_ssize_t groups = 0;
+    for (Py_ssize_t k = 0; k < n; k++) {
+        Py_UCS4 c = AT(k);
+        if (c == '_') {
+            underscore = 1;
+        } else if (ascii_alnum(c)) {
+            if (k == 0 || AT(k - 1) == '_') groups++;
+        } else {
+            only = 0;
+            break;
+        }
+    }
+    if (only && underscore && (groups >= 2 || (groups == 1 && AT(0) == '_' && ascii_alnum(AT(n - 1))))) return 1;
+    /* [A-Za-z]{3,}\d{2,} */
+    Py_ssize_t letters = 0;
+    while (letters < n && (ascii_upper(AT(letters)) || ascii_lower(AT(letters)))) letters++;
+    if (letters >= 3 && n - letters >= 2) {
+        Py_ssize_t k = letters;
+        while (k < n && Py_UNICODE_ISDECIMAL(AT(k))) k++;
+        if (k == n) return 1;
+    }
+    /* [A-Z]?[a-z]{3,}[A-Z][a-z]+\w* */
+    Py_ssize_t p = ascii_upper(AT(0)) ? 1 : 0, lower = 0;
+    while (p + lower < n && ascii_lower(AT(p + lower))) lower++;
+    Py_ssize_t q = p + lower;
+    if (lower >= 3 && q + 1 < n && ascii_upper(AT(q)) && ascii_lower(AT(q + 1))) {
+        Py_ssize_t k = q + 2;
+        while (k < n && is_word_char(AT(k))) k++;
+        if (k == n) return 1;
+    }
+    /* [A-Z]{9,} */
+    if (n >= 9) {
+        Py_ssize_t k = 0;
+        while (k < n && ascii_upper(AT(k))) k++;
+        if (k == n) return 1;
+    }
+    return 0;
+#undef AT
+}
+
+/* spam.py's `len(_HANDLE_TOKEN.findall(text))` of each text: white-space separated tokens (`\s`,
+ * str.isspace) whose middle, after `_STRIP` characters are taken off both ends, is a handle
+ * (none of the body's characters is a `_STRIP` one, so that split is the regex's only one). */
+static PyObject *handle_counts(PyObject *self, PyObject *args) {
+    (void)self;
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &texts)) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    if (result == NULL) return NULL;
+    int64_t *out = (int64_t *)PyBytes_AS_STRING(result);
+    for (Py_ssize_t t = 0; t < n; t++) {
+        PyObject *text = PyList_GET_ITEM(texts, t);
+        if (!PyUnicode_Check(text)) {
+            Py_DECREF(result);
+            return PyErr_Format(PyExc_TypeError, "text %zd is not a str", t);
+        }
+        int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        Py_ssize_t size = PyUnicode_GET_LENGTH(text);
+        int64_t count = 0;
+        Py_ssize_t i = 0;
+        while (i < size) {
+            if (Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+                i++;
+                continue;
+            }
+            Py_ssize_t end = i;
+            while (end < size && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, end))) end++;
+            Py_ssize_t a = i, b = end;
+            while (a < b && strip_char(PyUnicode_READ(kind, data, a))) a++;
+            while (b > a && strip_char(PyUnicode_READ(kind, data, b - 1))) b--;
+            count += handle_body(kind, data, a, b);
+            i = end;
+        }
+        out[t] = count;
+    }
+    return result;
+}
+
 /* ---- spam: headline ratio counts per text ---- */
 
 enum { LETTER_BIT = 1, WORDCHAR_BIT = 2, UPPER_BIT = 4 };
@@ -1000,6 +1097,8 @@ static PyMethodDef module_methods[] = {
     {"word_block_sums", word_block_sums, METH_VARARGS,
      "word_block_sums(codes, table, heads, shift, rows, bigrams) -> (word sums, bigram sums, words, bigrams):\n"
      "safety/features.py's word and bigram blocks summed per row (float64 rows of `heads`, int64 counts)."},
+    {"handle_counts", handle_counts, METH_VARARGS,
+     "handle_counts(texts) -> bytes: int64 `len(_HANDLE_TOKEN.findall(text))` of each text (safety/spam.py)."},
     {NULL, NULL, 0, NULL},
 };
 

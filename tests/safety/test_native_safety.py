@@ -386,3 +386,16 @@ def test_toxicity_scores_of_other_layouts(monkeypatch: pytest.MonkeyPatch, bigra
     for texts in (random_texts(500, 17), ["one"], ["", ""], ["a b", "c"], ["x"]):
         (logits, words), (expected_logits, expected_words) = both_ways(monkeypatch, model.scores, texts)
         assert np.array_equal(logits, expected_logits) and np.array_equal(words, expected_words), texts
+
+
+@native
+def test_handle_counts_equal_the_regex() -> None:
+    texts = [
+        "(fooBar), abc١٢ ABCDEFGHI ABCDEFGH x_y _a a_ __ _a_ 'Sheenee33' HomemadeXvideos KinkyKitty",
+        "hello world 2024 UK's iPhone YouTube",
+        "",
+    ]
+    texts += random_texts(4000, 18) + crawl_lines(60)
+    counts = np.frombuffer(common._native_safety.handle_counts(texts), dtype=np.int64).tolist()
+    assert counts == [len(spam_module._HANDLE_TOKEN.findall(text)) for text in texts]
+    assert counts[:3] == [8, 0, 0]

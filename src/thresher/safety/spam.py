@@ -795,7 +795,7 @@ class SpamAnnotator:
         batch = _Batch.of(texts)
         headlines = headline_ratios(texts, batch)  # batched: per-word and per-character work
         languages = language_counts(texts, batch)
-        may_have_handles = handle_candidates(batch)
+        native = native_safety()
         may_be_clickbait = clickbait_candidates(texts, batch)
         # A separator needs one of its middle characters in the text.
         middles = np.flatnonzero(batch.flags & _MIDDLE_BIT)
@@ -814,8 +814,11 @@ class SpamAnnotator:
                 repeated[i] = repeated_items(pieces) if len(pieces) > 1 else 0
         for i in np.flatnonzero(may_be_clickbait).tolist():
             clickbait[i] = len(CLICKBAIT.findall(texts[i]))
-        for i in np.flatnonzero(may_have_handles).tolist():
-            handles[i] = len(_HANDLE_TOKEN.findall(texts[i]))
+        if native is not None:  # the C kernel counts every text's handles in one pass
+            handles = np.frombuffer(native.handle_counts(texts), dtype=np.int64).tolist()
+        else:
+            for i in np.flatnonzero(handle_candidates(batch)).tolist():
+                handles[i] = len(_HANDLE_TOKEN.findall(texts[i]))
         scores = [0.0] * n  # where every probability of `spam_score` is 0, whatever the word count
         for i, (n_sep, n_click, n_handles, headline, n_repeated, language) in enumerate(
             zip(separators, clickbait, handles, headlines, repeated, languages, strict=True)
