@@ -18,7 +18,6 @@ several weak ones, crosses 0.5.
 
 from __future__ import annotations
 
-import bisect
 import json
 import math
 import re
@@ -241,12 +240,16 @@ class AdultLexicon:
                 # of `lower` at its span, and (the terms being ASCII letters and digits, all
                 # run characters) a run holds a term exactly when a match of one scan of
                 # `lower` starts inside it: a skipped overlapping occurrence shares its run.
-                starts = [match.start() for match in self._any_term.finditer(lower)]
-                if starts:
-                    for run in _RUN.finditer(text):
-                        start, end = run.span()
-                        if end - start >= 3 and bisect.bisect_left(starts, end) > bisect.bisect_left(starts, start):
-                            hits.extend(self.run_hits(run.group()))
+                end = 0
+                for match in self._any_term.finditer(lower):
+                    start = match.start()
+                    if start < end:
+                        continue  # in the run just read
+                    while start and text[start - 1].isalnum():  # `[^\W_]` is str.isalnum
+                        start -= 1
+                    end = _RUN.match(text, start).end()  # type: ignore[union-attr]
+                    if end - start >= 3:
+                        hits.extend(self.run_hits(text[start:end]))
             elif self._any_term.search(lower):
                 for run in _RUN.findall(text):
                     if len(run) >= 3 and self._any_term.search(run.lower()):
