@@ -321,6 +321,47 @@ static inline int is_letter(Py_UCS4 c) {
     return c < 128 ? ascii_letter[c] : !Py_UNICODE_ISDECIMAL(c) && unicode_word_char(c);
 }
 
+/* The words of data[from:to] (`_WORD` of signals/typo.py: a letter run, then "'" and a letter
+ * run as long as the "'" is not "'s" at a word end; then "'s" at a word end is skipped, not part
+ * of the word), counted, and those not in the vocabulary. `word` has room for to - from. */
+static void typo_range(int kind, const void *data, Py_ssize_t from, Py_ssize_t to, const Vocabulary *v, Py_UCS4 *word,
+                       int64_t *words_out, int64_t *unknown_out) {
+    int64_t words = 0, unknown = 0;
+    Py_ssize_t i = from;
+    while (i < to) {
+        if (!is_letter(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t length = 0;
+        uint64_t h = 0xcbf29ce484222325ULL;
+        for (;;) {
+            while (i < to) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                if (!is_letter(c)) break;
+                word[length++] = c;
+                h = hash_step(h, c);
+                i++;
+            }
+            if (i + 1 >= to || PyUnicode_READ(kind, data, i) != '\'') break;
+            Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
+            int s_at_end = next == 's' && (i + 2 >= to || !is_word_char(PyUnicode_READ(kind, data, i + 2)));
+            if (s_at_end) {
+                i += 2;
+                break;
+            }
+            if (!is_letter(next)) break;
+            word[length++] = '\'';
+            h = hash_step(h, '\'');
+            i++;
+        }
+        words++;
+        unknown += !vocabulary_holds(v, hash_finish(h), word, length);
+    }
+    *words_out = words;
+    *unknown_out = unknown;
+}
+
 static PyObject *typo_counts(PyObject *self, PyObject *args) {
     (void)self;
     PyObject *texts, *capsule;
@@ -340,8 +381,6 @@ static PyObject *typo_counts(PyObject *self, PyObject *args) {
             Py_DECREF(result);
             return PyErr_Format(PyExc_TypeError, "text %zd is not a str", t);
         }
-        int kind = PyUnicode_KIND(text);
-        const void *data = PyUnicode_DATA(text);
         Py_ssize_t size = PyUnicode_GET_LENGTH(text);
         if (size > word_room) {
             PyMem_Free(word);
@@ -352,43 +391,7 @@ static PyObject *typo_counts(PyObject *self, PyObject *args) {
                 return PyErr_NoMemory();
             }
         }
-        int64_t words = 0, unknown = 0;
-        Py_ssize_t i = 0;
-        while (i < size) {
-            if (!is_letter(PyUnicode_READ(kind, data, i))) {
-                i++;
-                continue;
-            }
-            /* `([^\W\d_]+(?:'(?!s\b)[^\W\d_]+)*)(?:'s\b)?`: a letter run, then "'" and a letter
-             * run as long as the "'" is not "'s" at a word end; then "'s" at a word end is
-             * skipped (not part of the word). */
-            Py_ssize_t length = 0;
-            uint64_t h = 0xcbf29ce484222325ULL;
-            for (;;) {
-                while (i < size) {
-                    Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                    if (!is_letter(c)) break;
-                    word[length++] = c;
-                    h = hash_step(h, c);
-                    i++;
-                }
-                if (i + 1 >= size || PyUnicode_READ(kind, data, i) != '\'') break;
-                Py_UCS4 next = PyUnicode_READ(kind, data, i + 1);
-                int s_at_end = next == 's' && (i + 2 >= size || !is_word_char(PyUnicode_READ(kind, data, i + 2)));
-                if (s_at_end) {
-                    i += 2;
-                    break;
-                }
-                if (!is_letter(next)) break;
-                word[length++] = '\'';
-                h = hash_step(h, '\'');
-                i++;
-            }
-            words++;
-            unknown += !vocabulary_holds(v, hash_finish(h), word, length);
-        }
-        out[2 * t] = words;
-        out[2 * t + 1] = unknown;
+        typo_range(PyUnicode_KIND(text), PyUnicode_DATA(text), 0, size, v, word, &out[2 * t], &out[2 * t + 1]);
     }
     PyMem_Free(word);
     return result;
