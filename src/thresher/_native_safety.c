@@ -45,6 +45,10 @@ static inline int ignorecase_ascii_alnum(Py_UCS4 c) {
     return (c >= '0' && c <= '9') || ignorecase_ascii_letter(c);
 }
 
+static inline int ascii_upper(Py_UCS4 c) { return c >= 'A' && c <= 'Z'; }
+static inline int ascii_lower(Py_UCS4 c) { return c >= 'a' && c <= 'z'; }
+static inline int ascii_alnum(Py_UCS4 c) { return ascii_upper(c) || ascii_lower(c) || (c >= '0' && c <= '9'); }
+
 /* The literals, indexed for the scan: `single[f]` when a one-character literal is f, `pair[a][b]`
  * when some longer literal starts with a then b, and the literals starting with byte f in
  * `items[start[f] : start[f + 1]]`. */
@@ -397,6 +401,38 @@ static PyObject *typo_counts(PyObject *self, PyObject *args) {
     return result;
 }
 
+/* ---- toxicity: the last steps of features.normalized_codes ---- */
+
+/* From the batch text after its link and mention substitutions: the apostrophes and quotes
+ * ("’", "‘", "`", "'") removed, every code point that is neither str.isalnum() nor NUL made a
+ * space, then a space after a space dropped and a code point equal to its two predecessors
+ * dropped (both tests on the sequence before any drop, as the NumPy masks are). Returns the
+ * kept code points as uint32 bytes. */
+static PyObject *normalize_tail(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "normalize_tail: a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(uint32_t));
+    if (result == NULL) return NULL;
+    uint32_t *out = (uint32_t *)PyBytes_AS_STRING(result);
+    Py_ssize_t kept = 0, seen = 0;
+    uint32_t previous = 0, before = 0; /* the two mapped code points before this one */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == 0x2019 || c == 0x2018 || c == '`' || c == '\'') continue;
+        uint32_t m = (c == 0 || (c < 128 ? ascii_alnum(c) : Py_UNICODE_ISALNUM(c))) ? (uint32_t)c : 32;
+        int drop = (seen >= 1 && m == 32 && previous == 32) || (seen >= 2 && m == previous && previous == before);
+        if (!drop) out[kept++] = m;
+        before = previous;
+        previous = m;
+        seen++;
+    }
+    if (_PyBytes_Resize(&result, kept * (Py_ssize_t)sizeof(uint32_t)) < 0) return NULL;
+    return result;
+}
+
 /* ---- toxicity: hashed character n-grams, their weight rows added position by position ---- */
 
 #define NGRAM_PRIME 1099511628211ULL
@@ -583,9 +619,6 @@ done:
 
 /* ---- spam: user handles ---- */
 
-static inline int ascii_upper(Py_UCS4 c) { return c >= 'A' && c <= 'Z'; }
-static inline int ascii_lower(Py_UCS4 c) { return c >= 'a' && c <= 'z'; }
-static inline int ascii_alnum(Py_UCS4 c) { return ascii_upper(c) || ascii_lower(c) || (c >= '0' && c <= '9'); }
 static inline int strip_char(Py_UCS4 c) { return c < 128 && c && strchr(".,;:!?()[]\"'", (int)c) != NULL; }
 
 /* Whether data[a:b] (a token with `_STRIP` characters taken off both ends) fully matches spam.py's
@@ -1102,6 +1135,9 @@ static PyMethodDef module_methods[] = {
      "safety/features.py's word and bigram blocks summed per row (float64 rows of `heads`, int64 counts)."},
     {"handle_counts", handle_counts, METH_VARARGS,
      "handle_counts(texts) -> bytes: int64 `len(_HANDLE_TOKEN.findall(text))` of each text (safety/spam.py)."},
+    {"normalize_tail", normalize_tail, METH_O,
+     "normalize_tail(text) -> bytes: uint32 code points of safety/features.py's normalized_codes after its\n"
+     "substitutions (quotes removed, non-word characters to spaces, repeats dropped)."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -399,3 +399,15 @@ def test_handle_counts_equal_the_regex() -> None:
     counts = np.frombuffer(common._native_safety.handle_counts(texts), dtype=np.int64).tolist()
     assert counts == [len(spam_module._HANDLE_TOKEN.findall(text)) for text in texts]
     assert counts[:3] == [8, 0, 0]
+
+
+@native
+def test_normalized_text_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.safety.features import normalize_batch
+
+    texts = ["Fuuuuck   you!!! don’t `it` @user http://x.y/z RT this", "", "\x00a\x00", "ǅ ½ ١٢ ___ ...."]
+    with_kernel, fallback = both_ways(monkeypatch, normalize_batch, texts)
+    assert with_kernel == fallback == ["fuuck you dont it this", "", "a", "dž 1 2 ١٢"]  # NFKC: "½" is "1⁄2"
+    texts = random_texts(3000, 19) + crawl_lines(60)
+    with_kernel, fallback = both_ways(monkeypatch, normalize_batch, texts)
+    assert with_kernel == fallback

@@ -35,6 +35,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from thresher.safety.common import native_safety
+
 # Tweets carry "RT @user:" and links; web comments do not. Mapping both to neutral tokens
 # stops the model from learning "has a mention" as evidence, which would not transfer.
 # Each pattern starts with a literal, so the regex engine skips ahead with a fast substring
@@ -135,6 +137,9 @@ def normalized_codes(texts: list[str]) -> np.ndarray:
         text = _ENTITY_CODEPOINT.sub(" ", text)
     text = _RETWEET.sub(" ", text).lower()
     text = _MENTION.sub(" ", _WWW.sub(" ", _HTTP.sub(" ", text)))
+    native = native_safety()
+    if native is not None:  # the steps below in one pass over the str (safety/_native_safety.c)
+        return np.frombuffer(native.normalize_tail(text), dtype=np.uint32)
     text = text.replace("’", "").replace("‘", "").replace("`", "").replace("'", "")
     codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
     codes = np.where(_is_word(codes) | (codes == 0), codes, np.uint32(_SPACE))
