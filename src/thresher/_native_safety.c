@@ -1049,6 +1049,52 @@ static PyObject *iban_starts(PyObject *self, PyObject *text) {
     return result;
 }
 
+static inline int hex_digit(Py_UCS4 c) { return (c >= '0' && c <= '9') || ((c | 32) >= 'a' && (c | 32) <= 'f' && c < 128); }
+
+/* The end of `[0-9A-Fa-f]{0,4}:` matched at i (greedy: at most 4 hex digits, then the colon must
+ * follow them, as backing off leaves a hex digit where the colon should be), or -1. */
+static inline Py_ssize_t hex_group_colon(int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    Py_ssize_t k = 0;
+    while (k < 4 && i + k < n && hex_digit(PyUnicode_READ(kind, data, i + k))) k++;
+    return i + k < n && PyUnicode_READ(kind, data, i + k) == ':' ? i + k + 1 : -1;
+}
+
+/* The spans of `finditer` of pii.matcher's `_IPV6_HINT`, `[0-9A-Fa-f:][0-9A-Fa-f]{0,4}:[0-9A-Fa-f]{0,4}:`,
+ * flat (start, end, ...). */
+static PyObject *ipv6_hints(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "ipv6_hints: a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < n;) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        Py_ssize_t end = -1;
+        if (hex_digit(c) || c == ':') {
+            end = hex_group_colon(kind, data, n, i + 1);
+            if (end >= 0) end = hex_group_colon(kind, data, n, end);
+        }
+        if (end < 0) {
+            i++;
+            continue;
+        }
+        PyObject *start_obj = PyLong_FromSsize_t(i), *end_obj = PyLong_FromSsize_t(end);
+        if (start_obj == NULL || end_obj == NULL || PyList_Append(result, start_obj) < 0 ||
+            PyList_Append(result, end_obj) < 0) {
+            Py_XDECREF(start_obj);
+            Py_XDECREF(end_obj);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_DECREF(start_obj);
+        Py_DECREF(end_obj);
+        i = end;
+    }
+    return result;
+}
+
 static inline int digit_run_char(Py_UCS4 c) {
     return (c >= '0' && c <= '9') || c == ' ' || c == 0xA0 || c == '.' || c == '(' || c == ')' || c == '/' ||
            c == 'x' || c == '#' || c == '-';
@@ -1138,6 +1184,7 @@ static PyMethodDef module_methods[] = {
     {"normalize_tail", normalize_tail, METH_O,
      "normalize_tail(text) -> bytes: uint32 code points of safety/features.py's normalized_codes after its\n"
      "substitutions (quotes removed, non-word characters to spaces, repeats dropped)."},
+    {"ipv6_hints", ipv6_hints, METH_O, "ipv6_hints(text) -> list: flat (start, end) spans of pii.matcher's `_IPV6_HINT`."},
     {NULL, NULL, 0, NULL},
 };
 

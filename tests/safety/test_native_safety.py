@@ -411,3 +411,19 @@ def test_normalized_text_with_and_without_kernel(monkeypatch: pytest.MonkeyPatch
     texts = random_texts(3000, 19) + crawl_lines(60)
     with_kernel, fallback = both_ways(monkeypatch, normalize_batch, texts)
     assert with_kernel == fallback
+
+
+@native
+def test_ipv6_hints_equal_the_regex() -> None:
+    from thresher.pii import matcher
+
+    rng = random.Random(20)
+    pieces = [":", "::", "a", "F", "0", "12", "abcd", "12345", "g", " ", "fe80", "ß", "２"]
+    texts = ["fe80::1:2 and 2001:db8:0:0:0:0:2:1, 10:30:45", "::", ":a:", "abcde:f:"]
+    texts += ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(5000)]
+    texts += crawl_lines(40)
+    for text in texts:
+        flat = [i for m in matcher._IPV6_HINT.finditer(text) for i in m.span()]
+        assert common._native_safety.ipv6_hints(text) == flat, text
+    assert common._native_safety.ipv6_hints(texts[1]) == []
+    assert common._native_safety.ipv6_hints(texts[3]) == [0, 8]  # "a" then "bcde:" then "f:"

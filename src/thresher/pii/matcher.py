@@ -31,6 +31,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from types import ModuleType
 
 from thresher.safety.common import native_safety
 
@@ -295,7 +296,7 @@ def find_pii(text: str, kinds: Iterable[str] = PII_KINDS, *, validate_phones: bo
                 if length:
                     found.append(PiiSpan(match.start(), match.start() + length, "iban"))
     if "ip" in wanted and ("::" in text or text.count(":") >= 7):
-        found += _ipv6s(text)
+        found += _ipv6s(text, native)
     digit_kinds = wanted & {"card", "ssn", "ip", "phone"}
     if digit_kinds:
         size = len(text)
@@ -327,12 +328,19 @@ def _emails(text: str) -> list[PiiSpan]:
     return found
 
 
-def _ipv6s(text: str) -> list[PiiSpan]:
-    """IPv6 addresses, matched from the start of each run of hex digits and colons that has two colons."""
+def _ipv6s(text: str, native: ModuleType | None = None) -> list[PiiSpan]:
+    """IPv6 addresses, matched from the start of each run of hex digits and colons that has two colons.
+
+    `native`: the C kernels, whose `ipv6_hints` gives `_IPV6_HINT.finditer`'s spans.
+    """
     found: list[PiiSpan] = []
     covered = 0
-    for hint in _IPV6_HINT.finditer(text):
-        start = hint.start()
+    if native is not None:
+        flat = native.ipv6_hints(text)
+        hints = list(zip(flat[0::2], flat[1::2], strict=True))
+    else:
+        hints = [hint.span() for hint in _IPV6_HINT.finditer(text)]
+    for start, hint_end in hints:
         if start < covered:
             continue
         while start > covered and text[start - 1] in _HEX_OR_COLON:
@@ -343,7 +351,7 @@ def _ipv6s(text: str) -> list[PiiSpan]:
             if _ipv6_ok(match.group()):
                 found.append(PiiSpan(*match.span(), "ip"))
         else:
-            covered = hint.end()
+            covered = hint_end
     return found
 
 
