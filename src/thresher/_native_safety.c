@@ -1,17 +1,22 @@
-/* thresher._native_safety: per-segment prefilters of the safety annotators, in C.
+/* thresher._native_safety: the per-segment loops of the safety, typo and PII annotators, in C.
  *
- * Why: the adult lexicon and the spam clickbait stems are first tested as "does the
- * lower-cased segment hold any of these literals?", and the adult domain check as "does the
- * segment hold a letter or digit, a dot, then a letter?". In Python each test is a regex
- * search (a trie of ~70 literals, or a character-class pattern) that `re` runs at ~25 MB/s,
- * whether once per segment or once over the joined batch; nine segments in ten hold nothing.
- * Here one pass over each segment's str (no copy, no lower-cased string) answers the test
- * for the whole batch. Each kernel may only say "maybe" where the Python test would say
- * "no" (never the reverse): the annotators run their exact Python code on every segment
- * the kernel lets through, so a conservative answer costs time, never a value.
+ * Why: these annotators read every segment of every document (25,000 segments for 690 crawl
+ * documents) with a regex or a NumPy pass per question; `re` scans at ~25 MB/s whether it runs
+ * once per segment or over the joined batch, and each NumPy step walks the whole batch again.
+ * Here each question is one pass over each segment's str (read in place, no copy):
  *
- * The module is optional: without it (or with THRESHER_NATIVE=0) the annotators run the same
- * tests in Python (thresher.safety.common.native_safety), and the tests check both agree.
+ * - prefilters (adult terms, clickbait stems, host hints): they may only answer "maybe" where
+ *   the Python test says "no", never the reverse, and the exact Python code runs on every
+ *   "maybe", so a conservative answer costs time, never a value;
+ * - exact counts with the regexes' own semantics (typo words with an exact vocabulary set,
+ *   spam handles, headline runs, scripts and stop words; the PII scans' match positions);
+ * - the toxicity model's hashed n-gram features gathered and summed with the same float
+ *   additions in the same order as NumPy (bit-equal logits);
+ * - per-segment signal writes a column at a time.
+ *
+ * The module is optional: without it (or with THRESHER_NATIVE=0) the same definitions run in
+ * Python/NumPy (see thresher.safety.common.native_safety), and tests/safety/test_native_safety.py
+ * checks both give identical values on hand-made, random and real crawl text.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -59,6 +64,9 @@ typedef struct {
     int items[MAX_LITERALS];
     unsigned char single[128];
     unsigned char pair[128][128];
+    /* The same two tests on raw Latin-1 code points (a str of kind 1 holds no "İ" or Kelvin sign). */
+    unsigned char single1[256];
+    unsigned char pair1[256][256];
 } Literals;
 
 /* Whether `text.lower()` may hold one of the literals (all lower-case ASCII, non-empty), for
@@ -86,9 +94,28 @@ typedef struct {
         return 0;                                                                                  \
     }
 
-MAY_HOLD(may_hold_1, Py_UCS1)
 MAY_HOLD(may_hold_2, Py_UCS2)
 MAY_HOLD(may_hold_4, Py_UCS4)
+
+/* MAY_HOLD for a str of kind 1, its first two tests read off the raw-byte tables. */
+static int may_hold_1(const Py_UCS1 *data, Py_ssize_t n, const Literals *lit) {
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS1 a = data[i];
+        if (lit->single1[a]) return 1;
+        if (i + 1 >= n) break;
+        if (!lit->pair1[a][data[i + 1]]) continue;
+        unsigned f = fold(a), g = fold(data[i + 1]);
+        for (int b = lit->start[f]; b < lit->start[f + 1]; b++) {
+            int k = lit->items[b];
+            Py_ssize_t size = lit->sizes[k];
+            if (i + size > n || (unsigned char)lit->literals[k][1] != g) continue;
+            Py_ssize_t j = 2;
+            while (j < size && fold(data[i + j]) == (unsigned char)lit->literals[k][j]) j++;
+            if (j == size) return 1;
+        }
+    }
+    return 0;
+}
 
 static int text_may_hold(PyObject *text, const Literals *lit) {
     const void *data = PyUnicode_DATA(text);
@@ -140,6 +167,14 @@ static PyObject *literal_candidates(PyObject *self, PyObject *args) {
         else
             lit->pair[first][(unsigned char)literal[1]] = 1;
         lit->start[first + 2]++;
+    }
+    for (int a = 0; a < 256; a++) {
+        unsigned f = fold((Py_UCS4)a);
+        lit->single1[a] = f && lit->single[f];
+        for (int b = 0; b < 256; b++) {
+            unsigned g = fold((Py_UCS4)b);
+            lit->pair1[a][b] = f && g && lit->pair[f][g];
+        }
     }
     /* Counting sort of the literals by first byte: bucket f is items[start[f] : start[f + 1]]. */
     for (int f = 2; f < 258; f++) lit->start[f] += lit->start[f - 1];
@@ -1191,7 +1226,7 @@ static PyMethodDef module_methods[] = {
 static struct PyModuleDef native_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "thresher._native_safety",
-    .m_doc = "Compiled prefilters of Thresher's safety annotators.",
+    .m_doc = "Compiled per-segment loops of Thresher's safety, typo and PII annotators.",
     .m_size = -1,
     .m_methods = module_methods,
 };
