@@ -18,7 +18,7 @@ from thresher.document import Document, SegmentKind
 
 try:
     from thresher import _native_safety
-except ImportError:  # not compiled (no compiler at install): the Python tests below
+except ImportError:  # not compiled (no compiler at install): the Python/NumPy definitions run
     _native_safety = None  # type: ignore[assignment]
 
 FLAG = 0.5
@@ -77,7 +77,10 @@ def document_max(document: Document, signal: str) -> float:
 
 
 def native_safety() -> ModuleType | None:
-    """The compiled prefilters (`thresher._native_safety`), or None when not built or THRESHER_NATIVE=0."""
+    """The compiled kernels (`thresher._native_safety`), or None when not built or THRESHER_NATIVE=0.
+
+    Read at each call, so THRESHER_NATIVE=0 set in a running process (the tests) takes effect.
+    """
     if _native_safety is None or os.environ.get("THRESHER_NATIVE", "1") == "0":
         return None
     return _native_safety
