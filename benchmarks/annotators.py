@@ -75,20 +75,20 @@ def main() -> None:
         print(json.dumps({"megabytes": megabytes, "documents": len(documents), "seconds": seconds_by}))
         return
     print(f"{len(documents)} documents, {megabytes:.2f} MB, policy {args.policy}; CPU seconds of this process")
-    total = 0.0
+    seconds_by: dict[str, float] = {}
     for annotator in pipeline.annotators:
         started = time.process_time()
         annotator.annotate(documents)
-        seconds = time.process_time() - started
-        total += seconds
-        print(f"  {annotator.name:28} {seconds:7.3f} s {megabytes / max(seconds, 1e-9):9.2f} MB/s")
+        seconds_by[annotator.name] = time.process_time() - started
     started = time.process_time()
     for document in documents:
         pipeline.policy.decide(document)
-    seconds = time.process_time() - started
-    total += seconds
-    print(f"  {'policy':28} {seconds:7.3f} s")
-    print(f"  {'total':28} {total:7.3f} s {megabytes / total:9.2f} MB/s  (goal: 5 MB/s per core)")
+    seconds_by["policy"] = time.process_time() - started
+    total = sum(seconds_by.values())
+    print(f"  {'step':28} {'CPU s':>7}   {'MB/s':>9}  {'share':>6}")
+    for name, seconds in seconds_by.items():
+        print(f"  {name:28} {seconds:7.3f} s {megabytes / max(seconds, 1e-9):9.2f}  {seconds / total:6.1%}")
+    print(f"  {'total':28} {total:7.3f} s {megabytes / total:9.2f}  (goal: 5 MB/s per core)")
 
 
 def compare(args: argparse.Namespace) -> None:
