@@ -21,6 +21,8 @@ from itertools import chain
 
 import numpy as np
 
+from thresher.segments import _kernels
+from thresher.segments._kernels import gram_overlap, native_available, offsets_of
 from thresher.segments.dom import CONTAINER_LEVELS, CUE_NAMES, Blocks
 
 # Characters `str.split()` treats as white space (the benchmark's tokeniser).
@@ -31,6 +33,7 @@ _SPACE_CODES = np.asarray(
 )  # fmt: skip
 # Scripts written without spaces between words (CJK kana/ideographs, Thai): two characters count as a word.
 _UNSPACED_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x0E00, 0x0E7F))
+_UNSPACED_ARRAY = np.asarray(_UNSPACED_RANGES, dtype=np.int64)
 _END_CODES = np.asarray([ord(c) for c in '.!?…:;。！？"”’」』'], dtype=np.uint32)
 _CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
 # Commas of the world's scripts (Latin, CJK full-width and ideographic, Arabic): clauses, so prose.
@@ -233,6 +236,7 @@ class LineBatch:
     def __init__(self, documents: Sequence[Sequence[str]]) -> None:
         self.lines: list[str] = [line for lines in documents for line in lines]
         sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+        self.offsets = offsets_of(sizes)
         self.doc_of_line = np.repeat(np.arange(len(sizes)), sizes)
         self.doc_first = np.repeat(np.cumsum(sizes) - sizes, sizes)
         self.doc_end = self.doc_first + np.repeat(sizes, sizes)
@@ -251,6 +255,22 @@ class LineBatch:
     @cached_property
     def lower(self) -> str:
         return self.text.lower()
+
+    @cached_property
+    def native_stats(self) -> dict[str, np.ndarray] | None:
+        """The per-line character counts of one C pass (`_native_segtext.line_stats`), None without the kernel.
+
+        Each property below reads its column from here when there is one and otherwise
+        computes the same counts with NumPy masks over `codes`.
+        """
+        if not native_available():
+            return None
+        lower = self.lower if len(self.lower) == len(self.text) else None
+        first_table, second_table = _needle_tables()
+        return _kernels.line_stats(
+            self.text, lower, self.starts, self.ends, _SPACE_TABLE, _SEPARATOR_TABLE, _ALPHA_TABLE, _UPPER_TABLE,
+            _UNSPACED_ARRAY, first_table, second_table,
+        )  # fmt: skip
 
     def per_line(self, mask: np.ndarray) -> np.ndarray:
         """Count of True characters of `mask` in each line."""
@@ -290,6 +310,9 @@ class LineBatch:
         `_needle_tables`, and the bits are OR-ed over each line. A superset of the lines holding
         a needle, found with a handful of array passes instead of one regex scan per pattern.
         """
+        stats = self.native_stats
+        if stats is not None and "needles" in stats:
+            return stats["needles"]
         keys = self.needle_keys
         first_table, second_table = _needle_tables()
         later = np.concatenate((keys[3:], np.zeros(len(keys) - len(keys[3:]), dtype=keys.dtype)))
@@ -308,8 +331,12 @@ class LineBatch:
         if pattern is _BYLINE_DATE:
             # The first branch opens the line ("by", "posted", ...); the month branches need a month's
             # first three letters and a space then a digit; the others a digit then "-", "/" or ":".
-            keys = self.needle_keys
-            first = keys[np.minimum(self.starts, max(len(keys) - 1, 0))] if len(keys) else keys
+            stats = self.native_stats
+            if stats is not None and "first_keys" in stats:
+                first = stats["first_keys"]
+            else:
+                keys = self.needle_keys
+                first = keys[np.minimum(self.starts, max(len(keys) - 1, 0))] if len(keys) else keys
             opener = np.isin(first, _BYLINE_OPENER_KEYS) & (self.lengths > 0)
             bits = self.needle_bits
             month = ((bits & _MONTH_BIT) > 0) & ((bits & _SPACE_DIGIT_BIT) > 0)
@@ -394,6 +421,8 @@ class LineBatch:
     @cached_property
     def quoted(self) -> np.ndarray:
         """True for characters inside quotation marks (a quote left open runs to the line's end)."""
+        if self.native_stats is not None:
+            return self.native_stats["quoted"]
         # The matches never overlap, so the running sum is 0 or 1 and int8 holds it exactly.
         spans = np.asarray([match.span() for match in _QUOTED.finditer(self.text)], dtype=np.int64).reshape(-1, 2)
         delta = np.zeros(len(self.codes) + 1, dtype=np.int8)
@@ -410,11 +439,15 @@ class LineBatch:
     @cached_property
     def tokens(self) -> np.ndarray:
         """Whitespace tokens per line."""
+        if self.native_stats is not None:
+            return self.native_stats["tokens"].astype(np.float64)
         return np.bincount(self.word_start_positions[1], minlength=len(self)).astype(np.float64)
 
     @cached_property
     def words(self) -> np.ndarray:
         """Words per line: whitespace tokens plus one per two unspaced-script characters."""
+        if self.native_stats is not None:
+            return self.tokens + np.floor(self.native_stats["unspaced"].astype(np.float64) / 2)
         codes = self.codes
         unspaced = np.zeros(len(codes), dtype=bool)
         for low, high in _UNSPACED_RANGES:
@@ -423,6 +456,10 @@ class LineBatch:
 
     @cached_property
     def capital_ratio(self) -> np.ndarray:
+        if self.native_stats is not None:
+            alpha_words = self.native_stats["alpha"].astype(np.float64)
+            upper_words = self.native_stats["upper"].astype(np.float64)
+            return np.divide(upper_words, alpha_words, out=np.zeros(len(self)), where=alpha_words > 0)
         # Only the first character of each word counts: look those up, not the whole text.
         positions, lines = self.word_start_positions
         codes = self.codes[positions]
@@ -440,15 +477,21 @@ class LineBatch:
         nonempty = self.lengths > 0
         if not nonempty.any():
             return out
-        codes = self.codes
-        last = codes[self.ends[nonempty] - 1]
-        second = np.where(self.lengths[nonempty] > 1, codes[np.maximum(self.ends[nonempty] - 2, 0)], 0)
+        if self.native_stats is not None:
+            last = self.native_stats["last"][nonempty]
+            second = self.native_stats["second"][nonempty]
+        else:
+            codes = self.codes
+            last = codes[self.ends[nonempty] - 1]
+            second = np.where(self.lengths[nonempty] > 1, codes[np.maximum(self.ends[nonempty] - 2, 0)], 0)
         ok = np.isin(last, _END_CODES) | (np.isin(last, _CLOSER_CODES) & np.isin(second, _END_CODES))
         out[nonempty] = ok
         return out
 
     @cached_property
     def separators(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["separators"].astype(np.float64)
         codes = self.codes
         if len(codes) < 3:
             return np.zeros(len(self))
@@ -457,10 +500,32 @@ class LineBatch:
 
     @cached_property
     def digits(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["digits"].astype(np.float64)
         return self.per_line((self.codes >= 48) & (self.codes <= 57))
 
     @cached_property
+    def tabs(self) -> np.ndarray:
+        """Tab characters per line."""
+        if self.native_stats is not None:
+            return self.native_stats["tabs"].astype(np.float64)
+        return self.per_line(self.codes == 9)
+
+    @cached_property
+    def starts_lower(self) -> np.ndarray:
+        """1 when the line starts with an ASCII lower-case letter."""
+        if self.native_stats is not None:
+            first = self.native_stats["first"]
+            return ((first >= 97) & (first <= 122) & (self.lengths > 0)).astype(np.float64)
+        if not len(self.codes):
+            return np.zeros(len(self))
+        first = self.codes[np.minimum(self.starts, len(self.codes) - 1)]
+        return ((first >= 97) & (first <= 122) & (self.lengths > 0)).astype(np.float64)
+
+    @cached_property
     def questions(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["questions"].astype(np.float64)
         return self.per_line((self.codes == 63) & ~self.quoted)
 
     # -- document structure ---------------------------------------------------------------
@@ -481,6 +546,9 @@ class LineBatch:
     def earlier_overlap(self) -> np.ndarray:
         """Share of each line's word 3-grams already seen in an earlier line of the same document."""
         out = np.zeros(len(self))
+        if native_available():
+            hits, totals = gram_overlap(self.lower, self.offsets)
+            return np.divide(hits, totals, out=out, where=totals > 0)
         ids, line = self.alpha_tokens
         if len(ids) < 3:
             return out
@@ -697,11 +765,6 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
     prose_run_words = np.log1p(np.where(prose > 0, run_words, 0.0))
     longest = run_words >= batch.doc_reduce(np.where(prose > 0, run_words, 0.0), np.maximum)
     longest_distance = batch.prose_distance((prose > 0) & longest & (run_words > 0))
-    first_codes = batch.codes[np.minimum(batch.starts, max(len(batch.codes) - 1, 0))] if len(batch.codes) else None
-    starts_lower = (
-        ((first_codes >= 97) & (first_codes <= 122) & (batch.lengths > 0)).astype(np.float64)
-        if first_codes is not None else np.zeros(count)
-    )  # fmt: skip
     columns = [
         chars, np.log1p(words), ends, caps,
         np.divide(batch.digits, batch.lengths, out=np.zeros(count), where=batch.lengths > 0),
@@ -719,7 +782,7 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
         batch.window(boiler, 3), batch.prose_distance(prose), chars - batch.doc_reduce(chars, np.maximum), in_span,
         chars - batch.doc_mean(chars), prose_run_words, longest_distance, batch.window(chars, 12),
         batch.window(prose, 12), (batch.match_counts(_BYLINE_DATE) > 0).astype(np.float64),
-        np.minimum(batch.per_line(batch.codes == 9), 8.0), starts_lower,
+        np.minimum(batch.tabs, 8.0), batch.starts_lower,
     ]  # fmt: skip
     return np.column_stack(columns)
 

@@ -226,3 +226,96 @@ def batch_repeats(documents_lines: Sequence[Sequence[str]]) -> list[np.ndarray]:
         )
         for lines in documents_lines
     ]
+
+
+KIND_NAMES: tuple[str, ...] = (TITLE, MAIN, COMMENT, BOILERPLATE, LINK_SPAM)
+_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
+
+
+@dataclass(slots=True)
+class BatchLabels:
+    """`LineLabels` of every line of a batch: kind codes (index into KIND_NAMES), glued prefix lengths, scores."""
+
+    kinds: np.ndarray
+    glued: np.ndarray
+    scores: np.ndarray
+
+
+def _comment_documents(features: np.ndarray, main: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """(first, end) of the documents of a plain-text batch where `comment_split` finds comments.
+
+    `comment_split` needs a suffix of the centred evidence worth COMMENT_MIN_GAIN, so only
+    documents whose positive evidence adds up to that are asked (the evidence is a sum of
+    halves and the bias a quarter: every such sum is exact in any order).
+    """
+    prose = np.expm1(features[:, _COLUMN["log_words"]]) >= 4
+    evidence = comment_evidence(features)
+    gain = np.where(prose, np.maximum(evidence - COMMENT_BIAS, 0.0), 0.0)
+    sizes = np.diff(offsets)
+    documents = np.flatnonzero(sizes)
+    if len(documents) == 0:
+        return []
+    totals = np.add.reduceat(gain, offsets[documents])
+    found = []
+    for number in documents[(totals >= COMMENT_MIN_GAIN) & (sizes[documents] >= COMMENT_MIN_LINES + 1)].tolist():
+        a, b = int(offsets[number]), int(offsets[number + 1])
+        main_positions = np.flatnonzero(main[a:b])
+        first = int(main_positions[0]) if len(main_positions) else 0
+        if comment_split(evidence[a:b], prose[a:b], first) is not None:
+            found.append((a, b))
+    return found
+
+
+def label_text_batch(
+    lines: Sequence[str],
+    features: np.ndarray,
+    probabilities: np.ndarray,
+    main: np.ndarray,
+    titles: np.ndarray,
+    offsets: np.ndarray,
+    separators: np.ndarray,
+) -> BatchLabels:
+    """`label_lines(..., title_text="")` of every document of a plain-text batch, as arrays.
+
+    The rules that see one line (main, link spam, the glued prefix) run over the batch; the
+    title is one index per document (`titles`, -1: none); a document with a comment section
+    (few) runs through `label_lines` itself.
+    """
+    count = len(lines)
+    kinds = np.where(main, _CODE[MAIN], _CODE[BOILERPLATE]).astype(np.int8)
+    comment_scores = np.full(count, np.nan)
+    spam = link_spam_lines(lines, separators)
+    kinds[spam] = _CODE[LINK_SPAM]
+    comment_scores[spam] = np.minimum(1.0, 0.5 + separators[spam] / 40.0)
+    has_title = titles >= 0
+    title_at = (offsets[:-1] + titles)[has_title]
+    titled = title_at[(kinds[title_at] == _CODE[MAIN]) | (kinds[title_at] == _CODE[BOILERPLATE])]
+    kinds[titled] = _CODE[TITLE]
+    glued = np.zeros(count, dtype=np.int64)
+    line_doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    for i in np.flatnonzero(main & (kinds == _CODE[MAIN])).tolist():
+        line = lines[i]
+        if line[:1].islower():
+            doc = line_doc[i]
+            title = lines[offsets[doc] + titles[doc]] if titles[doc] >= 0 else ""
+            glued[i] = glued_prefix(line, title)
+    keep_p = (kinds == _CODE[MAIN]) | (kinds == _CODE[TITLE])
+    scores = np.where(keep_p, probabilities, 1.0 - probabilities)
+    scores = np.where(np.isnan(comment_scores), scores, comment_scores)
+    for a, b in _comment_documents(features, main, offsets):
+        title = int(titles[line_doc[a]])
+        labels = label_lines(
+            lines[a:b], features[a:b], probabilities[a:b], main[a:b], None if title < 0 else title, "",
+            separators=separators[a:b],
+        )  # fmt: skip
+        kinds[a:b] = [_CODE[kind] for kind in labels.kinds]
+        glued[a:b] = labels.glued
+        scores[a:b] = labels.scores
+    return BatchLabels(kinds, glued, scores)
+
+
+def apply_batch_repeats(labels: BatchLabels, repeated: np.ndarray) -> None:
+    """A title or main line repeated across the batch's documents becomes boilerplate (no glued prefix)."""
+    demoted = repeated & ((labels.kinds == _CODE[MAIN]) | (labels.kinds == _CODE[TITLE]))
+    labels.kinds[demoted] = _CODE[BOILERPLATE]
+    labels.glued[demoted] = 0

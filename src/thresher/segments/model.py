@@ -9,6 +9,7 @@ should not flip against its neighbours without strong evidence.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,6 +239,35 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
     return np.column_stack(columns)
 
 
+def stage2_text_batch(p: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`stage2_features(p, words, None)` of every document of a batch, stacked (plain-text mode).
+
+    Element-wise columns are computed once for the batch (the same operations on the same
+    values); the per-document sequences run through `segments._kernels` in one call each; the
+    page mean keeps NumPy's own per-document sum (pairwise, so no running sum reproduces it).
+    """
+    from thresher.segments import _kernels
+
+    clipped = np.clip(p, 1e-4, 1 - 1e-4)
+    weight = np.sqrt(words + 1.0)
+    span_40 = _kernels.span_masks(weight * (p - 0.4), offsets, native)
+    sizes = np.diff(offsets)
+    documents = np.flatnonzero(sizes)
+    firsts = offsets[documents]
+    page_max = np.repeat(np.maximum.reduceat(p, firsts), sizes[documents]) if len(p) else p
+    bounds = offsets.tolist()
+    means = np.asarray([np.add.reduce(p[a:b]) / (b - a) for a, b in itertools.pairwise(bounds) if b > a])
+    columns = [
+        np.log(clipped / (1 - clipped)), _kernels.window_means(p, offsets, 1, native),
+        _kernels.window_means(p, offsets, 2, native), _kernels.window_means(p, offsets, 4, native),
+        _kernels.window_means(p, offsets, 8, native), span_40.astype(np.float64),
+        _kernels.span_masks(weight * (p - 0.25), offsets, native).astype(np.float64), page_max, np.log1p(words),
+        _kernels.distances_to(span_40, offsets, native), np.repeat(means, sizes[documents]),
+        _kernels.window_maxes(p, offsets, 2, native),
+    ]  # fmt: skip
+    return np.column_stack(columns)
+
+
 @dataclass(slots=True)
 class TwoStageModel:
     """Stage 1 scores lines from their features; stage 2 rescores them in context; a span decode labels.
@@ -263,6 +293,35 @@ class TwoStageModel:
         if len(first) == 0:
             return first
         return self.stage2.probabilities(stage2_features(first, words, containers))
+
+    def rescore_text_batch(self, first: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+        """`rescore(first[d], words[d], None)` of every document d of a batch (`offsets`), concatenated.
+
+        The stage-2 matrix product stays per document: a BLAS product's rounding may depend on
+        where a row sits in the matrix, so each document's rows are multiplied as they were alone.
+        """
+        if len(first) == 0:
+            return np.zeros(0)
+        model = self.stage2
+        scaled = (stage2_text_batch(first, words, offsets, native) - model.mean) / model.scale
+        logits = np.empty(len(first))
+        bounds = offsets.tolist()
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                logits[a:b] = scaled[a:b] @ model.weights
+        logits += model.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+    def decode_batch(
+        self, probabilities: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool
+    ) -> np.ndarray:
+        """`decode` of every document of a batch (`offsets`), concatenated (the text model: `ratio` 0)."""
+        if self.ratio > 0:
+            raise ValueError("decode_batch decodes one span a document; this model keeps further spans")
+        from thresher.segments._kernels import span_masks
+
+        inside = span_masks(np.sqrt(words + 1.0) * (probabilities - self.threshold), offsets, native)
+        return inside & (probabilities >= self.low)
 
     def decode(self, probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Main mask from second-stage probabilities."""

@@ -1,0 +1,613 @@
+/* thresher._native_segtext: the per-document loops of the plain-text segmenter, in C, once per batch.
+ *
+ * Why: `segments.text` scores a batch's lines in one matrix product, but its second stage and
+ * its decoding are per-document sequences (running sums, best contiguous span, windows
+ * clipped at the document's edges). In NumPy each of those is a dozen small calls per
+ * document, and a crawl batch has hundreds of short documents, so the call overhead, not
+ * the arithmetic, dominates. These kernels walk every document of the batch in one call.
+ *
+ * Every kernel reproduces a NumPy expression of thresher/segments/ value for value: running
+ * sums are added in the same order as `np.cumsum` (one after the other from the document's
+ * first line), ties resolve to the first index as `np.argmax`/`np.argmin` do, and the float
+ * operations are the same IEEE additions, subtractions and divisions. Documents are given
+ * as `offsets` (int64, documents + 1 entries: document d owns lines offsets[d]..offsets[d+1]).
+ * The inputs must be finite (the caller checks; NumPy's NaN rules are not reproduced). Built
+ * with -ffp-contract=off so no multiply-add is fused.
+ *
+ * `gram_overlap` is the earlier-3-gram share of segments/features.py: word hashes straight
+ * from the lower-cased text's code points and one open-addressing table per document instead
+ * of a str per word, `hash()` and a sort of the whole batch's 3-grams.
+ *
+ * The module is optional: thresher/segments/_kernels.py runs the same computations document
+ * by document with the NumPy functions they replace when it is not built (or with
+ * THRESHER_NATIVE=0), and tests check both give identical arrays.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+static void release(Py_buffer *views, int count) {
+    for (int i = 0; i < count; i++) PyBuffer_Release(&views[i]);
+}
+
+/* The documents' offsets as int64, checked: non-decreasing, from 0 to `lines`. */
+static int check_offsets(const Py_buffer *offsets, Py_ssize_t lines, const char *name) {
+    const Py_ssize_t n = offsets->len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *o = offsets->buf;
+    if (n < 1 || o[0] != 0 || o[n - 1] != lines) {
+        PyErr_Format(PyExc_ValueError, "%s: offsets must run from 0 to the number of lines (%zd)", name, lines);
+        return -1;
+    }
+    for (Py_ssize_t d = 1; d < n; d++) {
+        if (o[d] < o[d - 1]) {
+            PyErr_Format(PyExc_ValueError, "%s: offsets must not decrease", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Running sum of values[a..b) with a leading 0: cum[0] = 0, cum[1] = v[a], cum[j+1] = cum[j] + v[a+j]
+ * (np.concatenate(([0.0], np.cumsum(v))): NumPy's cumsum starts from v[0] itself). */
+static void running_sum(const double *v, Py_ssize_t a, Py_ssize_t b, double *cum) {
+    cum[0] = 0.0;
+    if (b <= a) return;
+    cum[1] = v[a];
+    for (Py_ssize_t j = 1; j < b - a; j++) cum[j + 1] = cum[j] + v[a + j];
+}
+
+static Py_ssize_t longest_document(const int64_t *o, Py_ssize_t docs) {
+    Py_ssize_t longest = 0;
+    for (Py_ssize_t d = 0; d < docs; d++)
+        if (o[d + 1] - o[d] > longest) longest = (Py_ssize_t)(o[d + 1] - o[d]);
+    return longest;
+}
+
+/* window_means(values, offsets, radius, out): segments.features.window_mean per document. */
+static PyObject *window_means(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3];
+    Py_buffer *const values = &views[0], *const offsets = &views[1], *const out = &views[2];
+    Py_ssize_t radius;
+    if (!PyArg_ParseTuple(args, "y*y*nw*", values, offsets, &radius, out)) return NULL;
+    PyObject *result = NULL;
+    double *cum = NULL;
+    const Py_ssize_t lines = values->len / (Py_ssize_t)sizeof(double);
+    if (out->len != values->len || radius < 0) {
+        PyErr_SetString(PyExc_ValueError, "window_means: out must match values; radius >= 0");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "window_means") < 0) goto done;
+    const int64_t *o = offsets->buf;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    cum = PyMem_Malloc((size_t)(longest_document(o, docs) + 1) * sizeof(double));
+    if (cum == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *v = values->buf;
+    double *target = out->buf;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const Py_ssize_t a = (Py_ssize_t)o[d], n = (Py_ssize_t)(o[d + 1] - o[d]);
+        running_sum(v, a, a + n, cum);
+        for (Py_ssize_t i = 0; i < n; i++) {
+            const Py_ssize_t low = i - radius > 0 ? i - radius : 0;
+            const Py_ssize_t high = i + radius + 1 < n ? i + radius + 1 : n;
+            target[a + i] = (cum[high] - cum[low]) / (double)(high - low);
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(cum);
+    release(views, 3);
+    return result;
+}
+
+/* span_masks(scores, offsets, out): segments.model.span_mask per document (out: uint8 0/1). */
+static PyObject *span_masks(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3];
+    Py_buffer *const scores = &views[0], *const offsets = &views[1], *const out = &views[2];
+    if (!PyArg_ParseTuple(args, "y*y*w*", scores, offsets, out)) return NULL;
+    PyObject *result = NULL;
+    double *prefix = NULL;
+    const Py_ssize_t lines = scores->len / (Py_ssize_t)sizeof(double);
+    if (out->len != lines) {
+        PyErr_SetString(PyExc_ValueError, "span_masks: out must hold one byte per score");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "span_masks") < 0) goto done;
+    const int64_t *o = offsets->buf;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    prefix = PyMem_Malloc((size_t)(longest_document(o, docs) + 1) * sizeof(double));
+    if (prefix == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *s = scores->buf;
+    unsigned char *mask = out->buf;
+    memset(mask, 0, (size_t)lines);
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const Py_ssize_t a = (Py_ssize_t)o[d], n = (Py_ssize_t)(o[d + 1] - o[d]);
+        if (n == 0) continue;
+        running_sum(s, a, a + n, prefix);
+        /* gains[j] = prefix[j + 1] - min(prefix[0..j]); the first largest gain ends the span */
+        double lowest = prefix[0], best = 0.0;
+        Py_ssize_t end = -1;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            if (prefix[j] < lowest) lowest = prefix[j];
+            const double gain = prefix[j + 1] - lowest;
+            if (end < 0 || gain > best) {
+                best = gain;
+                end = j;
+            }
+        }
+        if (best <= 0.0) continue;
+        Py_ssize_t start = 0;
+        for (Py_ssize_t j = 1; j <= end; j++)
+            if (prefix[j] < prefix[start]) start = j;
+        memset(mask + a + start, 1, (size_t)(end + 1 - start));
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(prefix);
+    release(views, 3);
+    return result;
+}
+
+/* window_maxes(values, offsets, radius, out): segments.model._window_max per document. */
+static PyObject *window_maxes(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3];
+    Py_buffer *const values = &views[0], *const offsets = &views[1], *const out = &views[2];
+    Py_ssize_t radius;
+    if (!PyArg_ParseTuple(args, "y*y*nw*", values, offsets, &radius, out)) return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t lines = values->len / (Py_ssize_t)sizeof(double);
+    if (out->len != values->len || radius < 0) {
+        PyErr_SetString(PyExc_ValueError, "window_maxes: out must match values; radius >= 0");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "window_maxes") < 0) goto done;
+    const int64_t *o = offsets->buf;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    const double *v = values->buf;
+    double *target = out->buf;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const Py_ssize_t a = (Py_ssize_t)o[d], b = (Py_ssize_t)o[d + 1];
+        for (Py_ssize_t i = a; i < b; i++) {
+            const Py_ssize_t low = i - radius > a ? i - radius : a;
+            const Py_ssize_t high = i + radius < b - 1 ? i + radius : b - 1;
+            double most = v[low];
+            for (Py_ssize_t j = low + 1; j <= high; j++)
+                if (v[j] > most) most = v[j];
+            target[i] = most;
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(views, 3);
+    return result;
+}
+
+/* nearest_distances(mask, offsets, out): per line, the lines to the nearest set line of its
+ * document, or the document's line count when none is set (segments.model.distance_to before log1p). */
+static PyObject *nearest_distances(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3];
+    Py_buffer *const mask = &views[0], *const offsets = &views[1], *const out = &views[2];
+    if (!PyArg_ParseTuple(args, "y*y*w*", mask, offsets, out)) return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t lines = mask->len;
+    if (out->len != lines * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "nearest_distances: out must hold one double per line");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "nearest_distances") < 0) goto done;
+    const int64_t *o = offsets->buf;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    const unsigned char *m = mask->buf;
+    double *target = out->buf;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const Py_ssize_t a = (Py_ssize_t)o[d], b = (Py_ssize_t)o[d + 1];
+        Py_ssize_t last = -1;
+        for (Py_ssize_t i = a; i < b; i++) {
+            if (m[i]) last = i;
+            target[i] = last >= 0 ? (double)(i - last) : -1.0;
+        }
+        if (last < 0) {
+            for (Py_ssize_t i = a; i < b; i++) target[i] = (double)(b - a);
+            continue;
+        }
+        Py_ssize_t next = -1;
+        for (Py_ssize_t i = b - 1; i >= a; i--) {
+            if (m[i]) next = i;
+            if (next >= 0 && (target[i] < 0.0 || (double)(next - i) < target[i])) target[i] = (double)(next - i);
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(views, 3);
+    return result;
+}
+
+/* title_lines(heading, main, offsets, before, out): segments.labelling.title_line per document
+ * (out: int64 line index within the document, -1 for none). */
+static PyObject *title_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[4];
+    Py_buffer *const heading = &views[0], *const main_mask = &views[1], *const offsets = &views[2],
+                     *const out = &views[3];
+    Py_ssize_t before;
+    if (!PyArg_ParseTuple(args, "y*y*y*nw*", heading, main_mask, offsets, &before, out)) return NULL;
+    PyObject *result = NULL;
+    const Py_ssize_t lines = heading->len;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    if (main_mask->len != lines || out->len != docs * (Py_ssize_t)sizeof(int64_t) || before < 0) {
+        PyErr_SetString(PyExc_ValueError, "title_lines: heading and main must match; out holds one int64 a document");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "title_lines") < 0) goto done;
+    const int64_t *o = offsets->buf;
+    const unsigned char *h = heading->buf, *m = main_mask->buf;
+    int64_t *target = out->buf;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const Py_ssize_t a = (Py_ssize_t)o[d], b = (Py_ssize_t)o[d + 1];
+        target[d] = -1;
+        Py_ssize_t first = -1, mains = 0;
+        for (Py_ssize_t i = a; i < b && mains < 2; i++) {
+            if (m[i]) {
+                if (first < 0) first = i;
+                mains++;
+            }
+        }
+        if (first < 0) continue;
+        const Py_ssize_t stop = first - before > a ? first - before : a;
+        for (Py_ssize_t i = first; i >= stop; i--) {
+            if (h[i]) {
+                if (!(i == first && mains < 2)) target[d] = (int64_t)(i - a);
+                break;
+            }
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(views, 4);
+    return result;
+}
+
+/* ---- earlier 3-gram overlap ------------------------------------------------------------- */
+
+/* The classes of `[^\W\d_][\w'’-]*` (segments.features._ALPHA_WORD) as the `re` module reads
+ * them on str: \w is str.isalnum() or "_", \d is str.isdecimal(). */
+static unsigned char ascii_class[128]; /* 1: may start a word, 2: may continue one */
+
+static inline int word_start_char(Py_UCS4 c) {
+    if (c < 128) return ascii_class[c] & 1;
+    return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
+}
+
+static inline int word_char(Py_UCS4 c) {
+    if (c < 128) return (ascii_class[c] & 2) != 0;
+    return c == 0x2019 || Py_UNICODE_ISALNUM(c);
+}
+
+static inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+typedef struct {
+    uint64_t a, b, c;
+    int64_t line;    /* the first line (global index) holding the 3-gram */
+    int64_t stamp;   /* document number + 1 that wrote the slot; other values: empty */
+} GramSlot;
+
+/* gram_overlap(lower, offsets, hits, totals): for each line of `lower` (the batch's lower-cased
+ * lines joined with "\n"), the number of its word 3-grams (totals, int64) and how many of them
+ * occur in an earlier line of the same document (hits, float64). Words are those of
+ * _ALPHA_WORD, identified by a 64-bit hash of their code points. */
+static PyObject *gram_overlap(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *lower;
+    Py_buffer views[3];
+    Py_buffer *const offsets = &views[0], *const hits = &views[1], *const totals = &views[2];
+    if (!PyArg_ParseTuple(args, "Uy*w*w*", &lower, offsets, hits, totals)) return NULL;
+    PyObject *result = NULL;
+    uint64_t *words = NULL;
+    int64_t *word_line = NULL;
+    GramSlot *slots = NULL;
+    const Py_ssize_t lines = hits->len / (Py_ssize_t)sizeof(double);
+    if (totals->len != lines * (Py_ssize_t)sizeof(int64_t)) {
+        PyErr_SetString(PyExc_ValueError, "gram_overlap: hits and totals must have one entry per line");
+        goto done;
+    }
+    if (check_offsets(offsets, lines, "gram_overlap") < 0) goto done;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(lower) < 0) goto done;
+#endif
+    const int kind = PyUnicode_KIND(lower);
+    const void *data = PyUnicode_DATA(lower);
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
+    /* Two words are at least one character apart, so there are at most length / 2 + 1 words. */
+    const Py_ssize_t most = length / 2 + 1;
+    words = PyMem_Malloc((size_t)most * sizeof(uint64_t));
+    word_line = PyMem_Malloc((size_t)most * sizeof(int64_t));
+    if (words == NULL || word_line == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t count = 0, line = 0;
+    for (Py_ssize_t i = 0; i < length;) {
+        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c == '\n') {
+            line++;
+            i++;
+            continue;
+        }
+        if (!word_start_char(c)) {
+            i++;
+            continue;
+        }
+        uint64_t h = 0xcbf29ce484222325ULL;
+        Py_ssize_t j = i;
+        do {
+            h = (h ^ (uint64_t)PyUnicode_READ(kind, data, j)) * 0x100000001b3ULL;
+            j++;
+        } while (j < length && word_char(PyUnicode_READ(kind, data, j)));
+        words[count] = mix64(h ^ (uint64_t)(j - i));
+        word_line[count] = line;
+        count++;
+        i = j;
+    }
+    if ((lines > 0 && line != lines - 1) || (lines == 0 && length > 0)) {
+        PyErr_Format(PyExc_ValueError, "gram_overlap: the text has %zd lines, the offsets %zd", line + 1, lines);
+        goto done;
+    }
+    double *hit = hits->buf;
+    int64_t *total = totals->buf;
+    memset(hit, 0, (size_t)lines * sizeof(double));
+    memset(total, 0, (size_t)lines * sizeof(int64_t));
+    const int64_t *o = offsets->buf;
+    const Py_ssize_t docs = offsets->len / (Py_ssize_t)sizeof(int64_t) - 1;
+    /* The 3-grams of a document are at most its words: size the table for the largest. */
+    Py_ssize_t largest = 0;
+    {
+        Py_ssize_t w = 0;
+        for (Py_ssize_t d = 0; d < docs; d++) {
+            const Py_ssize_t first = w;
+            while (w < count && word_line[w] < o[d + 1]) w++;
+            if (w - first > largest) largest = w - first;
+        }
+    }
+    size_t capacity = 16;
+    while (capacity < (size_t)largest * 2) capacity *= 2;
+    slots = PyMem_Calloc(capacity, sizeof(GramSlot));
+    if (slots == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const size_t mask = capacity - 1;
+    Py_ssize_t w = 0;
+    for (Py_ssize_t d = 0; d < docs; d++) {
+        const int64_t stamp = (int64_t)d + 1;
+        for (; w < count && word_line[w] < o[d + 1]; w++) {
+            if (w + 2 >= count || word_line[w + 2] != word_line[w]) continue;
+            const uint64_t a = words[w], b = words[w + 1], c = words[w + 2];
+            const int64_t at = word_line[w];
+            total[at]++;
+            size_t slot = (size_t)mix64(a ^ mix64(b ^ mix64(c))) & mask;
+            for (;;) {
+                GramSlot *s = &slots[slot];
+                if (s->stamp != stamp) {
+                    s->a = a;
+                    s->b = b;
+                    s->c = c;
+                    s->line = at;
+                    s->stamp = stamp;
+                    break;
+                }
+                if (s->a == a && s->b == b && s->c == c) {
+                    if (s->line < at) hit[at] += 1.0;
+                    break;
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(words);
+    PyMem_Free(word_line);
+    PyMem_Free(slots);
+    release(views, 3);
+    return result;
+}
+
+
+/* ---- per-line character counts ----------------------------------------------------------- */
+
+enum {
+    STAT_TOKENS, STAT_UNSPACED, STAT_ALPHA, STAT_UPPER, STAT_SEPARATORS, STAT_DIGITS, STAT_QUESTIONS, STAT_TABS,
+    STAT_FIRST, STAT_LAST, STAT_SECOND, STAT_COUNT
+};
+
+static inline int in_table(const unsigned char *table, Py_ssize_t size, Py_UCS4 c) {
+    return table[(Py_ssize_t)c < size - 1 ? (Py_ssize_t)c : size - 1];
+}
+
+static inline uint32_t needle_code(Py_UCS4 c) {
+    if (c < 128) return (uint32_t)c;
+    return c == 0x2026 ? 1u : c == 0xA9 ? 2u : 0u;
+}
+
+/* line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,
+ *            stats, needles, first_keys, quoted):
+ * one pass over a batch's joined lines for LineBatch's character features (segments/features.py):
+ * stats (lines x STAT_COUNT int64) holds per line the white-space tokens, unspaced-script
+ * characters, word starts that are letters / upper-case, item separators, ASCII digits, "?"
+ * outside quotes, tabs, and the first, last and second-to-last code points (0 where the line is
+ * shorter); quoted (uint8 per character) marks the characters inside quotation marks (_QUOTED);
+ * with `lower` (the lower-cased text, same length) needles (uint16) and first_keys (int64) get
+ * each line's needle-group bits and the 3-character key at its start (see _needle_tables). */
+static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *text, *lower;
+    Py_buffer views[13];
+    Py_buffer *const starts = &views[0], *const ends = &views[1], *const space = &views[2],
+                     *const separator = &views[3], *const alpha = &views[4], *const upper = &views[5],
+                     *const unspaced = &views[6], *const first_table = &views[7], *const second_table = &views[8],
+                     *const stats = &views[9], *const needles = &views[10], *const first_keys = &views[11],
+                     *const quoted = &views[12];
+    if (!PyArg_ParseTuple(args, "UOy*y*y*y*y*y*y*y*y*w*w*w*w*", &text, &lower, starts, ends, space, separator, alpha,
+                          upper, unspaced, first_table, second_table, stats, needles, first_keys, quoted))
+        return NULL;
+    PyObject *result = NULL;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) goto done;
+    if (lower != Py_None && PyUnicode_Check(lower) && PyUnicode_READY(lower) < 0) goto done;
+#endif
+    const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    const int with_needles = lower != Py_None;
+    if (with_needles && (!PyUnicode_Check(lower) || PyUnicode_GET_LENGTH(lower) != length)) {
+        PyErr_SetString(PyExc_ValueError, "line_stats: lower must be None or a str as long as text");
+        goto done;
+    }
+    if (ends->len != starts->len || stats->len != lines * STAT_COUNT * (Py_ssize_t)sizeof(int64_t) ||
+        needles->len != lines * (Py_ssize_t)sizeof(uint16_t) || first_keys->len != lines * (Py_ssize_t)sizeof(int64_t) ||
+        quoted->len != length || space->len < 1 || separator->len < 1 || alpha->len != upper->len ||
+        unspaced->len % (2 * (Py_ssize_t)sizeof(int64_t)) != 0 || first_table->len != (1 << 21) * 2 ||
+        second_table->len != (1 << 21) * 2) {
+        PyErr_SetString(PyExc_ValueError, "line_stats: arrays of the wrong size");
+        goto done;
+    }
+    const int64_t *start = starts->buf, *end = ends->buf;
+    for (Py_ssize_t k = 0; k < lines; k++) {
+        if (start[k] < 0 || end[k] < start[k] || end[k] > length) {
+            PyErr_SetString(PyExc_ValueError, "line_stats: a line outside the text");
+            goto done;
+        }
+    }
+    const int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const unsigned char *space_table = space->buf, *separator_table = separator->buf;
+    const unsigned char *alpha_table = alpha->buf, *upper_table = upper->buf;
+    const Py_ssize_t table_size = alpha->len;
+    const int64_t *ranges = unspaced->buf;
+    const Py_ssize_t range_count = unspaced->len / (2 * (Py_ssize_t)sizeof(int64_t));
+    unsigned char *inside = quoted->buf;
+    /* _QUOTED: an opening “ or " runs to the next ” or " (included) or to the line's end. */
+    int open = 0;
+    for (Py_ssize_t i = 0; i < length; i++) {
+        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (!open) {
+            open = c == 0x201C || c == '"';
+            inside[i] = (unsigned char)open;
+        } else if (c == '\n') {
+            open = 0;
+            inside[i] = 0;
+        } else {
+            inside[i] = 1;
+            if (c == 0x201D || c == '"') open = 0;
+        }
+    }
+    int64_t *row = stats->buf;
+    for (Py_ssize_t k = 0; k < lines; k++, row += STAT_COUNT) {
+        memset(row, 0, STAT_COUNT * sizeof(int64_t));
+        const Py_ssize_t a = (Py_ssize_t)start[k], b = (Py_ssize_t)end[k];
+        int previous_space = a == 0 || in_table(space_table, space->len, PyUnicode_READ(kind, data, a - 1));
+        for (Py_ssize_t i = a; i < b; i++) {
+            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            const int is_space = in_table(space_table, space->len, c);
+            if (!is_space && previous_space) {
+                row[STAT_TOKENS]++;
+                if ((Py_ssize_t)c < table_size) {
+                    row[STAT_ALPHA] += alpha_table[c] != 0;
+                    row[STAT_UPPER] += upper_table[c] != 0;
+                } else {
+                    row[STAT_ALPHA] += c >= 0x3040;
+                }
+            }
+            previous_space = is_space;
+            for (Py_ssize_t r = 0; r < range_count; r++) {
+                if ((int64_t)c >= ranges[2 * r] && (int64_t)c <= ranges[2 * r + 1]) {
+                    row[STAT_UNSPACED]++;
+                    break;
+                }
+            }
+            if (c >= '0' && c <= '9') row[STAT_DIGITS]++;
+            else if (c == '?') row[STAT_QUESTIONS] += !inside[i];
+            else if (c == '\t') row[STAT_TABS]++;
+            if (i >= 1 && i + 1 < length && in_table(separator_table, separator->len, c) &&
+                PyUnicode_READ(kind, data, i - 1) == ' ' && PyUnicode_READ(kind, data, i + 1) == ' ')
+                row[STAT_SEPARATORS]++;
+        }
+        if (b > a) {
+            row[STAT_FIRST] = (int64_t)PyUnicode_READ(kind, data, a);
+            row[STAT_LAST] = (int64_t)PyUnicode_READ(kind, data, b - 1);
+        }
+        if (b - a > 1) row[STAT_SECOND] = (int64_t)PyUnicode_READ(kind, data, b - 2);
+    }
+    uint16_t *bits = needles->buf;
+    int64_t *keys = first_keys->buf;
+    memset(bits, 0, (size_t)lines * sizeof(uint16_t));
+    memset(keys, 0, (size_t)lines * sizeof(int64_t));
+    if (with_needles) {
+        const int lower_kind = PyUnicode_KIND(lower);
+        const void *lower_data = PyUnicode_DATA(lower);
+        const uint16_t *table1 = first_table->buf, *table2 = second_table->buf;
+#define SMALL(j) ((j) < length ? needle_code(PyUnicode_READ(lower_kind, lower_data, (j))) : 0u)
+#define KEY(j) ((SMALL(j) << 14) | (SMALL((j) + 1) << 7) | SMALL((j) + 2))
+        for (Py_ssize_t k = 0; k < lines; k++) {
+            const Py_ssize_t a = (Py_ssize_t)start[k], b = (Py_ssize_t)end[k];
+            if (b == a) continue;
+            keys[k] = (int64_t)KEY(a);
+            /* positions a..b: the line and the line break after it (the text's end has no bits) */
+            uint16_t line_bits = 0;
+            for (Py_ssize_t i = a; i <= b && i < length; i++) line_bits |= table1[KEY(i)] & table2[KEY(i + 3)];
+            bits[k] = line_bits;
+        }
+#undef KEY
+#undef SMALL
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release(views, 13);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"line_stats", line_stats, METH_VARARGS,
+     "line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,\n"
+     "stats, needles, first_keys, quoted): a batch's per-line character counts, needle bits and quoted mask."},
+    {"window_means", window_means, METH_VARARGS,
+     "window_means(values, offsets, radius, out): per document, the mean over the lines within `radius`."},
+    {"span_masks", span_masks, METH_VARARGS,
+     "span_masks(scores, offsets, out): per document, the contiguous run with the largest total (uint8 mask)."},
+    {"window_maxes", window_maxes, METH_VARARGS,
+     "window_maxes(values, offsets, radius, out): per document, the maximum over the lines within `radius`."},
+    {"nearest_distances", nearest_distances, METH_VARARGS,
+     "nearest_distances(mask, offsets, out): lines to the nearest set line of the document (its length if none)."},
+    {"title_lines", title_lines, METH_VARARGS,
+     "title_lines(heading, main, offsets, before, out): per document, the headline line (int64, -1: none)."},
+    {"gram_overlap", gram_overlap, METH_VARARGS,
+     "gram_overlap(lower, offsets, hits, totals): per line, word 3-grams and those seen in earlier lines."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "thresher._native_segtext",
+    .m_doc = "Compiled per-batch kernels of the plain-text segmenter.",
+    .m_size = -1,
+    .m_methods = module_methods,
+};
+
+PyMODINIT_FUNC PyInit__native_segtext(void) {
+    for (int c = 0; c < 128; c++) {
+        const int alnum = Py_UNICODE_ISALNUM((Py_UCS4)c) != 0;
+        const int start = alnum && !Py_UNICODE_ISDECIMAL((Py_UCS4)c);
+        const int cont = alnum || c == '_' || c == '\'' || c == '-';
+        ascii_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0));
+    }
+    return PyModule_Create(&native_module);
+}

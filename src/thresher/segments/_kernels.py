@@ -1,0 +1,172 @@
+"""Per-document sequence steps of the segmenters, run over a whole batch at once.
+
+The second stage and the decoding of the segmenter model walk each document's lines in
+order (running sums, the best contiguous span, windows clipped at the document's edges).
+Called once per document in NumPy, they cost a dozen small calls each, and the call
+overhead, not the arithmetic, dominated `segments.text` on crawl batches of short pages.
+
+Each function here takes the batch's lines with `offsets` (int64, documents + 1 entries:
+document d owns lines offsets[d]..offsets[d + 1]) and gives what the one-document function
+named in its docstring gives, document by document, concatenated. With the C kernels
+(`thresher._native_segtext`, built at install when a compiler is there) that is one call
+for the batch; without them, or with THRESHER_NATIVE=0, or when `native` is False, the
+one-document function itself runs per document, so both paths give the same values by
+construction and the tests check the C side against it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+
+import numpy as np
+
+try:
+    from thresher import _native_segtext
+except ImportError:  # not compiled (no compiler at install): the per-document NumPy fallback
+    _native_segtext = None  # type: ignore[assignment]
+
+
+def native_available() -> bool:
+    """Whether the C kernels are built and not switched off (THRESHER_NATIVE=0)."""
+    return _native_segtext is not None and os.environ.get("THRESHER_NATIVE", "1") != "0"
+
+
+def offsets_of(sizes: np.ndarray) -> np.ndarray:
+    """Document offsets (int64, len(sizes) + 1) from the documents' line counts."""
+    offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=offsets[1:])
+    return offsets
+
+
+def _documents(offsets: np.ndarray) -> list[tuple[int, int]]:
+    """(first, end) line of every document with at least one line."""
+    bounds = offsets.tolist()
+    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+
+
+def window_means(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
+    """`segments.features.window_mean(values, radius)` per document."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    out = np.empty(len(values))
+    if native:
+        _native_segtext.window_means(values, offsets, radius, out)
+        return out
+    from thresher.segments.features import window_mean
+
+    for a, b in _documents(offsets):
+        out[a:b] = window_mean(values[a:b], radius)
+    return out
+
+
+def span_masks(scores: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`segments.model.span_mask(scores)` per document (boolean)."""
+    scores = np.ascontiguousarray(scores, dtype=np.float64)
+    if native:
+        out = np.empty(len(scores), dtype=np.uint8)
+        _native_segtext.span_masks(scores, offsets, out)
+        return out.view(bool)
+    from thresher.segments.model import span_mask
+
+    mask = np.zeros(len(scores), dtype=bool)
+    for a, b in _documents(offsets):
+        mask[a:b] = span_mask(scores[a:b])
+    return mask
+
+
+def window_maxes(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
+    """`segments.model._window_max(values, radius)` per document."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    out = np.empty(len(values))
+    if native:
+        _native_segtext.window_maxes(values, offsets, radius, out)
+        return out
+    from thresher.segments.model import _window_max
+
+    for a, b in _documents(offsets):
+        out[a:b] = _window_max(values[a:b], radius)
+    return out
+
+
+def distances_to(mask: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`segments.model.distance_to(mask)` per document: log1p(lines to the nearest True line)."""
+    mask = np.ascontiguousarray(mask, dtype=bool)
+    if native:
+        out = np.empty(len(mask))
+        _native_segtext.nearest_distances(mask.view(np.uint8), offsets, out)
+        return np.log1p(out)
+    from thresher.segments.model import distance_to
+
+    out = np.empty(len(mask))
+    for a, b in _documents(offsets):
+        out[a:b] = distance_to(mask[a:b])
+    return out
+
+
+def title_lines(heading: np.ndarray, main: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`segments.labelling.title_line(heading, main)` per document: the line within it, -1 for none."""
+    heading = np.ascontiguousarray(heading, dtype=bool)
+    main = np.ascontiguousarray(main, dtype=bool)
+    out = np.full(len(offsets) - 1, -1, dtype=np.int64)
+    if native:
+        _native_segtext.title_lines(heading.view(np.uint8), main.view(np.uint8), offsets, 5, out)
+        return out
+    from thresher.segments.labelling import title_line
+
+    starts = offsets.tolist()
+    for number, (a, b) in enumerate(itertools.pairwise(starts)):
+        if b > a:
+            index = title_line(heading[a:b], main[a:b])
+            out[number] = -1 if index is None else index
+    return out
+
+
+def gram_overlap(lower: str, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hits, totals) per line of `lower` (lines joined by "\\n"): its word 3-grams and how many of
+    them an earlier line of its document holds (C only; `LineBatch.earlier_overlap` is the fallback)."""
+    lines = int(offsets[-1])
+    hits = np.empty(lines)
+    totals = np.empty(lines, dtype=np.int64)
+    _native_segtext.gram_overlap(lower, offsets, hits, totals)
+    return hits, totals
+
+
+STAT_NAMES = ("tokens", "unspaced", "alpha", "upper", "separators", "digits", "questions", "tabs", "first", "last",
+              "second")  # fmt: skip
+
+
+def line_stats(
+    text: str,
+    lower: str | None,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    space: np.ndarray,
+    separator: np.ndarray,
+    alpha: np.ndarray,
+    upper: np.ndarray,
+    unspaced: np.ndarray,
+    first_table: np.ndarray,
+    second_table: np.ndarray,
+) -> dict[str, np.ndarray]:
+    """The C pass behind `LineBatch`'s character features (C only; LineBatch's NumPy masks are the fallback).
+
+    Per line (int64): STAT_NAMES; "quoted" (bool per character); with `lower` (the
+    lower-cased text, when as long as `text`), "needles" (uint16 needle-group bits) and
+    "first_keys" (int64 key at the line's start).
+    """
+    count = len(starts)
+    stats = np.empty((count, len(STAT_NAMES)), dtype=np.int64)
+    needles = np.empty(count, dtype=np.uint16)
+    first_keys = np.empty(count, dtype=np.int64)
+    quoted = np.empty(len(text), dtype=np.uint8)
+    _native_segtext.line_stats(
+        text, lower, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
+        space.view(np.uint8), separator.view(np.uint8), alpha.view(np.uint8), upper.view(np.uint8), unspaced,
+        first_table, second_table, stats, needles, first_keys, quoted,
+    )  # fmt: skip
+    out = {name: stats[:, column] for column, name in enumerate(STAT_NAMES)}
+    out["quoted"] = quoted.view(bool)
+    if lower is not None:
+        out["needles"] = needles
+        out["first_keys"] = first_keys
+    return out

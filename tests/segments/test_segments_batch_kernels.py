@@ -1,0 +1,154 @@
+"""The plain-text segmenter's per-batch kernels (segments/_kernels.py, thresher._native_segtext).
+
+Each C kernel must give, bit for bit, what the one-document NumPy function it replaces gives
+document by document (that function is also the fallback); the segmenter must give the same
+segments with and without the kernels.
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import orjson
+import pytest
+
+from thresher.document import Document
+from thresher.segments import _kernels
+from thresher.segments.features import LineBatch, batch_text_features
+from thresher.segments.lines import line_spans
+from thresher.segments.segmenter import TextSegmenter
+
+needs_native = pytest.mark.skipif(not _kernels.native_available(), reason="thresher._native_segtext is not built")
+CRAWL = (
+    Path(__file__).resolve().parents[2].parent / "shared" / "data" / "crawl" / "dolma_CC-MAIN-2019-30_697docs.jsonl.gz"
+)
+
+# Three documents (3, 0 and 4 lines): the kernels must not look across a document's edges.
+OFFSETS = np.asarray([0, 3, 3, 7], dtype=np.int64)
+VALUES = np.asarray([0.25, 1.0, 0.5, 0.125, 0.75, 0.0, 1.0])
+
+
+@pytest.fixture(params=[True, pytest.param(False, id="fallback")], ids=["native", "fallback"])
+def native(request: pytest.FixtureRequest) -> bool:
+    if request.param and not _kernels.native_available():
+        pytest.skip("thresher._native_segtext is not built")
+    return request.param
+
+
+def test_offsets_of():
+    assert _kernels.offsets_of(np.asarray([3, 0, 4])).tolist() == [0, 3, 3, 7]
+
+
+def test_window_means_stay_inside_each_document(native: bool):
+    out = _kernels.window_means(VALUES, OFFSETS, 1, native)
+    assert out.tolist() == [0.625, 0.5833333333333334, 0.75, 0.4375, 0.2916666666666667, 0.5833333333333334, 0.5]
+
+
+def test_span_masks_find_each_documents_best_run(native: bool):
+    scores = np.asarray([-1.0, 2.0, -0.5, 1.0, -3.0, 0.5, 0.25])
+    assert _kernels.span_masks(scores, OFFSETS, native).tolist() == [False, True, False, True, False, False, False]
+    # ties: the first best end, then the first lowest start; nothing when no run gains
+    assert _kernels.span_masks(np.asarray([1.0, -1.0, 1.0]), np.asarray([0, 3]), native).tolist() == [
+        True, False, False,
+    ]  # fmt: skip
+    assert not _kernels.span_masks(np.asarray([-1.0, 0.0]), np.asarray([0, 2]), native).any()
+
+
+def test_window_maxes(native: bool):
+    out = _kernels.window_maxes(VALUES, OFFSETS, 2, native)
+    assert out.tolist() == [1.0, 1.0, 1.0, 0.75, 1.0, 1.0, 1.0]
+
+
+def test_distances_to(native: bool):
+    mask = np.asarray([False, False, True, False, False, False, False])
+    expected = np.log1p([2.0, 1.0, 0.0, 4.0, 4.0, 4.0, 4.0])
+    assert np.array_equal(_kernels.distances_to(mask, OFFSETS, native), expected)
+
+
+def test_title_lines(native: bool):
+    heading = np.asarray([True, False, False, False, True, False, False])
+    main = np.asarray([False, True, True, False, True, False, False])
+    # document 0: the heading above its first main line; 2: its first main line is a heading, but no more main
+    assert _kernels.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, -1]
+    main[6] = True
+    assert _kernels.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, 1]
+
+
+@needs_native
+def test_gram_overlap_counts_3grams_seen_in_earlier_lines_of_the_document():
+    lines = ["the cat sat on", "so the cat sat", "the cat sat", "x", "the cat sat down"]
+    lower = "\n".join(lines)
+    hits, totals = _kernels.gram_overlap(lower, np.asarray([0, 3, 5], dtype=np.int64))
+    # the last line is another document: nothing of the first is "earlier" for it
+    assert totals.tolist() == [2, 2, 1, 0, 2]
+    assert hits.tolist() == [0.0, 1.0, 1.0, 0.0, 0.0]
+    # words as _ALPHA_WORD reads them: a letter first, then word characters, apostrophes, hyphens
+    hits, totals = _kernels.gram_overlap("1 don’t stop-me now_ 2x\ndon’t stop-me now_", np.asarray([0, 2]))
+    assert totals.tolist() == [2, 1] and hits.tolist() == [0.0, 1.0]
+
+
+@needs_native
+def test_kernels_reject_bad_offsets():
+    with pytest.raises(ValueError, match="offsets"):
+        _kernels.window_means(VALUES, np.asarray([0, 5], dtype=np.int64), 1, True)
+
+
+HAND_MADE = [
+    [
+        "Home | News | Sport » World",
+        'He said “yes?” and she asked "why?" then left?',
+        "\tTabbed\tline with 2 digits 42",
+        "İstanbul’da HAVA güzel: “open quote runs on?",
+        "日本語のテキストです。",
+        "ภาษาไทย ข้อความ",
+        "by John Smith, Nov 18, 2019 11:47am",
+        "Copyright © 2019 … all rights reserved",
+        "the cat sat on the mat and the cat sat again",
+    ],
+    [],
+    ["x", "ΟΔΟΣ οδος Σ", "a - b / c · d", "lol!! :) www.example.com #tag @handle.com", "\ud800 lone surrogate"],
+]
+
+
+def _features(lines_of: list[list[str]]) -> np.ndarray:
+    return batch_text_features(LineBatch(lines_of))
+
+
+@needs_native
+def test_line_features_native_equal_fallback_on_hand_made_lines(monkeypatch: pytest.MonkeyPatch):
+    native = _features(HAND_MADE)
+    monkeypatch.setenv("THRESHER_NATIVE", "0")
+    fallback = _features(HAND_MADE)
+    assert native.shape == fallback.shape == (14, 34)
+    assert np.array_equal(native, fallback)
+
+
+def _crawl_texts(count: int) -> list[str]:
+    if not CRAWL.exists():
+        pytest.skip(f"{CRAWL} not found")
+    with gzip.open(CRAWL, "rb") as handle:
+        texts = [r["text"] for r in map(orjson.loads, handle) if isinstance(r.get("text"), str)]
+    return texts[:count]
+
+
+def _segments(texts: list[str]) -> list[list[tuple]]:
+    documents = [Document(id=str(i), text=text) for i, text in enumerate(texts)]
+    TextSegmenter().annotate(documents)
+    return [
+        [(s.start, s.end, s.kind, s.kept, tuple(s.signals.items())) for s in d.analysis.segments] for d in documents
+    ]
+
+
+@needs_native
+def test_native_equal_fallback_on_real_crawl(monkeypatch: pytest.MonkeyPatch):
+    texts = _crawl_texts(150) + ["", "\n \n", "One line only", *("\n".join(lines) for lines in HAND_MADE)]
+    # without "İ" (lower-casing makes it two characters) the needle bits come from the C pass too
+    texts = [text.replace("İ", "I") for text in texts]
+    lines_of = [[text[s:e] for s, e in line_spans(text)] for text in texts]
+    assert "needles" in LineBatch(lines_of).native_stats
+    native_features, native_segments = _features(lines_of), _segments(texts)
+    monkeypatch.setenv("THRESHER_NATIVE", "0")
+    assert np.array_equal(native_features, _features(lines_of))
+    assert native_segments == _segments(texts)
