@@ -276,16 +276,18 @@ done:
 
 /* The classes of `[^\W\d_][\w'’-]*` (segments.features._ALPHA_WORD) as the `re` module reads
  * them on str: \w is str.isalnum() or "_", \d is str.isdecimal(). */
-static unsigned char ascii_class[128]; /* 1: may start a word, 2: may continue one */
+/* Per code point of the Basic Multilingual Plane, filled at import: 1 may start an _ALPHA_WORD word,
+ * 2 may continue one, 4 is \w. */
+static unsigned char char_class[0x10000];
 
 static inline int word_start_char(Py_UCS4 c) {
-    if (c < 128) return ascii_class[c] & 1;
+    if (c < 0x10000) return char_class[c] & 1;
     return Py_UNICODE_ISALNUM(c) && !Py_UNICODE_ISDECIMAL(c);
 }
 
 static inline int word_char(Py_UCS4 c) {
-    if (c < 128) return (ascii_class[c] & 2) != 0;
-    return c == 0x2019 || Py_UNICODE_ISALNUM(c);
+    if (c < 0x10000) return (char_class[c] & 2) != 0;
+    return Py_UNICODE_ISALNUM(c);
 }
 
 static inline uint64_t mix64(uint64_t h) {
@@ -428,16 +430,65 @@ done:
 
 enum {
     STAT_TOKENS, STAT_UNSPACED, STAT_ALPHA, STAT_UPPER, STAT_SEPARATORS, STAT_DIGITS, STAT_QUESTIONS, STAT_TABS,
-    STAT_FIRST, STAT_LAST, STAT_SECOND, STAT_COUNT
+    STAT_FIRST, STAT_LAST, STAT_SECOND, STAT_PERSON, STAT_LIST_MARKER, STAT_COUNT
 };
 
 static inline int in_table(const unsigned char *table, Py_ssize_t size, Py_UCS4 c) {
     return table[(Py_ssize_t)c < size - 1 ? (Py_ssize_t)c : size - 1];
 }
 
-static inline uint32_t needle_code(Py_UCS4 c) {
-    if (c < 128) return (uint32_t)c;
-    return c == 0x2026 ? 1u : c == 0xA9 ? 2u : 0u;
+static inline unsigned char needle_code(Py_UCS4 c) {
+    if (c < 128) return (unsigned char)c;
+    return c == 0x2026 ? 1 : c == 0xA9 ? 2 : 0;
+}
+
+/* \w of the `re` module on str: str.isalnum() or "_". */
+static inline int re_word(Py_UCS4 c) {
+    if (c < 0x10000) return (char_class[c] & 4) != 0;
+    return Py_UNICODE_ISALNUM(c);
+}
+
+/* The words _PERSON (segments/features.py) matches: its alternatives with an apostrophe never
+ * match where the word before the apostrophe ("i", "we", "you") does not, so a match is a whole
+ * run of \w characters equal to one of these. */
+static const char *const person_words[] = {"i", "me", "my", "mine", "we", "us", "our", "ours", "you", "your",
+                                           "yours", "u", NULL};
+
+static int is_person_word(const Py_UCS4 *run, Py_ssize_t length) {
+    if (length > 5 || (run[0] != 'i' && run[0] != 'm' && run[0] != 'o' && run[0] != 'u' && run[0] != 'w' &&
+                       run[0] != 'y'))
+        return 0;
+    for (const char *const *word = person_words; *word != NULL; word++) {
+        if ((*word)[0] != (char)run[0] || (Py_ssize_t)strlen(*word) != length) continue;
+        Py_ssize_t j = 0;
+        while (j < length && run[j] == (Py_UCS4)(unsigned char)(*word)[j]) j++;
+        if (j == length) return 1;
+    }
+    return 0;
+}
+
+static inline int list_bullet(Py_UCS4 c) {
+    return c == '-' || c == '*' || c == 0x2022 || c == 0xB7 || c == 0x25AA || c == 0x25BA || c == 0x25B8 ||
+           c == 0x25E6;
+}
+
+/* _LIST_MARKER at position i, a line's start: [ \t]* then a bullet or 1-3 digits and "." or ")",
+ * then a space or tab. */
+static int list_marker_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    while (i < length && (u[i] == ' ' || u[i] == '\t')) i++;
+    if (i >= length) return 0;
+    if (list_bullet(u[i])) {
+        i++;
+    } else {
+        Py_ssize_t digits = 0;
+        while (i < length && digits < 3 && Py_UNICODE_ISDECIMAL(u[i])) {
+            i++;
+            digits++;
+        }
+        if (digits == 0 || i >= length || (u[i] != '.' && u[i] != ')')) return 0;
+        i++;
+    }
+    return i < length && (u[i] == ' ' || u[i] == '\t');
 }
 
 /* line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,
@@ -446,9 +497,10 @@ static inline uint32_t needle_code(Py_UCS4 c) {
  * stats (lines x STAT_COUNT int64) holds per line the white-space tokens, unspaced-script
  * characters, word starts that are letters / upper-case, item separators, ASCII digits, "?"
  * outside quotes, tabs, and the first, last and second-to-last code points (0 where the line is
- * shorter); quoted (uint8 per character) marks the characters inside quotation marks (_QUOTED);
- * with `lower` (the lower-cased text, same length) needles (uint16) and first_keys (int64) get
- * each line's needle-group bits and the 3-character key at its start (see _needle_tables). */
+ * shorter); quoted (uint8 per character) marks the characters inside quotation marks (_QUOTED).
+ * With `lower` (the lower-cased text, same length): needles (uint16) and first_keys (int64) get
+ * each line's needle-group bits and the 3-character key at its start (see _needle_tables), and
+ * the stats the matches of _PERSON outside quotes and of _LIST_MARKER (0 without `lower`). */
 static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *text, *lower;
     Py_buffer views[13];
@@ -461,16 +513,24 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
                           upper, unspaced, first_table, second_table, stats, needles, first_keys, quoted))
         return NULL;
     PyObject *result = NULL;
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(text) < 0) goto done;
-    if (lower != Py_None && PyUnicode_Check(lower) && PyUnicode_READY(lower) < 0) goto done;
-#endif
+    Py_UCS4 *u = NULL, *lu = NULL;
+    unsigned char *small = NULL;
     const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
-    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
-    const int with_needles = lower != Py_None;
-    if (with_needles && (!PyUnicode_Check(lower) || PyUnicode_GET_LENGTH(lower) != length)) {
-        PyErr_SetString(PyExc_ValueError, "line_stats: lower must be None or a str as long as text");
+    const int with_lower = lower != Py_None;
+    if (with_lower && !PyUnicode_Check(lower)) {
+        PyErr_SetString(PyExc_TypeError, "line_stats: lower must be None or a str");
         goto done;
+    }
+    u = PyUnicode_AsUCS4Copy(text);
+    if (u == NULL) goto done;
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+    if (with_lower) {
+        lu = PyUnicode_AsUCS4Copy(lower);
+        if (lu == NULL) goto done;
+        if (PyUnicode_GET_LENGTH(lower) != length) {
+            PyErr_SetString(PyExc_ValueError, "line_stats: lower must be as long as text");
+            goto done;
+        }
     }
     if (ends->len != starts->len || stats->len != lines * STAT_COUNT * (Py_ssize_t)sizeof(int64_t) ||
         needles->len != lines * (Py_ssize_t)sizeof(uint16_t) || first_keys->len != lines * (Py_ssize_t)sizeof(int64_t) ||
@@ -487,8 +547,6 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
             goto done;
         }
     }
-    const int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
     const unsigned char *space_table = space->buf, *separator_table = separator->buf;
     const unsigned char *alpha_table = alpha->buf, *upper_table = upper->buf;
     const Py_ssize_t table_size = alpha->len;
@@ -498,7 +556,7 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
     /* _QUOTED: an opening “ or " runs to the next ” or " (included) or to the line's end. */
     int open = 0;
     for (Py_ssize_t i = 0; i < length; i++) {
-        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        const Py_UCS4 c = u[i];
         if (!open) {
             open = c == 0x201C || c == '"';
             inside[i] = (unsigned char)open;
@@ -514,9 +572,9 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
     for (Py_ssize_t k = 0; k < lines; k++, row += STAT_COUNT) {
         memset(row, 0, STAT_COUNT * sizeof(int64_t));
         const Py_ssize_t a = (Py_ssize_t)start[k], b = (Py_ssize_t)end[k];
-        int previous_space = a == 0 || in_table(space_table, space->len, PyUnicode_READ(kind, data, a - 1));
+        int previous_space = a == 0 || in_table(space_table, space->len, u[a - 1]);
         for (Py_ssize_t i = a; i < b; i++) {
-            const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+            const Py_UCS4 c = u[i];
             const int is_space = in_table(space_table, space->len, c);
             if (!is_space && previous_space) {
                 row[STAT_TOKENS]++;
@@ -528,49 +586,74 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
                 }
             }
             previous_space = is_space;
-            for (Py_ssize_t r = 0; r < range_count; r++) {
-                if ((int64_t)c >= ranges[2 * r] && (int64_t)c <= ranges[2 * r + 1]) {
-                    row[STAT_UNSPACED]++;
-                    break;
+            if (c >= 128) {
+                for (Py_ssize_t r = 0; r < range_count; r++) {
+                    if ((int64_t)c >= ranges[2 * r] && (int64_t)c <= ranges[2 * r + 1]) {
+                        row[STAT_UNSPACED]++;
+                        break;
+                    }
                 }
             }
             if (c >= '0' && c <= '9') row[STAT_DIGITS]++;
             else if (c == '?') row[STAT_QUESTIONS] += !inside[i];
             else if (c == '\t') row[STAT_TABS]++;
-            if (i >= 1 && i + 1 < length && in_table(separator_table, separator->len, c) &&
-                PyUnicode_READ(kind, data, i - 1) == ' ' && PyUnicode_READ(kind, data, i + 1) == ' ')
+            if (i >= 1 && i + 1 < length && u[i - 1] == ' ' && u[i + 1] == ' ' &&
+                in_table(separator_table, separator->len, c))
                 row[STAT_SEPARATORS]++;
         }
         if (b > a) {
-            row[STAT_FIRST] = (int64_t)PyUnicode_READ(kind, data, a);
-            row[STAT_LAST] = (int64_t)PyUnicode_READ(kind, data, b - 1);
+            row[STAT_FIRST] = (int64_t)u[a];
+            row[STAT_LAST] = (int64_t)u[b - 1];
         }
-        if (b - a > 1) row[STAT_SECOND] = (int64_t)PyUnicode_READ(kind, data, b - 2);
+        if (b - a > 1) row[STAT_SECOND] = (int64_t)u[b - 2];
     }
     uint16_t *bits = needles->buf;
     int64_t *keys = first_keys->buf;
     memset(bits, 0, (size_t)lines * sizeof(uint16_t));
     memset(keys, 0, (size_t)lines * sizeof(int64_t));
-    if (with_needles) {
-        const int lower_kind = PyUnicode_KIND(lower);
-        const void *lower_data = PyUnicode_DATA(lower);
+    if (with_lower) {
+        small = PyMem_Calloc((size_t)length + 6, 1);
+        if (small == NULL) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        for (Py_ssize_t i = 0; i < length; i++) small[i] = needle_code(lu[i]);
         const uint16_t *table1 = first_table->buf, *table2 = second_table->buf;
-#define SMALL(j) ((j) < length ? needle_code(PyUnicode_READ(lower_kind, lower_data, (j))) : 0u)
-#define KEY(j) ((SMALL(j) << 14) | (SMALL((j) + 1) << 7) | SMALL((j) + 2))
-        for (Py_ssize_t k = 0; k < lines; k++) {
+#define KEY(j) (((uint32_t)small[(j)] << 14) | ((uint32_t)small[(j) + 1] << 7) | (uint32_t)small[(j) + 2])
+        row = stats->buf;
+        for (Py_ssize_t k = 0; k < lines; k++, row += STAT_COUNT) {
             const Py_ssize_t a = (Py_ssize_t)start[k], b = (Py_ssize_t)end[k];
             if (b == a) continue;
             keys[k] = (int64_t)KEY(a);
             /* positions a..b: the line and the line break after it (the text's end has no bits) */
             uint16_t line_bits = 0;
-            for (Py_ssize_t i = a; i <= b && i < length; i++) line_bits |= table1[KEY(i)] & table2[KEY(i + 3)];
+            const Py_ssize_t last = b < length ? b : length - 1;
+            for (Py_ssize_t i = a; i <= last; i++) {
+                const uint16_t first_bits = table1[KEY(i)];
+                if (first_bits) line_bits |= first_bits & table2[i + 3 < length ? KEY(i + 3) : 0];
+            }
             bits[k] = line_bits;
+            /* _PERSON (outside quotes) and _LIST_MARKER, which `^` anchors after each "\n" */
+            for (Py_ssize_t i = a; i < b;) {
+                if ((i == 0 || lu[i - 1] == '\n') && list_marker_at(lu, length, i)) row[STAT_LIST_MARKER]++;
+                if (!re_word(lu[i])) {
+                    i++;
+                    continue;
+                }
+                Py_ssize_t j = i + 1;
+                while (j < length && re_word(lu[j])) j++;
+                /* a run inside the line starts a match only at its first character (\b) */
+                if ((i == 0 || !re_word(lu[i - 1])) && is_person_word(lu + i, j - i) && !inside[i]) row[STAT_PERSON]++;
+                i = j; /* no line starts inside a run: "\n" is not \w */
+            }
         }
 #undef KEY
-#undef SMALL
     }
     result = Py_NewRef(Py_None);
 done:
+    PyMem_Free(u);
+    PyMem_Free(lu);
+    PyMem_Free(small);
     release(views, 13);
     return result;
 }
@@ -603,11 +686,11 @@ static struct PyModuleDef native_module = {
 };
 
 PyMODINIT_FUNC PyInit__native_segtext(void) {
-    for (int c = 0; c < 128; c++) {
-        const int alnum = Py_UNICODE_ISALNUM((Py_UCS4)c) != 0;
-        const int start = alnum && !Py_UNICODE_ISDECIMAL((Py_UCS4)c);
-        const int cont = alnum || c == '_' || c == '\'' || c == '-';
-        ascii_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0));
+    for (Py_UCS4 c = 0; c < 0x10000; c++) {
+        const int alnum = Py_UNICODE_ISALNUM(c) != 0;
+        const int start = alnum && !Py_UNICODE_ISDECIMAL(c);
+        const int cont = alnum || c == '_' || c == '\'' || c == '-' || c == 0x2019;
+        char_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0) | (alnum || c == '_' ? 4 : 0));
     }
     return PyModule_Create(&native_module);
 }

@@ -16,6 +16,7 @@ import pytest
 
 from thresher.document import Document
 from thresher.segments import _kernels
+from thresher.segments import features as f
 from thresher.segments.features import LineBatch, batch_text_features
 from thresher.segments.lines import line_spans
 from thresher.segments.segmenter import TextSegmenter
@@ -109,7 +110,19 @@ HAND_MADE = [
     ],
     [],
     ["x", "ΟΔΟΣ οδος Σ", "a - b / c · d", "lol!! :) www.example.com #tag @handle.com", "\ud800 lone surrogate"],
+    ["- item one", " \t12) twelfth", "1234. not a marker", "•\tbullet", "٣. Arabic-Indic digit", "-no space"],
+    ["I said “you and me” to you", "We're OURS, yours: u use i2 my_ me?", '"my" mine', "Your/our", "us"],
 ]
+
+
+def test_person_and_list_marker_counts_from_the_c_pass_match_the_regexes(monkeypatch: pytest.MonkeyPatch):
+    lines = HAND_MADE[3] + HAND_MADE[4]
+    expected_person, expected_list = [0.0] * 6 + [2.0, 5.0, 1.0, 2.0, 1.0], [1.0, 1.0, 0.0, 1.0, 1.0, 0.0] + [0.0] * 5
+    for setting in ("1", "0"):
+        monkeypatch.setenv("THRESHER_NATIVE", setting)
+        batch = LineBatch([lines])
+        assert batch.match_counts(f._PERSON, exclude_quoted=True).tolist() == expected_person
+        assert batch.match_counts(f._LIST_MARKER).tolist() == expected_list
 
 
 def _features(lines_of: list[list[str]]) -> np.ndarray:
@@ -121,7 +134,7 @@ def test_line_features_native_equal_fallback_on_hand_made_lines(monkeypatch: pyt
     native = _features(HAND_MADE)
     monkeypatch.setenv("THRESHER_NATIVE", "0")
     fallback = _features(HAND_MADE)
-    assert native.shape == fallback.shape == (14, 34)
+    assert native.shape == fallback.shape == (25, 34)
     assert np.array_equal(native, fallback)
 
 

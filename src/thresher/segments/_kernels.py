@@ -132,7 +132,8 @@ def gram_overlap(lower: str, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 STAT_NAMES = ("tokens", "unspaced", "alpha", "upper", "separators", "digits", "questions", "tabs", "first", "last",
-              "second")  # fmt: skip
+              "second", "person", "list_marker")  # fmt: skip
+_LOWER_STATS = ("person", "list_marker")
 
 
 def line_stats(
@@ -151,8 +152,9 @@ def line_stats(
     """The C pass behind `LineBatch`'s character features (C only; LineBatch's NumPy masks are the fallback).
 
     Per line (int64): STAT_NAMES; "quoted" (bool per character); with `lower` (the
-    lower-cased text, when as long as `text`), "needles" (uint16 needle-group bits) and
-    "first_keys" (int64 key at the line's start).
+    lower-cased text, when as long as `text`), "needles" (uint16 needle-group bits),
+    "first_keys" (int64 key at the line's start) and the matches of `_PERSON` outside quotes
+    ("person") and of `_LIST_MARKER` ("list_marker"); without it, none of these four.
     """
     count = len(starts)
     stats = np.empty((count, len(STAT_NAMES)), dtype=np.int64)
@@ -166,7 +168,10 @@ def line_stats(
     )  # fmt: skip
     out = {name: stats[:, column] for column, name in enumerate(STAT_NAMES)}
     out["quoted"] = quoted.view(bool)
-    if lower is not None:
+    if lower is None:
+        for name in _LOWER_STATS:
+            del out[name]
+    else:
         out["needles"] = needles
         out["first_keys"] = first_keys
     return out

@@ -14,7 +14,9 @@ computations on a batch of one; they exist so each feature can be tested on its 
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import chain
@@ -120,6 +122,8 @@ _BYLINE_DATE = re.compile(
     re.MULTILINE,
 )
 _ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# The patterns whose per-line counts the C pass gives (`LineBatch.native_stats`), by (pattern, exclude_quoted).
+_NATIVE_COUNTS = {(_PERSON, True): "person", (_LIST_MARKER, False): "list_marker"}
 
 # Necessary substrings of the phrase patterns (any part of a phrase will do, so the rarer part is
 # taken: "mment" for "comment"): a line holding none of a pattern's needles cannot match it,
@@ -367,6 +371,9 @@ class LineBatch:
 
     def match_counts(self, pattern: re.Pattern[str], exclude_quoted: bool = False) -> np.ndarray:
         """Matches of `pattern` (on the lower-cased text) per line, optionally not counting quoted speech."""
+        native = _NATIVE_COUNTS.get((pattern, exclude_quoted))
+        if native is not None and self.native_stats is not None and native in self.native_stats:
+            return self.native_stats[native].astype(np.float64)
         positions = self.match_positions(pattern)
         if exclude_quoted and len(positions):
             positions = positions[~self.quoted[positions]]
@@ -568,12 +575,20 @@ class LineBatch:
 
     @cached_property
     def repeated(self) -> np.ndarray:
-        """1 when the exact line occurs more than once in its document."""
-        counts: dict[tuple[int, str], int] = {}
-        keys = list(zip(self.doc_of_line.tolist(), self.lines, strict=True))
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
-        return np.asarray([counts[key] > 1 for key in keys], dtype=np.float64)
+        """1 when the exact line occurs more than once in its document.
+
+        Most documents repeat no line: a set per document says so (and hashes each line once,
+        for `batch_repeats` too); only the others count their lines.
+        """
+        out = np.zeros(len(self))
+        lines = self.lines
+        bounds = self.offsets.tolist()
+        for a, b in itertools.pairwise(bounds):
+            part = lines[a:b]
+            if len(set(part)) < len(part):
+                counts = Counter(part)
+                out[a:b] = [counts[line] > 1 for line in part]
+        return out
 
     @cached_property
     def relative_position(self) -> np.ndarray:

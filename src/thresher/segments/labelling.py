@@ -12,8 +12,10 @@ so a test can pin it down.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 
@@ -215,17 +217,13 @@ def batch_repeats(documents_lines: Sequence[Sequence[str]]) -> list[np.ndarray]:
     """
     if len(documents_lines) < REPEAT_MIN_DOCUMENTS:
         return [np.zeros(len(lines), dtype=bool) for lines in documents_lines]
-    counts: dict[str, int] = {}
-    for lines in documents_lines:
-        for line in set(lines):
-            counts[line] = counts.get(line, 0) + 1
-    return [
-        np.asarray(
-            [counts[line] >= REPEAT_MIN_DOCUMENTS and len(line.split()) <= REPEAT_MAX_WORDS for line in lines],
-            dtype=bool,
-        )
-        for lines in documents_lines
-    ]
+    counts = Counter(chain.from_iterable(map(set, documents_lines)))
+    furniture = {
+        line
+        for line, count in counts.items()
+        if count >= REPEAT_MIN_DOCUMENTS and len(line.split()) <= REPEAT_MAX_WORDS
+    }
+    return [np.fromiter(map(furniture.__contains__, lines), dtype=bool, count=len(lines)) for lines in documents_lines]
 
 
 KIND_NAMES: tuple[str, ...] = (TITLE, MAIN, COMMENT, BOILERPLATE, LINK_SPAM)
