@@ -658,7 +658,127 @@ done:
     return result;
 }
 
+/* ---- literal phrase patterns ---------------------------------------------------------------- */
+
+/* \b of the `re` module between positions i - 1 and i of u (outside the string: not \w). */
+static inline int re_boundary(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    const int before = i > 0 && re_word(u[i - 1]);
+    const int after = i < length && re_word(u[i]);
+    return before != after;
+}
+
+/* literal_lines(lower, starts, ends, literals, flags, groups, out): for each line and each group, 1 when
+ * the line holds one of the group's literals (a tuple of str) with a \b before it when flags[i] & 1
+ * and after it when flags[i] & 2; out is lines x groups uint8. A regex that is an alternation of
+ * such literals matches in a line exactly when this finds one of them there. */
+static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *lower, *literals;
+    Py_buffer views[5];
+    Py_buffer *const starts = &views[0], *const ends = &views[1], *const flags = &views[2], *const groups = &views[3],
+                     *const out = &views[4];
+    if (!PyArg_ParseTuple(args, "UO!y*y*y*y*w*", &lower, &PyTuple_Type, &literals, starts, ends, flags, groups, out))
+        return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *u = NULL;
+    Py_UCS4 **text_of = NULL;
+    Py_ssize_t *length_of = NULL, *order = NULL;
+    const Py_ssize_t count = PyTuple_GET_SIZE(literals);
+    const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
+    const int64_t *group = groups->buf;
+    Py_ssize_t group_count = 0;
+    if (flags->len != count || groups->len != count * (Py_ssize_t)sizeof(int64_t) || ends->len != starts->len) {
+        PyErr_SetString(PyExc_ValueError, "literal_lines: one flag and one group a literal; starts and ends alike");
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        if (group[i] < 0) {
+            PyErr_SetString(PyExc_ValueError, "literal_lines: negative group");
+            goto done;
+        }
+        if (group[i] + 1 > group_count) group_count = (Py_ssize_t)group[i] + 1;
+    }
+    if (out->len != lines * group_count) {
+        PyErr_SetString(PyExc_ValueError, "literal_lines: out must be lines x groups bytes");
+        goto done;
+    }
+    text_of = PyMem_Calloc((size_t)count + 1, sizeof(Py_UCS4 *));
+    length_of = PyMem_Calloc((size_t)count + 1, sizeof(Py_ssize_t));
+    if (text_of == NULL || length_of == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *literal = PyTuple_GET_ITEM(literals, i);
+        if (!PyUnicode_Check(literal) || PyUnicode_GET_LENGTH(literal) == 0) {
+            PyErr_SetString(PyExc_TypeError, "literal_lines: literals must be non-empty str");
+            goto done;
+        }
+        text_of[i] = PyUnicode_AsUCS4Copy(literal);
+        if (text_of[i] == NULL) goto done;
+        length_of[i] = PyUnicode_GET_LENGTH(literal);
+    }
+    /* Literals by first character: order[bucket[c]..bucket[c + 1]) for c < 128, the rest in bucket 128. */
+    order = PyMem_Malloc(((size_t)count + 1) * sizeof(Py_ssize_t));
+    if (order == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t bucket[130] = {0};
+    for (Py_ssize_t i = 0; i < count; i++) bucket[(text_of[i][0] < 128 ? text_of[i][0] : 128) + 1]++;
+    for (int b = 0; b < 129; b++) bucket[b + 1] += bucket[b];
+    {
+        Py_ssize_t fill[129];
+        memcpy(fill, bucket, sizeof(fill));
+        for (Py_ssize_t i = 0; i < count; i++) order[fill[text_of[i][0] < 128 ? text_of[i][0] : 128]++] = i;
+    }
+    u = PyUnicode_AsUCS4Copy(lower);
+    if (u == NULL) goto done;
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
+    const int64_t *start = starts->buf, *end = ends->buf;
+    const unsigned char *flag = flags->buf;
+    unsigned char *found = out->buf;
+    memset(found, 0, (size_t)out->len);
+    for (Py_ssize_t k = 0; k < lines; k++) {
+        if (start[k] < 0 || end[k] < start[k] || end[k] > length) {
+            PyErr_SetString(PyExc_ValueError, "literal_lines: a line outside the text");
+            goto done;
+        }
+        unsigned char *row = found + k * group_count;
+        Py_ssize_t left = group_count;
+        for (Py_ssize_t p = (Py_ssize_t)start[k]; p < (Py_ssize_t)end[k] && left > 0; p++) {
+            const Py_UCS4 c = u[p];
+            const int b = c < 128 ? (int)c : 128;
+            for (Py_ssize_t o = bucket[b]; o < bucket[b + 1]; o++) {
+                const Py_ssize_t i = order[o];
+                const Py_UCS4 *literal = text_of[i];
+                const Py_ssize_t n = length_of[i];
+                if (literal[0] != c || row[group[i]] || p + n > length) continue;
+                Py_ssize_t j = 1;
+                while (j < n && u[p + j] == literal[j]) j++;
+                if (j < n) continue;
+                if ((flag[i] & 1) && !re_boundary(u, length, p)) continue;
+                if ((flag[i] & 2) && !re_boundary(u, length, p + n)) continue;
+                row[group[i]] = 1;
+                left--;
+            }
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    if (text_of != NULL)
+        for (Py_ssize_t i = 0; i < count; i++) PyMem_Free(text_of[i]);
+    PyMem_Free(text_of);
+    PyMem_Free(length_of);
+    PyMem_Free(order);
+    PyMem_Free(u);
+    release(views, 5);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"literal_lines", literal_lines, METH_VARARGS,
+     "literal_lines(lower, starts, ends, literals, flags, groups, out): per line and group, whether one of the\n"
+     "group's literals occurs (with \\b before / after as flags say)."},
     {"line_stats", line_stats, METH_VARARGS,
      "line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,\n"
      "stats, needles, first_keys, quoted): a batch's per-line character counts, needle bits and quoted mask."},

@@ -165,3 +165,64 @@ def test_native_equal_fallback_on_real_crawl(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("THRESHER_NATIVE", "0")
     assert np.array_equal(native_features, _features(lines_of))
     assert native_segments == _segments(texts)
+
+
+def _generated_lines(count: int, seed: int = 23) -> list[str]:
+    """Lines stitched from the phrase patterns' literals, their near misses and word/non-word neighbours."""
+    rng = np.random.default_rng(seed)
+    literals = [literal for pattern in f._LITERALS.values() for literal, _, _ in pattern]
+    pieces = (
+        literals
+        + [w[:-1] for w in literals if len(w) > 2]
+        + [w + "s" for w in literals]
+        + [w.upper() for w in literals[:20]]
+        + ["i", "me", "you're", "ours", "use", "my_", "“you”", '"we"', "- ", "12) ", "1234. ", "•\t", "٣. ", "2019"]
+    )
+    joins = [
+        "",
+        " ",
+        "  ",
+        "_",
+        "-",
+        "'",
+        "’",
+        ".",
+        ":",
+        "(",
+        ")",
+        "é",
+        "ß",
+        "1",
+        "中",
+        "\t",
+        "©",
+        "…",
+        "!",
+        "?",
+        ";",
+        "x",
+    ]
+    lines = []
+    for _ in range(count):
+        parts = [str(rng.choice(joins)) if rng.random() < 0.5 else ""]
+        for _ in range(int(rng.integers(1, 6))):
+            parts += [str(rng.choice(pieces)), str(rng.choice(joins))]
+        lines.append("".join(parts))
+    return lines
+
+
+@needs_native
+def test_c_phrase_matching_agrees_with_the_regexes_on_generated_lines(monkeypatch: pytest.MonkeyPatch):
+    documents = [_generated_lines(400, seed) for seed in range(6)]
+    native = LineBatch(documents)
+    assert native.native_literals is not None and "person" in native.native_stats
+    monkeypatch.setenv("THRESHER_NATIVE", "0")
+    fallback = LineBatch(documents)
+    for pattern in f._LITERALS:
+        expected = (fallback.match_counts(pattern) > 0).astype(np.float64)
+        assert np.array_equal(native.has_match(pattern), expected), pattern.pattern
+        assert 100 < expected.sum() < len(fallback) - 100  # both outcomes well represented
+    person = (f._PERSON, True)
+    assert np.array_equal(native.match_counts(*person), fallback.match_counts(*person))
+    assert np.array_equal(native.match_counts(f._LIST_MARKER), fallback.match_counts(f._LIST_MARKER))
+    assert np.array_equal(batch_text_features(native), batch_text_features(fallback))

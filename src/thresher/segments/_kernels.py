@@ -175,3 +175,16 @@ def line_stats(
         out["needles"] = needles
         out["first_keys"] = first_keys
     return out
+
+
+def literal_lines(
+    lower: str, starts: np.ndarray, ends: np.ndarray, literals: tuple[str, ...], flags: np.ndarray, groups: np.ndarray
+) -> np.ndarray:
+    """Per line (rows) and group (columns), whether the line holds one of the group's literals, with
+    the \\b before (flags & 1) and after (flags & 2) that the literal asks for (C only)."""
+    found = np.zeros((len(starts), int(groups.max()) + 1 if len(groups) else 0), dtype=np.uint8)
+    _native_segtext.literal_lines(
+        lower, literals, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
+        flags, groups, found,
+    )  # fmt: skip
+    return found.view(bool)

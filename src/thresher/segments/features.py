@@ -122,6 +122,38 @@ _BYLINE_DATE = re.compile(
     re.MULTILINE,
 )
 _ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# The phrase patterns that are alternations of literals, spelled out: (literal, \b before it, \b after it).
+# Where a line holds one of them, the pattern matches in it (and only there), so the C kernel
+# `literal_lines` answers "does the line match" without the regex; the tests hold each list to its
+# pattern, on the crawl and on generated lines.
+_INFORMAL_MARKS = ("...", "…", "!!", "??", ":)", ":(", ";)")
+_INFORMAL_WORDS = ("lol", "imo", "imho", "btw", "omg", "smh")
+_REPORTING_WORDS = ("said", "says", "told", "according to", "reported", "announced", "stated", "spokesman",
+                    "spokeswoman", "spokesperson")  # fmt: skip
+_BOILERPLATE_OPENERS = (
+    "copyright", "all rights", "privacy policy", "privacy notice", "terms of use", "terms of service",
+    "terms of conditions", "terms and use", "terms and service", "terms and conditions", "cookie", "subscribe",
+    "newsletter", "sign up", "sign in", "follow us", "share this", "share on", "advertisement", "read more",
+    "related articles", "related stories", "related posts", "recommended", "you may also like", "more from",
+    "click here", "contact us", "about us", "skip to", "back to top", "previous article", "previous post",
+    "next article", "next post", "leave a comment", "leave a reply", "watch:", "photo:", "photograph:", "image:",
+    "getty images", "credit:", "trending", "most popular", "facebook", "twitter", "linkedin", "whatsapp", "pinterest",
+)  # fmt: skip
+_BOILERPLATE_WORDS = ("login", "log in", "logout", "log out", "share", "tweet", "sponsored", "menu", "search", "home",
+                      "comment", "comments", "loading", "ad", "email")  # fmt: skip
+_LITERALS: dict[re.Pattern[str], tuple[tuple[str, bool, bool], ...]] = {
+    _INFORMAL: tuple((m, False, False) for m in _INFORMAL_MARKS) + tuple((w, True, True) for w in _INFORMAL_WORDS),
+    _REPORTING: tuple((word, True, True) for word in _REPORTING_WORDS),
+    _BOILERPLATE: (("©", False, False),)
+    + tuple((phrase, True, False) for phrase in _BOILERPLATE_OPENERS)
+    + tuple((word, True, True) for word in _BOILERPLATE_WORDS),
+}
+_LITERAL_PATTERNS = tuple(_LITERALS)
+_LITERAL_ARRAYS = (
+    tuple(literal for pattern in _LITERAL_PATTERNS for literal, _, _ in _LITERALS[pattern]),
+    np.asarray([before | (after << 1) for p in _LITERAL_PATTERNS for _, before, after in _LITERALS[p]], dtype=np.uint8),
+    np.asarray([n for n, p in enumerate(_LITERAL_PATTERNS) for _ in _LITERALS[p]], dtype=np.int64),
+)
 # The patterns whose per-line counts the C pass gives (`LineBatch.native_stats`), by (pattern, exclude_quoted).
 _NATIVE_COUNTS = {(_PERSON, True): "person", (_LIST_MARKER, False): "list_marker"}
 
@@ -368,6 +400,24 @@ class LineBatch:
         sub_starts = np.concatenate(([0], np.cumsum(self.lengths[chosen] + 1)[:-1]))
         sub_line = np.searchsorted(sub_starts, local, side="right") - 1
         return self.starts[chosen[sub_line]] + (local - sub_starts[sub_line])
+
+    @cached_property
+    def native_literals(self) -> dict[re.Pattern[str], np.ndarray] | None:
+        """Per pattern of `_LITERALS`, whether each line matches it (one C pass), None without the kernel.
+
+        Only when lower-casing kept every character's position, as for the needle bits.
+        """
+        if not native_available() or len(self.lower) != len(self.text):
+            return None
+        found = _kernels.literal_lines(self.lower, self.starts, self.ends, *_LITERAL_ARRAYS)
+        return {pattern: found[:, number] for number, pattern in enumerate(_LITERAL_PATTERNS)}
+
+    def has_match(self, pattern: re.Pattern[str]) -> np.ndarray:
+        """1.0 for each line where `pattern` (on the lower-cased text) matches, else 0.0."""
+        literals = self.native_literals if pattern in _LITERALS else None
+        if literals is not None:
+            return literals[pattern].astype(np.float64)
+        return (self.match_counts(pattern) > 0).astype(np.float64)
 
     def match_counts(self, pattern: re.Pattern[str], exclude_quoted: bool = False) -> np.ndarray:
         """Matches of `pattern` (on the lower-cased text) per line, optionally not counting quoted speech."""
@@ -669,12 +719,12 @@ def has_question(lines: Sequence[str]) -> np.ndarray:
 
 def informal(lines: Sequence[str]) -> np.ndarray:
     """1 for informal marks: "...", "…", doubled !! or ??, lol/imo/btw, emoticons."""
-    return (_one(lines).match_counts(_INFORMAL) > 0).astype(np.float64)
+    return _one(lines).has_match(_INFORMAL)
 
 
 def reporting(lines: Sequence[str]) -> np.ndarray:
     """1 when the line attributes speech ("said", "told", "according to"): news prose."""
-    return (_one(lines).match_counts(_REPORTING) > 0).astype(np.float64)
+    return _one(lines).has_match(_REPORTING)
 
 
 def comment_phrase(lines: Sequence[str]) -> np.ndarray:
@@ -684,7 +734,7 @@ def comment_phrase(lines: Sequence[str]) -> np.ndarray:
 
 def boilerplate_phrase(lines: Sequence[str]) -> np.ndarray:
     """1 for site furniture phrases: copyright, privacy policy, subscribe, share, read more, ..."""
-    return (_one(lines).match_counts(_BOILERPLATE) > 0).astype(np.float64)
+    return _one(lines).has_match(_BOILERPLATE)
 
 
 def list_marker(lines: Sequence[str]) -> np.ndarray:
@@ -768,7 +818,7 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
     tokens = batch.tokens
     ends = batch.ends_sentence
     caps = batch.capital_ratio
-    boiler = (batch.match_counts(_BOILERPLATE) > 0).astype(np.float64)
+    boiler = batch.has_match(_BOILERPLATE)
     prose = ((words >= 12) & (ends > 0)).astype(np.float64)
     index = np.arange(count, dtype=np.float64)
     first_prose = batch.doc_reduce(np.where(prose > 0, index, np.inf), np.minimum)
@@ -786,8 +836,8 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
         np.where(tokens > 0, batch.separators / safe_tokens, 0.0),
         np.where(tokens > 0, batch.match_counts(_PERSON, exclude_quoted=True) / safe_tokens, 0.0),
         (batch.questions > 0).astype(np.float64),
-        (batch.match_counts(_INFORMAL) > 0).astype(np.float64),
-        (batch.match_counts(_REPORTING) > 0).astype(np.float64),
+        batch.has_match(_INFORMAL),
+        batch.has_match(_REPORTING),
         (batch.match_counts(_COMMENT_PHRASE) > 0).astype(np.float64),
         boiler,
         (batch.match_counts(_LIST_MARKER) > 0).astype(np.float64),
