@@ -682,6 +682,7 @@ static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
     Py_UCS4 *u = NULL;
     Py_UCS4 **text_of = NULL;
     Py_ssize_t *length_of = NULL, *order = NULL;
+    unsigned char *pairs = NULL;
     const Py_ssize_t count = PyTuple_GET_SIZE(literals);
     const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
     const int64_t *group = groups->buf;
@@ -731,6 +732,18 @@ static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
         memcpy(fill, bucket, sizeof(fill));
         for (Py_ssize_t i = 0; i < count; i++) order[fill[text_of[i][0] < 128 ? text_of[i][0] : 128]++] = i;
     }
+    /* The first two characters of the literals, when both are ASCII (loose: a bucket with another literal). */
+    pairs = PyMem_Calloc(128 * 128 + 129, 1);
+    if (pairs == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    unsigned char *const loose = pairs + 128 * 128;
+    for (Py_ssize_t i = 0; i < count; i++) {
+        const Py_UCS4 first = text_of[i][0], second = length_of[i] > 1 ? text_of[i][1] : 0x110000;
+        if (first < 128 && second < 128) pairs[first * 128 + second] = 1;
+        else loose[first < 128 ? first : 128] = 1;
+    }
     u = PyUnicode_AsUCS4Copy(lower);
     if (u == NULL) goto done;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
@@ -748,15 +761,17 @@ static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
         for (Py_ssize_t p = (Py_ssize_t)start[k]; p < (Py_ssize_t)end[k] && left > 0; p++) {
             const Py_UCS4 c = u[p];
             const int b = c < 128 ? (int)c : 128;
+            if (bucket[b] == bucket[b + 1]) continue;
+            if (!loose[b] && (p + 1 >= length || u[p + 1] >= 128 || !pairs[c * 128 + u[p + 1]])) continue;
+            const int starts_word = re_boundary(u, length, p);
             for (Py_ssize_t o = bucket[b]; o < bucket[b + 1]; o++) {
                 const Py_ssize_t i = order[o];
                 const Py_UCS4 *literal = text_of[i];
                 const Py_ssize_t n = length_of[i];
-                if (literal[0] != c || row[group[i]] || p + n > length) continue;
+                if (((flag[i] & 1) && !starts_word) || literal[0] != c || row[group[i]] || p + n > length) continue;
                 Py_ssize_t j = 1;
                 while (j < n && u[p + j] == literal[j]) j++;
                 if (j < n) continue;
-                if ((flag[i] & 1) && !re_boundary(u, length, p)) continue;
                 if ((flag[i] & 2) && !re_boundary(u, length, p + n)) continue;
                 row[group[i]] = 1;
                 left--;
@@ -770,12 +785,154 @@ done:
     PyMem_Free(text_of);
     PyMem_Free(length_of);
     PyMem_Free(order);
+    PyMem_Free(pairs);
     PyMem_Free(u);
     release(views, 5);
     return result;
 }
 
+/* ---- bylines and dates ---------------------------------------------------------------------- */
+
+static inline int decimal(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    return i < length && Py_UNICODE_ISDECIMAL(u[i]);
+}
+
+/* Decimal digits from i on. */
+static Py_ssize_t decimal_run(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    Py_ssize_t j = i;
+    while (decimal(u, length, j)) j++;
+    return j - i;
+}
+
+static int text_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i, const char *ascii) {
+    for (; *ascii; ascii++, i++)
+        if (i >= length || u[i] != (Py_UCS4)(unsigned char)*ascii) return 0;
+    return 1;
+}
+
+/* _MONTH at i: a month's first three letters, the rest of the [a-z] run, an optional "."; the
+ * position after it, or -1. (Stopping the [a-z] run early or skipping the "." leaves a letter or
+ * "." where the pattern goes on with " " or ",": only the longest reading can match.) */
+static Py_ssize_t month_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    static const char *const months[] = {"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                                         "dec", NULL};
+    int found = 0;
+    for (const char *const *month = months; *month != NULL && !found; month++) found = text_at(u, length, i, *month);
+    if (!found) return -1;
+    i += 3;
+    while (i < length && u[i] >= 'a' && u[i] <= 'z') i++;
+    if (i < length && u[i] == '.') i++;
+    return i;
+}
+
+/* (?:st|nd|rd|th)? where the pattern goes on with "," or " ": taken when there. */
+static Py_ssize_t ordinal_suffix(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    if (text_at(u, length, i, "st") || text_at(u, length, i, "nd") || text_at(u, length, i, "rd") ||
+        text_at(u, length, i, "th"))
+        return i + 2;
+    return i;
+}
+
+/* ",? \d{4}\b" at i. */
+static int comma_year(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
+    if (i < length && u[i] == ',') i++;
+    if (i >= length || u[i] != ' ') return 0;
+    i++;
+    return decimal_run(u, length, i) >= 4 && re_boundary(u, length, i + 4);
+}
+
+/* _BYLINE_DATE (segments/features.py) matches at position p of the lower-cased text. Each \d{1,2}
+ * or \d{4} must take a whole run of digits, since what follows it is never a digit. */
+static int byline_date_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t p) {
+    static const char *const openers[] = {"by", "posted", "published", "updated", "written by", "last updated", NULL};
+    const Py_UCS4 c = u[p];
+    if (p == 0 || u[p - 1] == '\n') {
+        for (const char *const *opener = openers; *opener != NULL; opener++) {
+            const Py_ssize_t n = (Py_ssize_t)strlen(*opener);
+            if (text_at(u, length, p, *opener) && re_boundary(u, length, p + n)) return 1;
+        }
+    }
+    if (!re_boundary(u, length, p)) return 0;
+    if (c == 'a' || c == 'd' || c == 'f' || c == 'j' || c == 'm' || c == 'n' || c == 'o' || c == 's') {
+        /* MONTH \d{1,2}(?:st|nd|rd|th)?,? \d{4}\b */
+        const Py_ssize_t i = month_at(u, length, p);
+        if (i < 0 || i >= length || u[i] != ' ') return 0;
+        const Py_ssize_t digits = decimal_run(u, length, i + 1);
+        return (digits == 1 || digits == 2) && comma_year(u, length, ordinal_suffix(u, length, i + 1 + digits));
+    }
+    if (!Py_UNICODE_ISDECIMAL(c)) return 0;
+    const Py_ssize_t digits = decimal_run(u, length, p);
+    Py_ssize_t i = p + digits;
+    if (digits == 1 || digits == 2) {
+        /* \d{1,2}(?:st|nd|rd|th)? MONTH,? \d{4}\b */
+        const Py_ssize_t after = ordinal_suffix(u, length, i);
+        if (after < length && u[after] == ' ') {
+            const Py_ssize_t month_end = month_at(u, length, after + 1);
+            if (month_end >= 0 && comma_year(u, length, month_end)) return 1;
+        }
+        /* \d{1,2}:\d{2} ?(?:am|pm)?\b: every choice of the two optional parts */
+        if (i < length && u[i] == ':' && decimal_run(u, length, i + 1) >= 2) {
+            const Py_ssize_t q = i + 3;
+            if (re_boundary(u, length, q)) return 1;
+            if ((text_at(u, length, q, "am") || text_at(u, length, q, "pm")) && re_boundary(u, length, q + 2)) return 1;
+            if (q < length && u[q] == ' ') {
+                if (re_boundary(u, length, q + 1)) return 1;
+                if ((text_at(u, length, q + 1, "am") || text_at(u, length, q + 1, "pm")) &&
+                    re_boundary(u, length, q + 3))
+                    return 1;
+            }
+        }
+        return 0;
+    }
+    /* \d{4}[-/]\d{2}[-/]\d{2}\b */
+    if (digits != 4 || i >= length || (u[i] != '-' && u[i] != '/')) return 0;
+    if (decimal_run(u, length, i + 1) != 2) return 0;
+    i += 3;
+    if (i >= length || (u[i] != '-' && u[i] != '/')) return 0;
+    return decimal_run(u, length, i + 1) >= 2 && re_boundary(u, length, i + 3);
+}
+
+/* byline_lines(lower, starts, ends, out): per line, 1 when _BYLINE_DATE matches in it (uint8). */
+static PyObject *byline_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *lower;
+    Py_buffer views[3];
+    Py_buffer *const starts = &views[0], *const ends = &views[1], *const out = &views[2];
+    if (!PyArg_ParseTuple(args, "Uy*y*w*", &lower, starts, ends, out)) return NULL;
+    PyObject *result = NULL;
+    Py_UCS4 *u = NULL;
+    const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
+    if (ends->len != starts->len || out->len != lines) {
+        PyErr_SetString(PyExc_ValueError, "byline_lines: starts, ends and out must have one entry a line");
+        goto done;
+    }
+    u = PyUnicode_AsUCS4Copy(lower);
+    if (u == NULL) goto done;
+    const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
+    const int64_t *start = starts->buf, *end = ends->buf;
+    unsigned char *found = out->buf;
+    for (Py_ssize_t k = 0; k < lines; k++) {
+        if (start[k] < 0 || end[k] < start[k] || end[k] > length) {
+            PyErr_SetString(PyExc_ValueError, "byline_lines: a line outside the text");
+            goto done;
+        }
+        found[k] = 0;
+        for (Py_ssize_t p = (Py_ssize_t)start[k]; p < (Py_ssize_t)end[k] && !found[k]; p++) {
+            const Py_UCS4 c = u[p];
+            /* every branch starts with a letter of a month or opener, or a digit */
+            if ((c < 'a' || c > 'z') && !(c >= '0' && c <= '9') && (c < 128 || !Py_UNICODE_ISDECIMAL(c))) continue;
+            found[k] = (unsigned char)byline_date_at(u, length, p);
+        }
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(u);
+    release(views, 3);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"byline_lines", byline_lines, METH_VARARGS,
+     "byline_lines(lower, starts, ends, out): per line, whether _BYLINE_DATE matches in it (uint8)."},
     {"literal_lines", literal_lines, METH_VARARGS,
      "literal_lines(lower, starts, ends, literals, flags, groups, out): per line and group, whether one of the\n"
      "group's literals occurs (with \\b before / after as flags say)."},

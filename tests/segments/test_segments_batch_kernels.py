@@ -226,3 +226,35 @@ def test_c_phrase_matching_agrees_with_the_regexes_on_generated_lines(monkeypatc
     assert np.array_equal(native.match_counts(*person), fallback.match_counts(*person))
     assert np.array_equal(native.match_counts(f._LIST_MARKER), fallback.match_counts(f._LIST_MARKER))
     assert np.array_equal(batch_text_features(native), batch_text_features(fallback))
+
+
+def _generated_dates(count: int, seed: int = 7) -> list[str]:
+    """Lines of bylines, dates and times, whole and broken, in and out of words."""
+    rng = np.random.default_rng(seed)
+    pieces = [
+        "by", "By ", "posted", "Published ", "updated:", "written by", "last updated", "bye", "jan", "Nov", "nov.",
+        "November", "sept", "Sept.", "sep", "mayo", "decx", "Dec.", "oct,", "1", "18", "018", "2019", "20191", "201",
+        "٣", "٢٠١٩", "st", "nd", "rd", "th", "xx", "11:47", "1:05", "11:475", "111:47", "am", "pm", " am", "pmx",
+        "2019-11-18", "2019/11/18", "2019-1-18", "2019-11-181", "12019-11-18", "a", "_", "x1",
+    ]  # fmt: skip
+    joins = ["", " ", " ", ",", ", ", ".", "-", "/", ":", "_", "é", "\t", "(", "1"]
+    lines = []
+    for _ in range(count):
+        parts = []
+        for _ in range(int(rng.integers(1, 7))):
+            parts += [str(rng.choice(pieces)), str(rng.choice(joins))]
+        lines.append("".join(parts))
+    return lines
+
+
+@needs_native
+def test_c_byline_date_matching_agrees_with_the_regex_on_generated_lines(monkeypatch: pytest.MonkeyPatch):
+    documents = [_generated_dates(500, seed) for seed in range(8)]
+    documents.append(["Nov 18, 2019", "18th November 2019", "11:47am", "2019-11-18", "By Jane", "Posted by x", "x by"])
+    native = LineBatch(documents)
+    found = native.has_match(f._BYLINE_DATE)
+    monkeypatch.setenv("THRESHER_NATIVE", "0")
+    expected = (LineBatch(documents).match_counts(f._BYLINE_DATE) > 0).astype(np.float64)
+    assert np.array_equal(found, expected)
+    assert found[-7:].tolist() == [1.0] * 6 + [0.0]
+    assert 500 < expected.sum() < len(expected) - 500

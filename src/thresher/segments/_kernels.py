@@ -188,3 +188,12 @@ def literal_lines(
         flags, groups, found,
     )  # fmt: skip
     return found.view(bool)
+
+
+def byline_lines(lower: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Per line, whether `segments.features._BYLINE_DATE` matches in it (C only)."""
+    found = np.zeros(len(starts), dtype=np.uint8)
+    _native_segtext.byline_lines(
+        lower, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64), found
+    )
+    return found.view(bool)

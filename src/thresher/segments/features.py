@@ -417,6 +417,8 @@ class LineBatch:
         literals = self.native_literals if pattern in _LITERALS else None
         if literals is not None:
             return literals[pattern].astype(np.float64)
+        if pattern is _BYLINE_DATE and native_available() and len(self.lower) == len(self.text):
+            return _kernels.byline_lines(self.lower, self.starts, self.ends).astype(np.float64)
         return (self.match_counts(pattern) > 0).astype(np.float64)
 
     def match_counts(self, pattern: re.Pattern[str], exclude_quoted: bool = False) -> np.ndarray:
@@ -846,7 +848,7 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
         batch.window(chars, 2), batch.window(chars, 6), batch.window(ends, 2), batch.window(ends, 6),
         batch.window(boiler, 3), batch.prose_distance(prose), chars - batch.doc_reduce(chars, np.maximum), in_span,
         chars - batch.doc_mean(chars), prose_run_words, longest_distance, batch.window(chars, 12),
-        batch.window(prose, 12), (batch.match_counts(_BYLINE_DATE) > 0).astype(np.float64),
+        batch.window(prose, 12), batch.has_match(_BYLINE_DATE),
         np.minimum(batch.tabs, 8.0), batch.starts_lower,
     ]  # fmt: skip
     return np.column_stack(columns)
