@@ -492,25 +492,27 @@ static int list_marker_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
 }
 
 /* line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,
- *            stats, needles, first_keys, quoted):
+ *            pairs, stats, needles, first_keys, quoted):
  * one pass over a batch's joined lines for LineBatch's character features (segments/features.py):
  * stats (lines x STAT_COUNT int64) holds per line the white-space tokens, unspaced-script
  * characters, word starts that are letters / upper-case, item separators, ASCII digits, "?"
  * outside quotes, tabs, and the first, last and second-to-last code points (0 where the line is
  * shorter); quoted (uint8 per character) marks the characters inside quotation marks (_QUOTED).
  * With `lower` (the lower-cased text, same length): needles (uint16) and first_keys (int64) get
- * each line's needle-group bits and the 3-character key at its start (see _needle_tables), and
+ * each line's needle-group bits and the 3-character key at its start (see _needle_tables; pairs
+ * says which two leading characters begin a key with bits, so most positions skip the big table), and
  * the stats the matches of _PERSON outside quotes and of _LIST_MARKER (0 without `lower`). */
 static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *text, *lower;
-    Py_buffer views[13];
+    Py_buffer views[14];
     Py_buffer *const starts = &views[0], *const ends = &views[1], *const space = &views[2],
                      *const separator = &views[3], *const alpha = &views[4], *const upper = &views[5],
                      *const unspaced = &views[6], *const first_table = &views[7], *const second_table = &views[8],
-                     *const stats = &views[9], *const needles = &views[10], *const first_keys = &views[11],
-                     *const quoted = &views[12];
-    if (!PyArg_ParseTuple(args, "UOy*y*y*y*y*y*y*y*y*w*w*w*w*", &text, &lower, starts, ends, space, separator, alpha,
-                          upper, unspaced, first_table, second_table, stats, needles, first_keys, quoted))
+                     *const pair_table = &views[9], *const stats = &views[10], *const needles = &views[11],
+                     *const first_keys = &views[12], *const quoted = &views[13];
+    if (!PyArg_ParseTuple(args, "UOy*y*y*y*y*y*y*y*y*y*w*w*w*w*", &text, &lower, starts, ends, space, separator,
+                          alpha, upper, unspaced, first_table, second_table, pair_table, stats, needles, first_keys,
+                          quoted))
         return NULL;
     PyObject *result = NULL;
     Py_UCS4 *u = NULL, *lu = NULL;
@@ -536,7 +538,7 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
         needles->len != lines * (Py_ssize_t)sizeof(uint16_t) || first_keys->len != lines * (Py_ssize_t)sizeof(int64_t) ||
         quoted->len != length || space->len < 1 || separator->len < 1 || alpha->len != upper->len ||
         unspaced->len % (2 * (Py_ssize_t)sizeof(int64_t)) != 0 || first_table->len != (1 << 21) * 2 ||
-        second_table->len != (1 << 21) * 2) {
+        second_table->len != (1 << 21) * 2 || pair_table->len != 128 * 128) {
         PyErr_SetString(PyExc_ValueError, "line_stats: arrays of the wrong size");
         goto done;
     }
@@ -619,6 +621,7 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
         }
         for (Py_ssize_t i = 0; i < length; i++) small[i] = needle_code(lu[i]);
         const uint16_t *table1 = first_table->buf, *table2 = second_table->buf;
+        const unsigned char *pair = pair_table->buf;
 #define KEY(j) (((uint32_t)small[(j)] << 14) | ((uint32_t)small[(j) + 1] << 7) | (uint32_t)small[(j) + 2])
         row = stats->buf;
         for (Py_ssize_t k = 0; k < lines; k++, row += STAT_COUNT) {
@@ -629,6 +632,7 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
             uint16_t line_bits = 0;
             const Py_ssize_t last = b < length ? b : length - 1;
             for (Py_ssize_t i = a; i <= last; i++) {
+                if (!pair[((uint32_t)small[i] << 7) | small[i + 1]]) continue;
                 const uint16_t first_bits = table1[KEY(i)];
                 if (first_bits) line_bits |= first_bits & table2[i + 3 < length ? KEY(i + 3) : 0];
             }
@@ -654,7 +658,7 @@ done:
     PyMem_Free(u);
     PyMem_Free(lu);
     PyMem_Free(small);
-    release(views, 13);
+    release(views, 14);
     return result;
 }
 
@@ -938,7 +942,7 @@ static PyMethodDef module_methods[] = {
      "group's literals occurs (with \\b before / after as flags say)."},
     {"line_stats", line_stats, METH_VARARGS,
      "line_stats(text, lower, starts, ends, space, separator, alpha, upper, unspaced, first_table, second_table,\n"
-     "stats, needles, first_keys, quoted): a batch's per-line character counts, needle bits and quoted mask."},
+     "pairs, stats, needles, first_keys, quoted): a batch's per-line character counts, needle bits and quoted mask."},
     {"window_means", window_means, METH_VARARGS,
      "window_means(values, offsets, radius, out): per document, the mean over the lines within `radius`."},
     {"span_masks", span_masks, METH_VARARGS,

@@ -8,6 +8,7 @@ segments with and without the kernels.
 from __future__ import annotations
 
 import gzip
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -258,3 +259,25 @@ def test_c_byline_date_matching_agrees_with_the_regex_on_generated_lines(monkeyp
     assert np.array_equal(found, expected)
     assert found[-7:].tolist() == [1.0] * 6 + [0.0]
     assert 500 < expected.sum() < len(expected) - 500
+
+
+def test_comment_documents_are_those_where_comment_split_finds_comments():
+    from thresher.segments import labelling
+
+    texts = _crawl_texts(697)
+    batch = LineBatch([[text[s:e] for s, e in line_spans(text)] for text in texts])
+    features = batch_text_features(batch)
+    model = TextSegmenter().model
+    probabilities = model.rescore_text_batch(model.stage1.probabilities(features), batch.words, batch.offsets, False)
+    main = model.decode_batch(probabilities, batch.words, batch.offsets, False)
+    prose = np.expm1(features[:, labelling._COLUMN["log_words"]]) >= 4
+    evidence = labelling.comment_evidence(features)
+    expected = []
+    bounds = batch.offsets.tolist()
+    for a, b in itertools.pairwise(bounds):
+        positions = np.flatnonzero(main[a:b])
+        first = int(positions[0]) if len(positions) else 0
+        if b > a and labelling.comment_split(evidence[a:b], prose[a:b], first) is not None:
+            expected.append((a, b))
+    assert len(expected) > 10
+    assert labelling._comment_documents(features, main, batch.offsets) == expected

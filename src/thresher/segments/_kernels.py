@@ -148,6 +148,7 @@ def line_stats(
     unspaced: np.ndarray,
     first_table: np.ndarray,
     second_table: np.ndarray,
+    pairs: np.ndarray,
 ) -> dict[str, np.ndarray]:
     """The C pass behind `LineBatch`'s character features (C only; LineBatch's NumPy masks are the fallback).
 
@@ -164,7 +165,7 @@ def line_stats(
     _native_segtext.line_stats(
         text, lower, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64),
         space.view(np.uint8), separator.view(np.uint8), alpha.view(np.uint8), upper.view(np.uint8), unspaced,
-        first_table, second_table, stats, needles, first_keys, quoted,
+        first_table, second_table, pairs.view(np.uint8), stats, needles, first_keys, quoted,
     )  # fmt: skip
     out = {name: stats[:, column] for column, name in enumerate(STAT_NAMES)}
     out["quoted"] = quoted.view(bool)

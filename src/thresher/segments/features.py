@@ -14,6 +14,7 @@ computations on a batch of one; they exist so each feature can be tested on its 
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 from collections import Counter
@@ -266,6 +267,13 @@ def _needle_tables() -> tuple[np.ndarray, np.ndarray]:
     return _NEEDLE_TABLES[0]
 
 
+@functools.cache
+def _needle_pairs() -> np.ndarray:
+    """Per pair of leading key characters (128 x 128, flat), whether any key they begin has a bit in
+    the first needle table: the C pass skips the big table where the small one says no."""
+    return _needle_tables()[0].reshape(128 * 128, 128).any(axis=1)
+
+
 class LineBatch:
     """The lines of a batch of documents, joined once, with the arrays every feature reads."""
 
@@ -305,7 +313,7 @@ class LineBatch:
         first_table, second_table = _needle_tables()
         return _kernels.line_stats(
             self.text, lower, self.starts, self.ends, _SPACE_TABLE, _SEPARATOR_TABLE, _ALPHA_TABLE, _UPPER_TABLE,
-            _UNSPACED_ARRAY, first_table, second_table,
+            _UNSPACED_ARRAY, first_table, second_table, _needle_pairs(),
         )  # fmt: skip
 
     def per_line(self, mask: np.ndarray) -> np.ndarray:

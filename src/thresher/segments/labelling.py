@@ -242,24 +242,31 @@ class BatchLabels:
 def _comment_documents(features: np.ndarray, main: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
     """(first, end) of the documents of a plain-text batch where `comment_split` finds comments.
 
-    `comment_split` needs a suffix of the centred evidence worth COMMENT_MIN_GAIN, so only
-    documents whose positive evidence adds up to that are asked (the evidence is a sum of
-    halves and the bias a quarter: every such sum is exact in any order).
+    `comment_split` needs a suffix of the centred evidence, starting after the first main line,
+    worth COMMENT_MIN_GAIN; only the documents that have one are asked. The evidence is a sum
+    of halves and the bias a quarter, so every sum of them is exact in any order, and one
+    running sum from the batch's end gives each document's suffix sums.
     """
-    prose = np.expm1(features[:, _COLUMN["log_words"]]) >= 4
-    evidence = comment_evidence(features)
-    gain = np.where(prose, np.maximum(evidence - COMMENT_BIAS, 0.0), 0.0)
+    count = len(main)
     sizes = np.diff(offsets)
     documents = np.flatnonzero(sizes)
     if len(documents) == 0:
         return []
-    totals = np.add.reduceat(gain, offsets[documents])
+    prose = np.expm1(features[:, _COLUMN["log_words"]]) >= 4
+    evidence = comment_evidence(features)
+    centred = np.where(prose, evidence - COMMENT_BIAS, 0.0)
+    from_end = np.concatenate((np.cumsum(centred[::-1])[::-1], [0.0]))
+    line_doc = np.repeat(np.arange(len(sizes)), sizes)
+    suffix = from_end[:-1] - from_end[offsets[1:]][line_doc]
+    local = np.arange(count) - offsets[:-1][line_doc]
+    firsts = np.minimum.reduceat(np.where(main, local, count), offsets[documents])
+    first = np.zeros(len(sizes), dtype=np.int64)
+    first[documents] = np.where(firsts < count, firsts, 0)
+    best = np.maximum.reduceat(np.where(local > first[line_doc], suffix, -np.inf), offsets[documents])
     found = []
-    for number in documents[(totals >= COMMENT_MIN_GAIN) & (sizes[documents] >= COMMENT_MIN_LINES + 1)].tolist():
+    for number in documents[best >= COMMENT_MIN_GAIN].tolist():
         a, b = int(offsets[number]), int(offsets[number + 1])
-        main_positions = np.flatnonzero(main[a:b])
-        first = int(main_positions[0]) if len(main_positions) else 0
-        if comment_split(evidence[a:b], prose[a:b], first) is not None:
+        if comment_split(evidence[a:b], prose[a:b], int(first[number])) is not None:
             found.append((a, b))
     return found
 
