@@ -31,6 +31,18 @@ static void release(Py_buffer *views, int count) {
     for (int i = 0; i < count; i++) PyBuffer_Release(&views[i]);
 }
 
+/* The code points of a str: its own buffer when it already holds 4-byte units (a batch with one
+ * character beyond the BMP does), else a copy; *owned is what to PyMem_Free (NULL for none). */
+static const Py_UCS4 *ucs4_of(PyObject *text, Py_UCS4 **owned) {
+    *owned = NULL;
+#if PY_VERSION_HEX < 0x030C0000
+    if (PyUnicode_READY(text) < 0) return NULL;
+#endif
+    if (PyUnicode_KIND(text) == PyUnicode_4BYTE_KIND) return (const Py_UCS4 *)PyUnicode_DATA(text);
+    *owned = PyUnicode_AsUCS4Copy(text);
+    return *owned;
+}
+
 /* The documents' offsets as int64, checked: non-decreasing, from 0 to `lines`. */
 static int check_offsets(const Py_buffer *offsets, Py_ssize_t lines, const char *name) {
     const Py_ssize_t n = offsets->len / (Py_ssize_t)sizeof(int64_t);
@@ -515,7 +527,8 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
                           quoted))
         return NULL;
     PyObject *result = NULL;
-    Py_UCS4 *u = NULL, *lu = NULL;
+    Py_UCS4 *owned_text = NULL, *owned_lower = NULL;
+    const Py_UCS4 *u = NULL, *lu = NULL;
     unsigned char *small = NULL;
     const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
     const int with_lower = lower != Py_None;
@@ -523,11 +536,11 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
         PyErr_SetString(PyExc_TypeError, "line_stats: lower must be None or a str");
         goto done;
     }
-    u = PyUnicode_AsUCS4Copy(text);
+    u = ucs4_of(text, &owned_text);
     if (u == NULL) goto done;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
     if (with_lower) {
-        lu = PyUnicode_AsUCS4Copy(lower);
+        lu = ucs4_of(lower, &owned_lower);
         if (lu == NULL) goto done;
         if (PyUnicode_GET_LENGTH(lower) != length) {
             PyErr_SetString(PyExc_ValueError, "line_stats: lower must be as long as text");
@@ -655,8 +668,8 @@ static PyObject *line_stats(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_Free(u);
-    PyMem_Free(lu);
+    PyMem_Free(owned_text);
+    PyMem_Free(owned_lower);
     PyMem_Free(small);
     release(views, 14);
     return result;
@@ -683,7 +696,8 @@ static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
     if (!PyArg_ParseTuple(args, "UO!y*y*y*y*w*", &lower, &PyTuple_Type, &literals, starts, ends, flags, groups, out))
         return NULL;
     PyObject *result = NULL;
-    Py_UCS4 *u = NULL;
+    Py_UCS4 *owned = NULL;
+    const Py_UCS4 *u = NULL;
     Py_UCS4 **text_of = NULL;
     Py_ssize_t *length_of = NULL, *order = NULL;
     unsigned char *pairs = NULL;
@@ -748,7 +762,7 @@ static PyObject *literal_lines(PyObject *Py_UNUSED(module), PyObject *args) {
         if (first < 128 && second < 128) pairs[first * 128 + second] = 1;
         else loose[first < 128 ? first : 128] = 1;
     }
-    u = PyUnicode_AsUCS4Copy(lower);
+    u = ucs4_of(lower, &owned);
     if (u == NULL) goto done;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
     const int64_t *start = starts->buf, *end = ends->buf;
@@ -790,7 +804,7 @@ done:
     PyMem_Free(length_of);
     PyMem_Free(order);
     PyMem_Free(pairs);
-    PyMem_Free(u);
+    PyMem_Free(owned);
     release(views, 5);
     return result;
 }
@@ -903,13 +917,14 @@ static PyObject *byline_lines(PyObject *Py_UNUSED(module), PyObject *args) {
     Py_buffer *const starts = &views[0], *const ends = &views[1], *const out = &views[2];
     if (!PyArg_ParseTuple(args, "Uy*y*w*", &lower, starts, ends, out)) return NULL;
     PyObject *result = NULL;
-    Py_UCS4 *u = NULL;
+    Py_UCS4 *owned = NULL;
+    const Py_UCS4 *u = NULL;
     const Py_ssize_t lines = starts->len / (Py_ssize_t)sizeof(int64_t);
     if (ends->len != starts->len || out->len != lines) {
         PyErr_SetString(PyExc_ValueError, "byline_lines: starts, ends and out must have one entry a line");
         goto done;
     }
-    u = PyUnicode_AsUCS4Copy(lower);
+    u = ucs4_of(lower, &owned);
     if (u == NULL) goto done;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
     const int64_t *start = starts->buf, *end = ends->buf;
@@ -924,12 +939,14 @@ static PyObject *byline_lines(PyObject *Py_UNUSED(module), PyObject *args) {
             const Py_UCS4 c = u[p];
             /* every branch starts with a letter of a month or opener, or a digit */
             if ((c < 'a' || c > 'z') && !(c >= '0' && c <= '9') && (c < 128 || !Py_UNICODE_ISDECIMAL(c))) continue;
+            /* ... at a \b (or a line's start, which follows "\n"): never right after a word character */
+            if (p > 0 && re_word(u[p - 1])) continue;
             found[k] = (unsigned char)byline_date_at(u, length, p);
         }
     }
     result = Py_NewRef(Py_None);
 done:
-    PyMem_Free(u);
+    PyMem_Free(owned);
     release(views, 3);
     return result;
 }
