@@ -1,4 +1,4 @@
-"""The plain-text segmenter's per-batch kernels (segments/_kernels.py, thresher._native_segtext).
+"""The plain-text segmenter's per-batch kernels (thresher._native_segtext via segments/_kernels.py).
 
 Each C kernel must give, bit for bit, what the one-document NumPy function it replaces gives
 document by document (that function is also the fallback); the segmenter must give the same
@@ -16,7 +16,7 @@ import orjson
 import pytest
 
 from thresher.document import Document
-from thresher.segments import _kernels
+from thresher.segments import _kernels, labelling, model
 from thresher.segments import features as f
 from thresher.segments.features import LineBatch, batch_text_features
 from thresher.segments.lines import line_spans
@@ -44,38 +44,38 @@ def test_offsets_of():
 
 
 def test_window_means_stay_inside_each_document(native: bool):
-    out = _kernels.window_means(VALUES, OFFSETS, 1, native)
+    out = model.window_means(VALUES, OFFSETS, 1, native)
     assert out.tolist() == [0.625, 0.5833333333333334, 0.75, 0.4375, 0.2916666666666667, 0.5833333333333334, 0.5]
 
 
 def test_span_masks_find_each_documents_best_run(native: bool):
     scores = np.asarray([-1.0, 2.0, -0.5, 1.0, -3.0, 0.5, 0.25])
-    assert _kernels.span_masks(scores, OFFSETS, native).tolist() == [False, True, False, True, False, False, False]
+    assert model.span_masks(scores, OFFSETS, native).tolist() == [False, True, False, True, False, False, False]
     # ties: the first best end, then the first lowest start; nothing when no run gains
-    assert _kernels.span_masks(np.asarray([1.0, -1.0, 1.0]), np.asarray([0, 3]), native).tolist() == [
+    assert model.span_masks(np.asarray([1.0, -1.0, 1.0]), np.asarray([0, 3]), native).tolist() == [
         True, False, False,
     ]  # fmt: skip
-    assert not _kernels.span_masks(np.asarray([-1.0, 0.0]), np.asarray([0, 2]), native).any()
+    assert not model.span_masks(np.asarray([-1.0, 0.0]), np.asarray([0, 2]), native).any()
 
 
 def test_window_maxes(native: bool):
-    out = _kernels.window_maxes(VALUES, OFFSETS, 2, native)
+    out = model.window_maxes(VALUES, OFFSETS, 2, native)
     assert out.tolist() == [1.0, 1.0, 1.0, 0.75, 1.0, 1.0, 1.0]
 
 
 def test_distances_to(native: bool):
     mask = np.asarray([False, False, True, False, False, False, False])
     expected = np.log1p([2.0, 1.0, 0.0, 4.0, 4.0, 4.0, 4.0])
-    assert np.array_equal(_kernels.distances_to(mask, OFFSETS, native), expected)
+    assert np.array_equal(model.distances_to(mask, OFFSETS, native), expected)
 
 
 def test_title_lines(native: bool):
     heading = np.asarray([True, False, False, False, True, False, False])
     main = np.asarray([False, True, True, False, True, False, False])
     # document 0: the heading above its first main line; 2: its first main line is a heading, but no more main
-    assert _kernels.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, -1]
+    assert labelling.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, -1]
     main[6] = True
-    assert _kernels.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, 1]
+    assert labelling.title_lines(heading, main, OFFSETS, native).tolist() == [0, -1, 1]
 
 
 @needs_native
@@ -94,7 +94,7 @@ def test_gram_overlap_counts_3grams_seen_in_earlier_lines_of_the_document():
 @needs_native
 def test_kernels_reject_bad_offsets():
     with pytest.raises(ValueError, match="offsets"):
-        _kernels.window_means(VALUES, np.asarray([0, 5], dtype=np.int64), 1, True)
+        model.window_means(VALUES, np.asarray([0, 5], dtype=np.int64), 1, True)
 
 
 HAND_MADE = [
@@ -262,8 +262,6 @@ def test_c_byline_date_matching_agrees_with_the_regex_on_generated_lines(monkeyp
 
 
 def test_comment_documents_are_those_where_comment_split_finds_comments():
-    from thresher.segments import labelling
-
     texts = _crawl_texts(697)
     batch = LineBatch([[text[s:e] for s, e in line_spans(text)] for text in texts])
     features = batch_text_features(batch)

@@ -1,17 +1,19 @@
-"""Per-document sequence steps of the segmenters, run over a whole batch at once.
+"""The C kernels of the plain-text segmenter (`thresher._native_segtext`), as NumPy in, NumPy out.
 
 The second stage and the decoding of the segmenter model walk each document's lines in
 order (running sums, the best contiguous span, windows clipped at the document's edges).
 Called once per document in NumPy, they cost a dozen small calls each, and the call
-overhead, not the arithmetic, dominated `segments.text` on crawl batches of short pages.
+overhead, not the arithmetic, dominated `segments.text` on crawl batches of short pages;
+the line features read every character a few times over. Each kernel does its part for a
+whole batch in one call.
 
-Each function here takes the batch's lines with `offsets` (int64, documents + 1 entries:
-document d owns lines offsets[d]..offsets[d + 1]) and gives what the one-document function
-named in its docstring gives, document by document, concatenated. With the C kernels
-(`thresher._native_segtext`, built at install when a compiler is there) that is one call
-for the batch; without them, or with THRESHER_NATIVE=0, or when `native` is False, the
-one-document function itself runs per document, so both paths give the same values by
-construction and the tests check the C side against it.
+The sequence kernels take the batch's lines with `offsets` (int64, documents + 1 entries:
+document d owns lines offsets[d]..offsets[d + 1]) and give what the one-document function
+named in their docstring gives, document by document, concatenated. This module only wraps
+the C side (it is built at install when a compiler is there): the callers in
+segments/model.py, labelling.py and features.py choose it when `native_available()` and run
+the one-document NumPy code otherwise (or with THRESHER_NATIVE=0), and the tests check both
+give the same values.
 """
 
 from __future__ import annotations
@@ -39,85 +41,45 @@ def offsets_of(sizes: np.ndarray) -> np.ndarray:
     return offsets
 
 
-def _documents(offsets: np.ndarray) -> list[tuple[int, int]]:
+def document_bounds(offsets: np.ndarray) -> list[tuple[int, int]]:
     """(first, end) line of every document with at least one line."""
-    bounds = offsets.tolist()
-    return [(a, b) for a, b in itertools.pairwise(bounds) if b > a]
+    return [(a, b) for a, b in itertools.pairwise(offsets.tolist()) if b > a]
 
 
-def window_means(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
-    """`segments.features.window_mean(values, radius)` per document."""
+def window_means(values: np.ndarray, offsets: np.ndarray, radius: int) -> np.ndarray:
+    """`segments.features.window_mean(values, radius)` per document (C only; see `segments.model.window_means`)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     out = np.empty(len(values))
-    if native:
-        _native_segtext.window_means(values, offsets, radius, out)
-        return out
-    from thresher.segments.features import window_mean
-
-    for a, b in _documents(offsets):
-        out[a:b] = window_mean(values[a:b], radius)
+    _native_segtext.window_means(values, offsets, radius, out)
     return out
 
 
-def span_masks(scores: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
-    """`segments.model.span_mask(scores)` per document (boolean)."""
-    scores = np.ascontiguousarray(scores, dtype=np.float64)
-    if native:
-        out = np.empty(len(scores), dtype=np.uint8)
-        _native_segtext.span_masks(scores, offsets, out)
-        return out.view(bool)
-    from thresher.segments.model import span_mask
-
-    mask = np.zeros(len(scores), dtype=bool)
-    for a, b in _documents(offsets):
-        mask[a:b] = span_mask(scores[a:b])
-    return mask
+def span_masks(scores: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`segments.model.span_mask(scores)` per document, boolean (C only)."""
+    out = np.empty(len(scores), dtype=np.uint8)
+    _native_segtext.span_masks(np.ascontiguousarray(scores, dtype=np.float64), offsets, out)
+    return out.view(bool)
 
 
-def window_maxes(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
-    """`segments.model._window_max(values, radius)` per document."""
-    values = np.ascontiguousarray(values, dtype=np.float64)
+def window_maxes(values: np.ndarray, offsets: np.ndarray, radius: int) -> np.ndarray:
+    """`segments.model._window_max(values, radius)` per document (C only)."""
     out = np.empty(len(values))
-    if native:
-        _native_segtext.window_maxes(values, offsets, radius, out)
-        return out
-    from thresher.segments.model import _window_max
-
-    for a, b in _documents(offsets):
-        out[a:b] = _window_max(values[a:b], radius)
+    _native_segtext.window_maxes(np.ascontiguousarray(values, dtype=np.float64), offsets, radius, out)
     return out
 
 
-def distances_to(mask: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
-    """`segments.model.distance_to(mask)` per document: log1p(lines to the nearest True line)."""
-    mask = np.ascontiguousarray(mask, dtype=bool)
-    if native:
-        out = np.empty(len(mask))
-        _native_segtext.nearest_distances(mask.view(np.uint8), offsets, out)
-        return np.log1p(out)
-    from thresher.segments.model import distance_to
-
+def distances_to(mask: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`segments.model.distance_to(mask)` per document: log1p(lines to the nearest True line) (C only)."""
     out = np.empty(len(mask))
-    for a, b in _documents(offsets):
-        out[a:b] = distance_to(mask[a:b])
-    return out
+    _native_segtext.nearest_distances(np.ascontiguousarray(mask, dtype=bool).view(np.uint8), offsets, out)
+    return np.log1p(out)
 
 
-def title_lines(heading: np.ndarray, main: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
-    """`segments.labelling.title_line(heading, main)` per document: the line within it, -1 for none."""
-    heading = np.ascontiguousarray(heading, dtype=bool)
-    main = np.ascontiguousarray(main, dtype=bool)
+def title_lines(heading: np.ndarray, main: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """`segments.labelling.title_line(heading, main)` per document: its line in the document, -1 for none (C only)."""
     out = np.full(len(offsets) - 1, -1, dtype=np.int64)
-    if native:
-        _native_segtext.title_lines(heading.view(np.uint8), main.view(np.uint8), offsets, 5, out)
-        return out
-    from thresher.segments.labelling import title_line
-
-    starts = offsets.tolist()
-    for number, (a, b) in enumerate(itertools.pairwise(starts)):
-        if b > a:
-            index = title_line(heading[a:b], main[a:b])
-            out[number] = -1 if index is None else index
+    heading = np.ascontiguousarray(heading, dtype=bool).view(np.uint8)
+    _native_segtext.title_lines(heading, np.ascontiguousarray(main, dtype=bool).view(np.uint8), offsets, 5, out)
     return out
 
 

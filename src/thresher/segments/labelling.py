@@ -11,6 +11,7 @@ so a test can pin it down.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -20,6 +21,7 @@ from itertools import chain
 import numpy as np
 
 from thresher.document import SegmentKind
+from thresher.segments import _kernels
 from thresher.segments.features import TEXT_FEATURE_NAMES, window_mean
 
 TITLE = SegmentKind.TITLE.value
@@ -145,6 +147,18 @@ def title_line(heading: np.ndarray, main: np.ndarray, before: int = 5) -> int | 
                 return None
             return i
     return None
+
+
+def title_lines(heading: np.ndarray, main: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`title_line(heading, main)` per document of a batch (`offsets`): its line in the document, -1 for none."""
+    if native:
+        return _kernels.title_lines(heading, main, offsets)
+    out = np.full(len(offsets) - 1, -1, dtype=np.int64)
+    for number, (a, b) in enumerate(itertools.pairwise(offsets.tolist())):
+        if b > a:
+            index = title_line(heading[a:b], main[a:b])
+            out[number] = -1 if index is None else index
+    return out
 
 
 @dataclass(slots=True)

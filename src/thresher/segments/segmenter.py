@@ -19,7 +19,7 @@ import numpy as np
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document, Segment
-from thresher.segments._kernels import native_available, title_lines
+from thresher.segments._kernels import native_available
 from thresher.segments.dom import CUE_NAMES, html_blocks
 from thresher.segments.features import (
     TEXT_FEATURE_NAMES,
@@ -39,6 +39,7 @@ from thresher.segments.labelling import (
     label_lines,
     label_text_batch,
     title_line,
+    title_lines,
 )
 from thresher.segments.lines import line_spans
 from thresher.segments.model import MODEL_PATH, TwoStageModel, load_models
