@@ -329,6 +329,7 @@ static PyObject *gram_overlap(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *result = NULL;
     uint64_t *words = NULL;
     int64_t *word_line = NULL;
+    Py_UCS4 *owned = NULL;
     GramSlot *slots = NULL;
     const Py_ssize_t lines = hits->len / (Py_ssize_t)sizeof(double);
     if (totals->len != lines * (Py_ssize_t)sizeof(int64_t)) {
@@ -336,11 +337,8 @@ static PyObject *gram_overlap(PyObject *Py_UNUSED(module), PyObject *args) {
         goto done;
     }
     if (check_offsets(offsets, lines, "gram_overlap") < 0) goto done;
-#if PY_VERSION_HEX < 0x030C0000
-    if (PyUnicode_READY(lower) < 0) goto done;
-#endif
-    const int kind = PyUnicode_KIND(lower);
-    const void *data = PyUnicode_DATA(lower);
+    const Py_UCS4 *u = ucs4_of(lower, &owned);
+    if (u == NULL) goto done;
     const Py_ssize_t length = PyUnicode_GET_LENGTH(lower);
     /* Two words are at least one character apart, so there are at most length / 2 + 1 words. */
     const Py_ssize_t most = length / 2 + 1;
@@ -352,7 +350,7 @@ static PyObject *gram_overlap(PyObject *Py_UNUSED(module), PyObject *args) {
     }
     Py_ssize_t count = 0, line = 0;
     for (Py_ssize_t i = 0; i < length;) {
-        const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        const Py_UCS4 c = u[i];
         if (c == '\n') {
             line++;
             i++;
@@ -365,9 +363,9 @@ static PyObject *gram_overlap(PyObject *Py_UNUSED(module), PyObject *args) {
         uint64_t h = 0xcbf29ce484222325ULL;
         Py_ssize_t j = i;
         do {
-            h = (h ^ (uint64_t)PyUnicode_READ(kind, data, j)) * 0x100000001b3ULL;
+            h = (h ^ (uint64_t)u[j]) * 0x100000001b3ULL;
             j++;
-        } while (j < length && word_char(PyUnicode_READ(kind, data, j)));
+        } while (j < length && word_char(u[j]));
         words[count] = mix64(h ^ (uint64_t)(j - i));
         word_line[count] = line;
         count++;
@@ -433,6 +431,7 @@ done:
     PyMem_Free(words);
     PyMem_Free(word_line);
     PyMem_Free(slots);
+    PyMem_Free(owned);
     release(views, 3);
     return result;
 }
