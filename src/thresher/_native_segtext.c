@@ -289,7 +289,7 @@ done:
 /* The classes of `[^\W\d_][\w'’-]*` (segments.features._ALPHA_WORD) as the `re` module reads
  * them on str: \w is str.isalnum() or "_", \d is str.isdecimal(). */
 /* Per code point of the Basic Multilingual Plane, filled at import: 1 may start an _ALPHA_WORD word,
- * 2 may continue one, 4 is \w. */
+ * 2 may continue one, 4 is \w, 8 is \s (str.isspace()). */
 static unsigned char char_class[0x10000];
 
 static inline int word_start_char(Py_UCS4 c) {
@@ -950,7 +950,94 @@ done:
     return result;
 }
 
+/* ---- the lines of the documents ------------------------------------------------------------- */
+
+static inline int re_space(Py_UCS4 c) {
+    if (c < 0x10000) return (char_class[c] & 8) != 0;
+    return Py_UNICODE_ISSPACE(c);
+}
+
+/* stripped_lines(texts) -> (lines, spans, counts): segments.lines.line_spans for every text of a
+ * list: the non-blank lines ("\n" ends a line; white space, as the `re` module's \s, trimmed from
+ * both ends), as str, with their (start, end) in their text (int64 pairs) and the count per text
+ * (int64), both as bytearrays. */
+static PyObject *stripped_lines(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O", &texts)) return NULL;
+    PyObject *sequence = PySequence_Fast(texts, "stripped_lines: texts must be a sequence of str");
+    if (sequence == NULL) return NULL;
+    PyObject *lines = PyList_New(0), *result = NULL;
+    int64_t *spans = NULL, *counts = NULL;
+    Py_ssize_t used = 0, capacity = 1024;
+    const Py_ssize_t count = PySequence_Fast_GET_SIZE(sequence);
+    spans = PyMem_Malloc((size_t)capacity * 2 * sizeof(int64_t));
+    counts = PyMem_Malloc(((size_t)count + 1) * sizeof(int64_t));
+    if (lines == NULL || spans == NULL || counts == NULL) {
+        if (lines != NULL) PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t t = 0; t < count; t++) {
+        PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "stripped_lines: texts[%zd] is %.100s, not str", t, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        counts[t] = 0;
+        Py_ssize_t i = 0;
+        while (i < length) {
+            /* one line: [i, line_end) */
+            Py_ssize_t first = -1, last = -1, j = i;
+            for (; j < length; j++) {
+                const Py_UCS4 c = PyUnicode_READ(kind, data, j);
+                if (c == '\n') break;
+                if (!re_space(c)) {
+                    if (first < 0) first = j;
+                    last = j;
+                }
+            }
+            if (first >= 0) {
+                if (used == capacity) {
+                    capacity *= 2;
+                    int64_t *grown = PyMem_Realloc(spans, (size_t)capacity * 2 * sizeof(int64_t));
+                    if (grown == NULL) {
+                        PyErr_NoMemory();
+                        goto done;
+                    }
+                    spans = grown;
+                }
+                PyObject *line = PyUnicode_Substring(text, first, last + 1);
+                if (line == NULL) goto done;
+                const int failed = PyList_Append(lines, line);
+                Py_DECREF(line);
+                if (failed < 0) goto done;
+                spans[2 * used] = first;
+                spans[2 * used + 1] = last + 1;
+                used++;
+                counts[t]++;
+            }
+            i = j + 1;
+        }
+    }
+    result = Py_BuildValue("(Oy#y#)", lines, (const char *)spans, (Py_ssize_t)(used * 2 * (Py_ssize_t)sizeof(int64_t)),
+                           (const char *)counts, (Py_ssize_t)(count * (Py_ssize_t)sizeof(int64_t)));
+done:
+    Py_DECREF(sequence);
+    Py_XDECREF(lines);
+    PyMem_Free(spans);
+    PyMem_Free(counts);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"stripped_lines", stripped_lines, METH_VARARGS,
+     "stripped_lines(texts) -> (lines, spans, counts): the non-blank, stripped lines of every text (str), their\n"
+     "(start, end) in the text and the count per text (int64, as bytes)."},
     {"byline_lines", byline_lines, METH_VARARGS,
      "byline_lines(lower, starts, ends, out): per line, whether _BYLINE_DATE matches in it (uint8)."},
     {"literal_lines", literal_lines, METH_VARARGS,
@@ -987,7 +1074,8 @@ PyMODINIT_FUNC PyInit__native_segtext(void) {
         const int alnum = Py_UNICODE_ISALNUM(c) != 0;
         const int start = alnum && !Py_UNICODE_ISDECIMAL(c);
         const int cont = alnum || c == '_' || c == '\'' || c == '-' || c == 0x2019;
-        char_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0) | (alnum || c == '_' ? 4 : 0));
+        char_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0) | (alnum || c == '_' ? 4 : 0) |
+                                        (Py_UNICODE_ISSPACE(c) ? 8 : 0));
     }
     return PyModule_Create(&native_module);
 }

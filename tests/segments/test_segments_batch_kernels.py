@@ -279,3 +279,17 @@ def test_comment_documents_are_those_where_comment_split_finds_comments():
             expected.append((a, b))
     assert len(expected) > 10
     assert labelling._comment_documents(features, main, batch.offsets) == expected
+
+
+@needs_native
+def test_stripped_lines_are_line_spans():
+    texts = [
+        "", "\n\n", "  a  \n\tb\r\n\u2028c\u2028 \n", "\u3000x y\u3000\n\x1c\x1d", "one", "😀 emoji\n \n\ud800 lone",
+        "a\rb\x85c\n", *_crawl_texts(60),
+    ]  # fmt: skip
+    lines, spans, counts = _kernels.stripped_lines(texts)
+    expected = [line_spans(text) for text in texts]
+    assert counts.tolist() == [len(spans_of) for spans_of in expected]
+    assert [tuple(span) for span in spans.tolist()] == [span for spans_of in expected for span in spans_of]
+    assert lines == [text[s:e] for text, spans_of in zip(texts, expected, strict=True) for s, e in spans_of]
+    assert expected[2] == [(2, 3), (7, 8), (11, 12)]

@@ -160,3 +160,10 @@ def byline_lines(lower: str, starts: np.ndarray, ends: np.ndarray) -> np.ndarray
         lower, np.ascontiguousarray(starts, dtype=np.int64), np.ascontiguousarray(ends, dtype=np.int64), found
     )
     return found.view(bool)
+
+
+def stripped_lines(texts: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """`segments.lines.line_spans` of every text, flat (C only): the lines (str), their (start, end) in
+    their text (int64, lines x 2) and the line count of each text (int64)."""
+    lines, spans, counts = _native_segtext.stripped_lines(texts)
+    return lines, np.frombuffer(spans, dtype=np.int64).reshape(-1, 2), np.frombuffer(counts, dtype=np.int64)

@@ -277,15 +277,23 @@ def _needle_pairs() -> np.ndarray:
 class LineBatch:
     """The lines of a batch of documents, joined once, with the arrays every feature reads."""
 
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
-        self.lines: list[str] = [line for lines in documents for line in lines]
-        sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+    def __init__(
+        self, documents: Sequence[Sequence[str]], flat: tuple[list[str], np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """The lines of `documents` (one sequence of lines each), or with `flat`, (all the lines in
+        order, the line count of each document, each line's length) as `_kernels.stripped_lines` gives
+        them (`documents` is then not read)."""
+        if flat is None:
+            self.lines: list[str] = [line for lines in documents for line in lines]
+            sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+            self.lengths = np.asarray([len(line) for line in self.lines], dtype=np.int64)
+        else:
+            self.lines, sizes, self.lengths = flat
         self.offsets = offsets_of(sizes)
         self.doc_of_line = np.repeat(np.arange(len(sizes)), sizes)
         self.doc_first = np.repeat(np.cumsum(sizes) - sizes, sizes)
         self.doc_end = self.doc_first + np.repeat(sizes, sizes)
         self.text = "\n".join(self.lines)
-        self.lengths = np.asarray([len(line) for line in self.lines], dtype=np.int64)
         self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])) if len(self.lines) else self.lengths
         self.ends = self.starts + self.lengths
 

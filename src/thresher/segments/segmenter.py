@@ -13,13 +13,14 @@ article as one contiguous run, then name the rest with the structural rules of
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document, Segment
-from thresher.segments._kernels import native_available
+from thresher.segments._kernels import native_available, stripped_lines
 from thresher.segments.dom import CUE_NAMES, html_blocks
 from thresher.segments.features import (
     TEXT_FEATURE_NAMES,
@@ -128,9 +129,16 @@ class TextSegmenter:
 
     def annotate(self, documents: list[Document]) -> None:
         todo = [d for d in documents if not d.analysis.segments and d.html is None]
-        spans_of = [line_spans(d.text) for d in todo]
-        lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
-        batch = LineBatch(lines_of)
+        if native_available():
+            lines, spans, sizes = stripped_lines([d.text for d in todo])
+            batch = LineBatch([], flat=(lines, sizes, spans[:, 1] - spans[:, 0]))
+            span_list = list(zip(spans[:, 0].tolist(), spans[:, 1].tolist(), strict=True))
+            spans_of = [span_list[a:b] for a, b in itertools.pairwise(batch.offsets.tolist())]
+            lines_of = [lines[a:b] for a, b in itertools.pairwise(batch.offsets.tolist())]
+        else:
+            spans_of = [line_spans(d.text) for d in todo]
+            lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
+            batch = LineBatch(lines_of)
         if not len(batch):
             return
         features = batch_text_features(batch)
