@@ -132,13 +132,14 @@ class TextSegmenter:
         if native_available():
             lines, spans, sizes = stripped_lines([d.text for d in todo])
             batch = LineBatch([], flat=(lines, sizes, spans[:, 1] - spans[:, 0]))
-            span_list = list(zip(spans[:, 0].tolist(), spans[:, 1].tolist(), strict=True))
-            spans_of = [span_list[a:b] for a, b in itertools.pairwise(batch.offsets.tolist())]
             lines_of = [lines[a:b] for a, b in itertools.pairwise(batch.offsets.tolist())]
+            starts, ends = spans[:, 0].tolist(), spans[:, 1].tolist()
         else:
             spans_of = [line_spans(d.text) for d in todo]
             lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
             batch = LineBatch(lines_of)
+            starts = [start for spans in spans_of for start, _ in spans]
+            ends = [end for spans in spans_of for _, end in spans]
         if not len(batch):
             return
         features = batch_text_features(batch)
@@ -156,18 +157,21 @@ class TextSegmenter:
         scores = np.round(labels.scores, 4).tolist()
         glued_documents = set(batch.doc_of_line[labels.glued > 0].tolist())
         bounds = offsets.tolist()
-        for number, (document, spans) in enumerate(zip(todo, spans_of, strict=True)):
+        for number, document in enumerate(todo):
             a, b = bounds[number], bounds[number + 1]
             if a == b:
                 continue
             if number in glued_documents:
+                spans = list(zip(starts[a:b], ends[a:b], strict=True))
                 document.analysis.segments = _glued_segments(
                     spans, document.text, kinds[a:b], labels.glued[a:b].tolist(), scores[a:b], main_p[a:b]
                 )
             else:
                 document.analysis.segments = [
                     Segment(start, end, kind, {"segment_score": score, "main_probability": p})
-                    for (start, end), kind, score, p in zip(spans, kinds[a:b], scores[a:b], main_p[a:b], strict=True)
+                    for start, end, kind, score, p in zip(
+                        starts[a:b], ends[a:b], kinds[a:b], scores[a:b], main_p[a:b], strict=True
+                    )
                 ]
 
 
