@@ -8,6 +8,13 @@ Python never loops over characters and loops over lines only where a dict is che
 (repeated lines). They read only the text, because plain-text crawls (WET, published
 corpora) have lost the markup; the HTML segmenter adds DOM cues on top.
 
+With the C kernels (`thresher._native_segtext`, see segments/_kernels.py) the counts, the
+earlier 3-gram overlap and most phrase patterns come from a few passes over the joined
+text's code points instead (`LineBatch.native_stats`, `native_literals`, `has_match`);
+the NumPy and regex code above stays as the fallback, and the tests hold both to the same
+values. The phrase patterns that are alternations of literals are also spelled out as
+literal lists (`_LITERALS`), which the C side matches.
+
 The one-document functions below (`word_counts`, `ends_sentence`, ...) are the same
 computations on a batch of one; they exist so each feature can be tested on its own.
 """

@@ -9,6 +9,12 @@ linear model in `models/segmenter.json` (trained by `training/segmenter.py`), de
 article as one contiguous run, then name the rest with the structural rules of
 `thresher.segments.labelling`. Each segment gets `segment_score` (confidence in its kind) and
 `main_probability`.
+
+`TextSegmenter` does every step once per batch: the per-document sequences of the second
+stage and the decoding run through `segments.model.window_means` & co. (one C call for the
+batch, or the one-document NumPy functions per document without the kernel), and the
+labelling rules run over the batch's arrays (`label_text_batch`), with the few documents
+that have a comment section labelled by `label_lines` itself.
 """
 
 from __future__ import annotations
