@@ -16,7 +16,6 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 
@@ -231,7 +230,7 @@ def batch_repeats(documents_lines: Sequence[Sequence[str]]) -> list[np.ndarray]:
     """
     if len(documents_lines) < REPEAT_MIN_DOCUMENTS:
         return [np.zeros(len(lines), dtype=bool) for lines in documents_lines]
-    counts = Counter(chain.from_iterable(map(set, documents_lines)))
+    counts = Counter(itertools.chain.from_iterable(map(set, documents_lines)))
     furniture = {
         line
         for line, count in counts.items()

@@ -73,34 +73,19 @@ def _segments(
     spans: Sequence[tuple[int, int]], text: str, labels: LineLabels, probabilities: np.ndarray
 ) -> list[Segment]:
     """One segment per line; a glued prefix becomes its own boilerplate segment before the line's main text."""
-    segments: list[Segment] = []
-    main_p = np.round(probabilities, 4).tolist()
     scores = np.round(labels.scores, 4).tolist()
-    for i, (start, end) in enumerate(spans):
-        kind = labels.kinds[i]
-        p = main_p[i]
-        signals = {"segment_score": scores[i], "main_probability": p}
-        glued = labels.glued[i]
-        if glued:
-            rest = start + glued
-            while rest < end and text[rest] == " ":
-                rest += 1
-            segments.append(Segment(start, start + glued, BOILERPLATE, {"segment_score": 0.9, "main_probability": p}))
-            segments.append(Segment(rest, end, kind, signals))
-        else:
-            segments.append(Segment(start, end, kind, signals))
-    return segments
+    return _line_segments(spans, text, labels.kinds, labels.glued, scores, np.round(probabilities, 4).tolist())
 
 
-def _glued_segments(
+def _line_segments(
     spans: Sequence[tuple[int, int]],
     text: str,
-    kinds: list[str],
-    glued: list[int],
-    scores: list[float],
-    main_p: list[float],
+    kinds: Sequence[str],
+    glued: Sequence[int],
+    scores: Sequence[float],
+    main_p: Sequence[float],
 ) -> list[Segment]:
-    """`_segments` from a document's kinds, glued prefix lengths and rounded scores (plain-text batch)."""
+    """`_segments` from a document's kinds, glued prefix lengths and rounded scores and P(main)."""
     segments: list[Segment] = []
     for (start, end), kind, prefix, score, p in zip(spans, kinds, glued, scores, main_p, strict=True):
         signals = {"segment_score": score, "main_probability": p}
@@ -169,7 +154,7 @@ class TextSegmenter:
                 continue
             if number in glued_documents:
                 spans = list(zip(starts[a:b], ends[a:b], strict=True))
-                document.analysis.segments = _glued_segments(
+                document.analysis.segments = _line_segments(
                     spans, document.text, kinds[a:b], labels.glued[a:b].tolist(), scores[a:b], main_p[a:b]
                 )
             else:
