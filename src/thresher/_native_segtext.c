@@ -289,7 +289,7 @@ done:
 /* The classes of `[^\W\d_][\w'’-]*` (segments.features._ALPHA_WORD) as the `re` module reads
  * them on str: \w is str.isalnum() or "_", \d is str.isdecimal(). */
 /* Per code point of the Basic Multilingual Plane, filled at import: 1 may start an _ALPHA_WORD word,
- * 2 may continue one, 4 is \w, 8 is \s (str.isspace()). */
+ * 2 may continue one, 4 is \w, 8 is \s (str.isspace()), 16 is \d (str.isdecimal()). */
 static unsigned char char_class[0x10000];
 
 static inline int word_start_char(Py_UCS4 c) {
@@ -300,6 +300,12 @@ static inline int word_start_char(Py_UCS4 c) {
 static inline int word_char(Py_UCS4 c) {
     if (c < 0x10000) return (char_class[c] & 2) != 0;
     return Py_UNICODE_ISALNUM(c);
+}
+
+/* \d of the `re` module on str: str.isdecimal(). */
+static inline int re_decimal(Py_UCS4 c) {
+    if (c < 0x10000) return (char_class[c] & 16) != 0;
+    return Py_UNICODE_ISDECIMAL(c);
 }
 
 static inline uint64_t mix64(uint64_t h) {
@@ -492,7 +498,7 @@ static int list_marker_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
         i++;
     } else {
         Py_ssize_t digits = 0;
-        while (i < length && digits < 3 && Py_UNICODE_ISDECIMAL(u[i])) {
+        while (i < length && digits < 3 && re_decimal(u[i])) {
             i++;
             digits++;
         }
@@ -811,7 +817,7 @@ done:
 /* ---- bylines and dates ---------------------------------------------------------------------- */
 
 static inline int decimal(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t i) {
-    return i < length && Py_UNICODE_ISDECIMAL(u[i]);
+    return i < length && re_decimal(u[i]);
 }
 
 /* Decimal digits from i on. */
@@ -877,7 +883,7 @@ static int byline_date_at(const Py_UCS4 *u, Py_ssize_t length, Py_ssize_t p) {
         const Py_ssize_t digits = decimal_run(u, length, i + 1);
         return (digits == 1 || digits == 2) && comma_year(u, length, ordinal_suffix(u, length, i + 1 + digits));
     }
-    if (!Py_UNICODE_ISDECIMAL(c)) return 0;
+    if (!re_decimal(c)) return 0;
     const Py_ssize_t digits = decimal_run(u, length, p);
     Py_ssize_t i = p + digits;
     if (digits == 1 || digits == 2) {
@@ -937,7 +943,7 @@ static PyObject *byline_lines(PyObject *Py_UNUSED(module), PyObject *args) {
         for (Py_ssize_t p = (Py_ssize_t)start[k]; p < (Py_ssize_t)end[k] && !found[k]; p++) {
             const Py_UCS4 c = u[p];
             /* every branch starts with a letter of a month or opener, or a digit */
-            if ((c < 'a' || c > 'z') && !(c >= '0' && c <= '9') && (c < 128 || !Py_UNICODE_ISDECIMAL(c))) continue;
+            if ((c < 'a' || c > 'z') && !re_decimal(c)) continue;
             /* ... at a \b (or a line's start, which follows "\n"): never right after a word character */
             if (p > 0 && re_word(u[p - 1])) continue;
             found[k] = (unsigned char)byline_date_at(u, length, p);
@@ -1075,7 +1081,7 @@ PyMODINIT_FUNC PyInit__native_segtext(void) {
         const int start = alnum && !Py_UNICODE_ISDECIMAL(c);
         const int cont = alnum || c == '_' || c == '\'' || c == '-' || c == 0x2019;
         char_class[c] = (unsigned char)((start ? 1 : 0) | (cont ? 2 : 0) | (alnum || c == '_' ? 4 : 0) |
-                                        (Py_UNICODE_ISSPACE(c) ? 8 : 0));
+                                        (Py_UNICODE_ISSPACE(c) ? 8 : 0) | (Py_UNICODE_ISDECIMAL(c) ? 16 : 0));
     }
     return PyModule_Create(&native_module);
 }
