@@ -14,13 +14,23 @@
  * The inputs must be finite (the caller checks; NumPy's NaN rules are not reproduced). Built
  * with -ffp-contract=off so no multiply-add is fused.
  *
- * `gram_overlap` is the earlier-3-gram share of segments/features.py: word hashes straight
- * from the lower-cased text's code points and one open-addressing table per document instead
- * of a str per word, `hash()` and a sort of the whole batch's 3-grams.
+ * The line features (segments/features.py) read every character of the batch several times
+ * over in NumPy masks and regex scans. Here:
+ * - `stripped_lines` cuts the documents into their non-blank lines (segments.lines.line_spans);
+ * - `line_stats` counts per line, in one pass, what the NumPy masks counted (tokens, capitals,
+ *   digits, separators, quoted "?", ...), the needle bits that preselect lines for the phrase
+ *   regexes, and the matches of _PERSON and _LIST_MARKER;
+ * - `literal_lines` and `byline_lines` say which lines the phrase patterns match (the
+ *   patterns that are alternations of literals, spelled out in features._LITERALS, and
+ *   _BYLINE_DATE branch by branch), with the `re` module's \w, \d and \b on str;
+ * - `gram_overlap` is the earlier-3-gram share: word hashes straight from the lower-cased
+ *   text's code points and one open-addressing table per document instead of a str per word,
+ *   `hash()` and a sort of the whole batch's 3-grams.
  *
- * The module is optional: thresher/segments/_kernels.py runs the same computations document
- * by document with the NumPy functions they replace when it is not built (or with
- * THRESHER_NATIVE=0), and tests check both give identical arrays.
+ * The module is optional: segments/_kernels.py wraps it, and segments/model.py, labelling.py,
+ * features.py and segmenter.py run the NumPy / regex code it replaces when it is not built (or
+ * with THRESHER_NATIVE=0); tests check both give identical arrays, on hand-made and generated
+ * lines and on the real crawl.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
