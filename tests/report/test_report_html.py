@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import random
 import re
 import subprocess
@@ -51,6 +52,31 @@ def test_histogram_bins_are_bounded_and_independent_of_order():
     assert len(forward.bins) <= MAX_FINE_BINS
     assert sum(forward.totals()) == len(values) == forward.count
     assert forward.minimum == -3.5 and forward.maximum == 1e7
+
+
+@pytest.mark.parametrize("base", [1.0, 2.0**-20])
+def test_deferred_bulk_adds_equal_adding_one_by_one(base: float):
+    """`push` + `flush` (the report's hot path) must give the bins `add` gives, value for value."""
+    rng = random.Random(11)
+    values: list[float] = [rng.lognormvariate(3, 3) for _ in range(3000)]
+    values += [float(rng.randrange(-50, 50)) for _ in range(500)] + [0.0, -0.0, 5e12, -7.25]
+    values += [math.nan, math.inf, -math.inf, 1e300, 2**53 + 1.0]
+    rng.shuffle(values)
+    one_by_one = StreamingHistogram(("kept", "removed"), base=base)
+    deferred = StreamingHistogram(("kept", "removed"), base=base)
+    for i, value in enumerate(values):
+        one_by_one.add(value, i % 2)
+        deferred.push(value, i % 2)
+        if i % 700 == 699:  # several flushes, each coarsening what the previous ones stored
+            deferred.flush()
+    deferred.flush()
+    for field_name in ("width", "bins", "low", "high", "minimum", "maximum", "count", "integral"):
+        assert getattr(deferred, field_name) == getattr(one_by_one, field_name), field_name
+    integers = StreamingHistogram(("kept",), base=1.0)
+    integers.push(3, 0)
+    integers.push(4, 0)
+    integers.flush()
+    assert integers.integral and integers.bins == {3: [1], 4: [1]}
 
 
 def test_reservoir_keeps_at_most_its_size_and_is_reproducible():

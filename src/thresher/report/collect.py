@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 
 GROUPS = ("kept", "removed")
@@ -27,6 +28,7 @@ MAX_CATEGORIES = 2000
 MAX_CLUSTERS = 200_000
 SAMPLE_TEXT_BUDGET = 6000
 SEGMENT_HEAD, SEGMENT_TAIL = 480, 160
+FLUSH_EVERY = 2000  # records between bulk histogram updates: bounds the values held back
 
 
 class StreamingHistogram:
@@ -50,6 +52,57 @@ class StreamingHistogram:
         self.maximum = -math.inf
         self.count = 0
         self.integral = True
+        self.pending: list[list[float]] = [[] for _ in groups]
+
+    def push(self, value: float, group: int) -> None:
+        """`add`, deferred: the value waits in a list until `flush` adds the waiting values in bulk.
+
+        The report's hot path (every signal of every record) then costs a list append; the
+        bins are the same as adding one by one, because they depend only on the values seen
+        (see the class docstring), not on when they were added.
+        """
+        self.pending[group].append(value)
+
+    def flush(self) -> None:
+        """Add every value `push` deferred, one NumPy pass per group."""
+        for group, values in enumerate(self.pending):
+            if values:
+                self.add_many(values, group)
+                values.clear()
+
+    def add_many(self, values: list[float], group: int) -> None:
+        """`add` for each of `values`, vectorised; the same bins, bounds and counts as adding one by one.
+
+        Indices are computed at the current width and halved (floor) once per coarsening,
+        which equals computing them at the final width: widths are the base times a power
+        of two, so `floor(floor(v / w) / 2) == floor(v / 2w)` holds exactly in floating point.
+        """
+        array = np.asarray(values, dtype=np.float64)
+        array = array[np.isfinite(array)]
+        if not len(array):
+            return
+        if self.integral and bool((array != np.trunc(array)).any()):
+            self.integral = False
+        self.minimum = min(self.minimum, float(array.min()))
+        self.maximum = max(self.maximum, float(array.max()))
+        self.count += len(array)
+        index = np.floor(array / self.width)
+        low, high = int(index.min()), int(index.max())
+        if self.low is not None and self.high is not None:
+            low, high = min(low, self.low), max(high, self.high)
+        while high - low + 1 > self.max_bins:
+            self._coarsen()
+            index = np.floor(index / 2)
+            low, high = low // 2, high // 2
+        self.low, self.high = low, high
+        keys, counts = np.unique(index, return_counts=True)
+        width = len(self.groups)
+        for key, count in zip(keys.tolist(), counts.tolist(), strict=True):
+            slot = int(key)
+            bin_counts = self.bins.get(slot)
+            if bin_counts is None:
+                bin_counts = self.bins[slot] = [0] * width
+            bin_counts[group] += count
 
     def add(self, value: float, group: int) -> None:
         # The hot path of the report (signals x records): plain comparisons, no builtins where avoidable.
@@ -273,6 +326,9 @@ class Collector:
                     self.data.limited = True
                     break
                 self.add(record, group)
+                if count % FLUSH_EVERY == FLUSH_EVERY - 1:
+                    self.flush()
+        self.flush()
         for count, record in enumerate(iter_records(out / "quarantine", (), self.data.unreadable)):
             if max_records is not None and count >= max_records:
                 self.data.limited = True
@@ -280,8 +336,14 @@ class Collector:
             self.add_quarantined(record)
         return self.data
 
+    def flush(self) -> None:
+        """Add the values the histograms hold back (`StreamingHistogram.push`); `collect` calls it."""
+        for hists in (self.data.doc_hists, self.data.seg_hists):
+            for hist in hists.values():
+                hist.flush()
+
     def add(self, record: dict[str, Any], group: int) -> None:
-        """One kept (group 0) or removed (group 1) record."""
+        """One kept (group 0) or removed (group 1) record; its numbers reach the histograms at `flush`."""
         self.data.records[GROUPS[group]] += 1
         analysis = record.get("thresher")
         if not isinstance(analysis, dict):
@@ -291,10 +353,11 @@ class Collector:
         for name, value in signals.items():
             hist = hists.get(name)
             if hist is not None and type(value) in (int, float):  # the common case, without the dispatch
-                hist.add(value, group)
+                hist.pending[group].append(value)
             else:
                 self._signal(name, value, group)
         segments = analysis.get("segments") or []
+        seg_hists, wanted = self.data.seg_hists, self.segment_signals
         for segment in segments:
             if not isinstance(segment, dict):
                 continue
@@ -302,9 +365,20 @@ class Collector:
             size = int(segment.get("end", 0)) - int(segment.get("start", 0))
             # Characters removed: the segment was trimmed, or its whole document was dropped.
             self.data.chars_by_kind.add(str(segment.get("kind")), max(status, group), size)
-            for name, value in (segment.get("signals") or {}).items():
-                if name in self.segment_signals and is_number(value):
-                    self._histogram(self.data.seg_hists, name, value, status, SEGMENT_GROUPS)
+            seg_signals = segment.get("signals")
+            if not seg_signals:
+                continue
+            if seg_hists.keys() >= wanted:  # every histogram exists: look up only the wanted names
+                for name in wanted:
+                    value = seg_signals.get(name)
+                    if value is not None and type(value) in (int, float):
+                        seg_hists[name].pending[status].append(value)
+                    elif is_number(value):
+                        seg_hists[name].pending[status].append(float(value))
+                continue
+            for name, value in seg_signals.items():  # creates histograms in the order signals come
+                if name in wanted and is_number(value):
+                    self._histogram(seg_hists, name, value, status, SEGMENT_GROUPS)
         self._dedup(analysis, segments)
         decision = analysis.get("decision")
         reasons = [r for r in analysis.get("reasons") or [] if isinstance(r, dict)]
@@ -353,7 +427,7 @@ class Collector:
             # Integers get unit bins; floats start fine enough for ratios in [0, 1].
             base = 1.0 if isinstance(value, int) else 2.0**-20
             hist = hists[name] = StreamingHistogram(groups, base)
-        hist.add(float(value), group)
+        hist.pending[group].append(float(value))
 
     def _dedup(self, analysis: dict[str, Any], segments: list[Any]) -> None:
         """Count records per dedup cluster, from reasons or signals that carry a cluster id."""

@@ -8,19 +8,31 @@ Python never loops over characters and loops over lines only where a dict is che
 (repeated lines). They read only the text, because plain-text crawls (WET, published
 corpora) have lost the markup; the HTML segmenter adds DOM cues on top.
 
+With the C kernels (`thresher._native_segtext`, see segments/_kernels.py) the counts, the
+earlier 3-gram overlap and most phrase patterns come from a few passes over the joined
+text's code points instead (`LineBatch.native_stats`, `native_literals`, `has_match`);
+the NumPy and regex code above stays as the fallback, and the tests hold both to the same
+values. The phrase patterns that are alternations of literals are also spelled out as
+literal lists (`_LITERALS`), which the C side matches.
+
 The one-document functions below (`word_counts`, `ends_sentence`, ...) are the same
 computations on a batch of one; they exist so each feature can be tested on its own.
 """
 
 from __future__ import annotations
 
+import functools
+import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property
 from itertools import chain
 
 import numpy as np
 
+from thresher.segments import _kernels
+from thresher.segments._kernels import gram_overlap, native_available, offsets_of
 from thresher.segments.dom import CONTAINER_LEVELS, CUE_NAMES, Blocks
 
 # Characters `str.split()` treats as white space (the benchmark's tokeniser).
@@ -31,6 +43,7 @@ _SPACE_CODES = np.asarray(
 )  # fmt: skip
 # Scripts written without spaces between words (CJK kana/ideographs, Thai): two characters count as a word.
 _UNSPACED_RANGES = ((0x3040, 0x30FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0x0E00, 0x0E7F))
+_UNSPACED_ARRAY = np.asarray(_UNSPACED_RANGES, dtype=np.int64)
 _END_CODES = np.asarray([ord(c) for c in '.!?…:;。！？"”’」』'], dtype=np.uint32)
 _CLOSER_CODES = np.asarray([ord(c) for c in ")]'"], dtype=np.uint32)
 # Commas of the world's scripts (Latin, CJK full-width and ideographic, Arabic): clauses, so prose.
@@ -117,6 +130,40 @@ _BYLINE_DATE = re.compile(
     re.MULTILINE,
 )
 _ALPHA_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+# The phrase patterns that are alternations of literals, spelled out: (literal, \b before it, \b after it).
+# Where a line holds one of them, the pattern matches in it (and only there), so the C kernel
+# `literal_lines` answers "does the line match" without the regex; the tests hold each list to its
+# pattern, on the crawl and on generated lines.
+_INFORMAL_MARKS = ("...", "…", "!!", "??", ":)", ":(", ";)")
+_INFORMAL_WORDS = ("lol", "imo", "imho", "btw", "omg", "smh")
+_REPORTING_WORDS = ("said", "says", "told", "according to", "reported", "announced", "stated", "spokesman",
+                    "spokeswoman", "spokesperson")  # fmt: skip
+_BOILERPLATE_OPENERS = (
+    "copyright", "all rights", "privacy policy", "privacy notice", "terms of use", "terms of service",
+    "terms of conditions", "terms and use", "terms and service", "terms and conditions", "cookie", "subscribe",
+    "newsletter", "sign up", "sign in", "follow us", "share this", "share on", "advertisement", "read more",
+    "related articles", "related stories", "related posts", "recommended", "you may also like", "more from",
+    "click here", "contact us", "about us", "skip to", "back to top", "previous article", "previous post",
+    "next article", "next post", "leave a comment", "leave a reply", "watch:", "photo:", "photograph:", "image:",
+    "getty images", "credit:", "trending", "most popular", "facebook", "twitter", "linkedin", "whatsapp", "pinterest",
+)  # fmt: skip
+_BOILERPLATE_WORDS = ("login", "log in", "logout", "log out", "share", "tweet", "sponsored", "menu", "search", "home",
+                      "comment", "comments", "loading", "ad", "email")  # fmt: skip
+_LITERALS: dict[re.Pattern[str], tuple[tuple[str, bool, bool], ...]] = {
+    _INFORMAL: tuple((m, False, False) for m in _INFORMAL_MARKS) + tuple((w, True, True) for w in _INFORMAL_WORDS),
+    _REPORTING: tuple((word, True, True) for word in _REPORTING_WORDS),
+    _BOILERPLATE: (("©", False, False),)
+    + tuple((phrase, True, False) for phrase in _BOILERPLATE_OPENERS)
+    + tuple((word, True, True) for word in _BOILERPLATE_WORDS),
+}
+_LITERAL_PATTERNS = tuple(_LITERALS)
+_LITERAL_ARRAYS = (
+    tuple(literal for pattern in _LITERAL_PATTERNS for literal, _, _ in _LITERALS[pattern]),
+    np.asarray([before | (after << 1) for p in _LITERAL_PATTERNS for _, before, after in _LITERALS[p]], dtype=np.uint8),
+    np.asarray([n for n, p in enumerate(_LITERAL_PATTERNS) for _ in _LITERALS[p]], dtype=np.int64),
+)
+# The patterns whose per-line counts the C pass gives (`LineBatch.native_stats`), by (pattern, exclude_quoted).
+_NATIVE_COUNTS = {(_PERSON, True): "person", (_LIST_MARKER, False): "list_marker"}
 
 # Necessary substrings of the phrase patterns (any part of a phrase will do, so the rarer part is
 # taken: "mment" for "comment"): a line holding none of a pattern's needles cannot match it,
@@ -227,17 +274,33 @@ def _needle_tables() -> tuple[np.ndarray, np.ndarray]:
     return _NEEDLE_TABLES[0]
 
 
+@functools.cache
+def _needle_pairs() -> np.ndarray:
+    """Per pair of leading key characters (128 x 128, flat), whether any key they begin has a bit in
+    the first needle table: the C pass skips the big table where the small one says no."""
+    return _needle_tables()[0].reshape(128 * 128, 128).any(axis=1)
+
+
 class LineBatch:
     """The lines of a batch of documents, joined once, with the arrays every feature reads."""
 
-    def __init__(self, documents: Sequence[Sequence[str]]) -> None:
-        self.lines: list[str] = [line for lines in documents for line in lines]
-        sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+    def __init__(
+        self, documents: Sequence[Sequence[str]], flat: tuple[list[str], np.ndarray, np.ndarray] | None = None
+    ) -> None:
+        """The lines of `documents` (one sequence of lines each), or with `flat`, (all the lines in
+        order, the line count of each document, each line's length) as `_kernels.stripped_lines` gives
+        them (`documents` is then not read)."""
+        if flat is None:
+            self.lines: list[str] = [line for lines in documents for line in lines]
+            sizes = np.asarray([len(lines) for lines in documents], dtype=np.int64)
+            self.lengths = np.asarray([len(line) for line in self.lines], dtype=np.int64)
+        else:
+            self.lines, sizes, self.lengths = flat
+        self.offsets = offsets_of(sizes)
         self.doc_of_line = np.repeat(np.arange(len(sizes)), sizes)
         self.doc_first = np.repeat(np.cumsum(sizes) - sizes, sizes)
         self.doc_end = self.doc_first + np.repeat(sizes, sizes)
         self.text = "\n".join(self.lines)
-        self.lengths = np.asarray([len(line) for line in self.lines], dtype=np.int64)
         self.starts = np.concatenate(([0], np.cumsum(self.lengths + 1)[:-1])) if len(self.lines) else self.lengths
         self.ends = self.starts + self.lengths
 
@@ -251,6 +314,22 @@ class LineBatch:
     @cached_property
     def lower(self) -> str:
         return self.text.lower()
+
+    @cached_property
+    def native_stats(self) -> dict[str, np.ndarray] | None:
+        """The per-line character counts of one C pass (`_native_segtext.line_stats`), None without the kernel.
+
+        Each property below reads its column from here when there is one and otherwise
+        computes the same counts with NumPy masks over `codes`.
+        """
+        if not native_available():
+            return None
+        lower = self.lower if len(self.lower) == len(self.text) else None
+        first_table, second_table = _needle_tables()
+        return _kernels.line_stats(
+            self.text, lower, self.starts, self.ends, _SPACE_TABLE, _SEPARATOR_TABLE, _ALPHA_TABLE, _UPPER_TABLE,
+            _UNSPACED_ARRAY, first_table, second_table, _needle_pairs(),
+        )  # fmt: skip
 
     def per_line(self, mask: np.ndarray) -> np.ndarray:
         """Count of True characters of `mask` in each line."""
@@ -290,6 +369,9 @@ class LineBatch:
         `_needle_tables`, and the bits are OR-ed over each line. A superset of the lines holding
         a needle, found with a handful of array passes instead of one regex scan per pattern.
         """
+        stats = self.native_stats
+        if stats is not None and "needles" in stats:
+            return stats["needles"]
         keys = self.needle_keys
         first_table, second_table = _needle_tables()
         later = np.concatenate((keys[3:], np.zeros(len(keys) - len(keys[3:]), dtype=keys.dtype)))
@@ -308,8 +390,12 @@ class LineBatch:
         if pattern is _BYLINE_DATE:
             # The first branch opens the line ("by", "posted", ...); the month branches need a month's
             # first three letters and a space then a digit; the others a digit then "-", "/" or ":".
-            keys = self.needle_keys
-            first = keys[np.minimum(self.starts, max(len(keys) - 1, 0))] if len(keys) else keys
+            stats = self.native_stats
+            if stats is not None and "first_keys" in stats:
+                first = stats["first_keys"]
+            else:
+                keys = self.needle_keys
+                first = keys[np.minimum(self.starts, max(len(keys) - 1, 0))] if len(keys) else keys
             opener = np.isin(first, _BYLINE_OPENER_KEYS) & (self.lengths > 0)
             bits = self.needle_bits
             month = ((bits & _MONTH_BIT) > 0) & ((bits & _SPACE_DIGIT_BIT) > 0)
@@ -338,8 +424,31 @@ class LineBatch:
         sub_line = np.searchsorted(sub_starts, local, side="right") - 1
         return self.starts[chosen[sub_line]] + (local - sub_starts[sub_line])
 
+    @cached_property
+    def native_literals(self) -> dict[re.Pattern[str], np.ndarray] | None:
+        """Per pattern of `_LITERALS`, whether each line matches it (one C pass), None without the kernel.
+
+        Only when lower-casing kept every character's position, as for the needle bits.
+        """
+        if not native_available() or len(self.lower) != len(self.text):
+            return None
+        found = _kernels.literal_lines(self.lower, self.starts, self.ends, *_LITERAL_ARRAYS)
+        return {pattern: found[:, number] for number, pattern in enumerate(_LITERAL_PATTERNS)}
+
+    def has_match(self, pattern: re.Pattern[str]) -> np.ndarray:
+        """1.0 for each line where `pattern` (on the lower-cased text) matches, else 0.0."""
+        literals = self.native_literals if pattern in _LITERALS else None
+        if literals is not None:
+            return literals[pattern].astype(np.float64)
+        if pattern is _BYLINE_DATE and native_available() and len(self.lower) == len(self.text):
+            return _kernels.byline_lines(self.lower, self.starts, self.ends).astype(np.float64)
+        return (self.match_counts(pattern) > 0).astype(np.float64)
+
     def match_counts(self, pattern: re.Pattern[str], exclude_quoted: bool = False) -> np.ndarray:
         """Matches of `pattern` (on the lower-cased text) per line, optionally not counting quoted speech."""
+        native = _NATIVE_COUNTS.get((pattern, exclude_quoted))
+        if native is not None and self.native_stats is not None and native in self.native_stats:
+            return self.native_stats[native].astype(np.float64)
         positions = self.match_positions(pattern)
         if exclude_quoted and len(positions):
             positions = positions[~self.quoted[positions]]
@@ -394,6 +503,8 @@ class LineBatch:
     @cached_property
     def quoted(self) -> np.ndarray:
         """True for characters inside quotation marks (a quote left open runs to the line's end)."""
+        if self.native_stats is not None:
+            return self.native_stats["quoted"]
         # The matches never overlap, so the running sum is 0 or 1 and int8 holds it exactly.
         spans = np.asarray([match.span() for match in _QUOTED.finditer(self.text)], dtype=np.int64).reshape(-1, 2)
         delta = np.zeros(len(self.codes) + 1, dtype=np.int8)
@@ -410,11 +521,15 @@ class LineBatch:
     @cached_property
     def tokens(self) -> np.ndarray:
         """Whitespace tokens per line."""
+        if self.native_stats is not None:
+            return self.native_stats["tokens"].astype(np.float64)
         return np.bincount(self.word_start_positions[1], minlength=len(self)).astype(np.float64)
 
     @cached_property
     def words(self) -> np.ndarray:
         """Words per line: whitespace tokens plus one per two unspaced-script characters."""
+        if self.native_stats is not None:
+            return self.tokens + np.floor(self.native_stats["unspaced"].astype(np.float64) / 2)
         codes = self.codes
         unspaced = np.zeros(len(codes), dtype=bool)
         for low, high in _UNSPACED_RANGES:
@@ -423,6 +538,10 @@ class LineBatch:
 
     @cached_property
     def capital_ratio(self) -> np.ndarray:
+        if self.native_stats is not None:
+            alpha_words = self.native_stats["alpha"].astype(np.float64)
+            upper_words = self.native_stats["upper"].astype(np.float64)
+            return np.divide(upper_words, alpha_words, out=np.zeros(len(self)), where=alpha_words > 0)
         # Only the first character of each word counts: look those up, not the whole text.
         positions, lines = self.word_start_positions
         codes = self.codes[positions]
@@ -440,15 +559,21 @@ class LineBatch:
         nonempty = self.lengths > 0
         if not nonempty.any():
             return out
-        codes = self.codes
-        last = codes[self.ends[nonempty] - 1]
-        second = np.where(self.lengths[nonempty] > 1, codes[np.maximum(self.ends[nonempty] - 2, 0)], 0)
+        if self.native_stats is not None:
+            last = self.native_stats["last"][nonempty]
+            second = self.native_stats["second"][nonempty]
+        else:
+            codes = self.codes
+            last = codes[self.ends[nonempty] - 1]
+            second = np.where(self.lengths[nonempty] > 1, codes[np.maximum(self.ends[nonempty] - 2, 0)], 0)
         ok = np.isin(last, _END_CODES) | (np.isin(last, _CLOSER_CODES) & np.isin(second, _END_CODES))
         out[nonempty] = ok
         return out
 
     @cached_property
     def separators(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["separators"].astype(np.float64)
         codes = self.codes
         if len(codes) < 3:
             return np.zeros(len(self))
@@ -457,10 +582,32 @@ class LineBatch:
 
     @cached_property
     def digits(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["digits"].astype(np.float64)
         return self.per_line((self.codes >= 48) & (self.codes <= 57))
 
     @cached_property
+    def tabs(self) -> np.ndarray:
+        """Tab characters per line."""
+        if self.native_stats is not None:
+            return self.native_stats["tabs"].astype(np.float64)
+        return self.per_line(self.codes == 9)
+
+    @cached_property
+    def starts_lower(self) -> np.ndarray:
+        """1 when the line starts with an ASCII lower-case letter."""
+        if self.native_stats is not None:
+            first = self.native_stats["first"]
+            return ((first >= 97) & (first <= 122) & (self.lengths > 0)).astype(np.float64)
+        if not len(self.codes):
+            return np.zeros(len(self))
+        first = self.codes[np.minimum(self.starts, len(self.codes) - 1)]
+        return ((first >= 97) & (first <= 122) & (self.lengths > 0)).astype(np.float64)
+
+    @cached_property
     def questions(self) -> np.ndarray:
+        if self.native_stats is not None:
+            return self.native_stats["questions"].astype(np.float64)
         return self.per_line((self.codes == 63) & ~self.quoted)
 
     # -- document structure ---------------------------------------------------------------
@@ -481,6 +628,9 @@ class LineBatch:
     def earlier_overlap(self) -> np.ndarray:
         """Share of each line's word 3-grams already seen in an earlier line of the same document."""
         out = np.zeros(len(self))
+        if native_available():
+            hits, totals = gram_overlap(self.lower, self.offsets)
+            return np.divide(hits, totals, out=out, where=totals > 0)
         ids, line = self.alpha_tokens
         if len(ids) < 3:
             return out
@@ -500,12 +650,20 @@ class LineBatch:
 
     @cached_property
     def repeated(self) -> np.ndarray:
-        """1 when the exact line occurs more than once in its document."""
-        counts: dict[tuple[int, str], int] = {}
-        keys = list(zip(self.doc_of_line.tolist(), self.lines, strict=True))
-        for key in keys:
-            counts[key] = counts.get(key, 0) + 1
-        return np.asarray([counts[key] > 1 for key in keys], dtype=np.float64)
+        """1 when the exact line occurs more than once in its document.
+
+        Most documents repeat no line: a set per document says so (and hashes each line once,
+        for `batch_repeats` too); only the others count their lines.
+        """
+        out = np.zeros(len(self))
+        lines = self.lines
+        bounds = self.offsets.tolist()
+        for a, b in itertools.pairwise(bounds):
+            part = lines[a:b]
+            if len(set(part)) < len(part):
+                counts = Counter(part)
+                out[a:b] = [counts[line] > 1 for line in part]
+        return out
 
     @cached_property
     def relative_position(self) -> np.ndarray:
@@ -586,12 +744,12 @@ def has_question(lines: Sequence[str]) -> np.ndarray:
 
 def informal(lines: Sequence[str]) -> np.ndarray:
     """1 for informal marks: "...", "…", doubled !! or ??, lol/imo/btw, emoticons."""
-    return (_one(lines).match_counts(_INFORMAL) > 0).astype(np.float64)
+    return _one(lines).has_match(_INFORMAL)
 
 
 def reporting(lines: Sequence[str]) -> np.ndarray:
     """1 when the line attributes speech ("said", "told", "according to"): news prose."""
-    return (_one(lines).match_counts(_REPORTING) > 0).astype(np.float64)
+    return _one(lines).has_match(_REPORTING)
 
 
 def comment_phrase(lines: Sequence[str]) -> np.ndarray:
@@ -601,7 +759,7 @@ def comment_phrase(lines: Sequence[str]) -> np.ndarray:
 
 def boilerplate_phrase(lines: Sequence[str]) -> np.ndarray:
     """1 for site furniture phrases: copyright, privacy policy, subscribe, share, read more, ..."""
-    return (_one(lines).match_counts(_BOILERPLATE) > 0).astype(np.float64)
+    return _one(lines).has_match(_BOILERPLATE)
 
 
 def list_marker(lines: Sequence[str]) -> np.ndarray:
@@ -685,7 +843,7 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
     tokens = batch.tokens
     ends = batch.ends_sentence
     caps = batch.capital_ratio
-    boiler = (batch.match_counts(_BOILERPLATE) > 0).astype(np.float64)
+    boiler = batch.has_match(_BOILERPLATE)
     prose = ((words >= 12) & (ends > 0)).astype(np.float64)
     index = np.arange(count, dtype=np.float64)
     first_prose = batch.doc_reduce(np.where(prose > 0, index, np.inf), np.minimum)
@@ -697,19 +855,14 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
     prose_run_words = np.log1p(np.where(prose > 0, run_words, 0.0))
     longest = run_words >= batch.doc_reduce(np.where(prose > 0, run_words, 0.0), np.maximum)
     longest_distance = batch.prose_distance((prose > 0) & longest & (run_words > 0))
-    first_codes = batch.codes[np.minimum(batch.starts, max(len(batch.codes) - 1, 0))] if len(batch.codes) else None
-    starts_lower = (
-        ((first_codes >= 97) & (first_codes <= 122) & (batch.lengths > 0)).astype(np.float64)
-        if first_codes is not None else np.zeros(count)
-    )  # fmt: skip
     columns = [
         chars, np.log1p(words), ends, caps,
         np.divide(batch.digits, batch.lengths, out=np.zeros(count), where=batch.lengths > 0),
         np.where(tokens > 0, batch.separators / safe_tokens, 0.0),
         np.where(tokens > 0, batch.match_counts(_PERSON, exclude_quoted=True) / safe_tokens, 0.0),
         (batch.questions > 0).astype(np.float64),
-        (batch.match_counts(_INFORMAL) > 0).astype(np.float64),
-        (batch.match_counts(_REPORTING) > 0).astype(np.float64),
+        batch.has_match(_INFORMAL),
+        batch.has_match(_REPORTING),
         (batch.match_counts(_COMMENT_PHRASE) > 0).astype(np.float64),
         boiler,
         (batch.match_counts(_LIST_MARKER) > 0).astype(np.float64),
@@ -718,8 +871,8 @@ def batch_text_features(batch: LineBatch) -> np.ndarray:
         batch.window(chars, 2), batch.window(chars, 6), batch.window(ends, 2), batch.window(ends, 6),
         batch.window(boiler, 3), batch.prose_distance(prose), chars - batch.doc_reduce(chars, np.maximum), in_span,
         chars - batch.doc_mean(chars), prose_run_words, longest_distance, batch.window(chars, 12),
-        batch.window(prose, 12), (batch.match_counts(_BYLINE_DATE) > 0).astype(np.float64),
-        np.minimum(batch.per_line(batch.codes == 9), 8.0), starts_lower,
+        batch.window(prose, 12), batch.has_match(_BYLINE_DATE),
+        np.minimum(batch.tabs, 8.0), batch.starts_lower,
     ]  # fmt: skip
     return np.column_stack(columns)
 

@@ -11,13 +11,16 @@ so a test can pin it down.
 
 from __future__ import annotations
 
+import itertools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from thresher.document import SegmentKind
+from thresher.segments import _kernels
 from thresher.segments.features import TEXT_FEATURE_NAMES, window_mean
 
 TITLE = SegmentKind.TITLE.value
@@ -145,6 +148,18 @@ def title_line(heading: np.ndarray, main: np.ndarray, before: int = 5) -> int | 
     return None
 
 
+def title_lines(heading: np.ndarray, main: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`title_line(heading, main)` per document of a batch (`offsets`): its line in the document, -1 for none."""
+    if native:
+        return _kernels.title_lines(heading, main, offsets)
+    out = np.full(len(offsets) - 1, -1, dtype=np.int64)
+    for number, (a, b) in enumerate(itertools.pairwise(offsets.tolist())):
+        if b > a:
+            index = title_line(heading[a:b], main[a:b])
+            out[number] = -1 if index is None else index
+    return out
+
+
 @dataclass(slots=True)
 class LineLabels:
     """Kinds per line, the first-line glued prefix lengths, and confidence per line."""
@@ -215,14 +230,110 @@ def batch_repeats(documents_lines: Sequence[Sequence[str]]) -> list[np.ndarray]:
     """
     if len(documents_lines) < REPEAT_MIN_DOCUMENTS:
         return [np.zeros(len(lines), dtype=bool) for lines in documents_lines]
-    counts: dict[str, int] = {}
-    for lines in documents_lines:
-        for line in set(lines):
-            counts[line] = counts.get(line, 0) + 1
-    return [
-        np.asarray(
-            [counts[line] >= REPEAT_MIN_DOCUMENTS and len(line.split()) <= REPEAT_MAX_WORDS for line in lines],
-            dtype=bool,
-        )
-        for lines in documents_lines
-    ]
+    counts = Counter(itertools.chain.from_iterable(map(set, documents_lines)))
+    furniture = {
+        line
+        for line, count in counts.items()
+        if count >= REPEAT_MIN_DOCUMENTS and len(line.split()) <= REPEAT_MAX_WORDS
+    }
+    return [np.fromiter(map(furniture.__contains__, lines), dtype=bool, count=len(lines)) for lines in documents_lines]
+
+
+KIND_NAMES: tuple[str, ...] = (TITLE, MAIN, COMMENT, BOILERPLATE, LINK_SPAM)
+_CODE = {name: code for code, name in enumerate(KIND_NAMES)}
+
+
+@dataclass(slots=True)
+class BatchLabels:
+    """`LineLabels` of every line of a batch: kind codes (index into KIND_NAMES), glued prefix lengths, scores."""
+
+    kinds: np.ndarray
+    glued: np.ndarray
+    scores: np.ndarray
+
+
+def _comment_documents(features: np.ndarray, main: np.ndarray, offsets: np.ndarray) -> list[tuple[int, int]]:
+    """(first, end) of the documents of a plain-text batch where `comment_split` finds comments.
+
+    `comment_split` needs a suffix of the centred evidence, starting after the first main line,
+    worth COMMENT_MIN_GAIN; only the documents that have one are asked. The evidence is a sum
+    of halves and the bias a quarter, so every sum of them is exact in any order, and one
+    running sum from the batch's end gives each document's suffix sums.
+    """
+    count = len(main)
+    sizes = np.diff(offsets)
+    documents = np.flatnonzero(sizes)
+    if len(documents) == 0:
+        return []
+    prose = np.expm1(features[:, _COLUMN["log_words"]]) >= 4
+    evidence = comment_evidence(features)
+    centred = np.where(prose, evidence - COMMENT_BIAS, 0.0)
+    from_end = np.concatenate((np.cumsum(centred[::-1])[::-1], [0.0]))
+    line_doc = np.repeat(np.arange(len(sizes)), sizes)
+    suffix = from_end[:-1] - from_end[offsets[1:]][line_doc]
+    local = np.arange(count) - offsets[:-1][line_doc]
+    firsts = np.minimum.reduceat(np.where(main, local, count), offsets[documents])
+    first = np.zeros(len(sizes), dtype=np.int64)
+    first[documents] = np.where(firsts < count, firsts, 0)
+    best = np.maximum.reduceat(np.where(local > first[line_doc], suffix, -np.inf), offsets[documents])
+    found = []
+    for number in documents[best >= COMMENT_MIN_GAIN].tolist():
+        a, b = int(offsets[number]), int(offsets[number + 1])
+        if comment_split(evidence[a:b], prose[a:b], int(first[number])) is not None:
+            found.append((a, b))
+    return found
+
+
+def label_text_batch(
+    lines: Sequence[str],
+    features: np.ndarray,
+    probabilities: np.ndarray,
+    main: np.ndarray,
+    titles: np.ndarray,
+    offsets: np.ndarray,
+    separators: np.ndarray,
+) -> BatchLabels:
+    """`label_lines(..., title_text="")` of every document of a plain-text batch, as arrays.
+
+    The rules that see one line (main, link spam, the glued prefix) run over the batch; the
+    title is one index per document (`titles`, -1: none); a document with a comment section
+    (few) runs through `label_lines` itself.
+    """
+    count = len(lines)
+    kinds = np.where(main, _CODE[MAIN], _CODE[BOILERPLATE]).astype(np.int8)
+    comment_scores = np.full(count, np.nan)
+    spam = link_spam_lines(lines, separators)
+    kinds[spam] = _CODE[LINK_SPAM]
+    comment_scores[spam] = np.minimum(1.0, 0.5 + separators[spam] / 40.0)
+    has_title = titles >= 0
+    title_at = (offsets[:-1] + titles)[has_title]
+    titled = title_at[(kinds[title_at] == _CODE[MAIN]) | (kinds[title_at] == _CODE[BOILERPLATE])]
+    kinds[titled] = _CODE[TITLE]
+    glued = np.zeros(count, dtype=np.int64)
+    line_doc = np.repeat(np.arange(len(offsets) - 1), np.diff(offsets))
+    for i in np.flatnonzero(main & (kinds == _CODE[MAIN])).tolist():
+        line = lines[i]
+        if line[:1].islower():
+            doc = line_doc[i]
+            title = lines[offsets[doc] + titles[doc]] if titles[doc] >= 0 else ""
+            glued[i] = glued_prefix(line, title)
+    keep_p = (kinds == _CODE[MAIN]) | (kinds == _CODE[TITLE])
+    scores = np.where(keep_p, probabilities, 1.0 - probabilities)
+    scores = np.where(np.isnan(comment_scores), scores, comment_scores)
+    for a, b in _comment_documents(features, main, offsets):
+        title = int(titles[line_doc[a]])
+        labels = label_lines(
+            lines[a:b], features[a:b], probabilities[a:b], main[a:b], None if title < 0 else title, "",
+            separators=separators[a:b],
+        )  # fmt: skip
+        kinds[a:b] = [_CODE[kind] for kind in labels.kinds]
+        glued[a:b] = labels.glued
+        scores[a:b] = labels.scores
+    return BatchLabels(kinds, glued, scores)
+
+
+def apply_batch_repeats(labels: BatchLabels, repeated: np.ndarray) -> None:
+    """A title or main line repeated across the batch's documents becomes boilerplate (no glued prefix)."""
+    demoted = repeated & ((labels.kinds == _CODE[MAIN]) | (labels.kinds == _CODE[TITLE]))
+    labels.kinds[demoted] = _CODE[BOILERPLATE]
+    labels.glued[demoted] = 0

@@ -9,12 +9,16 @@ should not flip against its neighbours without strong evidence.
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from thresher.segments import _kernels
+from thresher.segments.features import window_mean
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "segmenter.json"
 
@@ -216,8 +220,6 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
     even when it looks weak alone (a subhead, a one-line paragraph); a lone prose-looking
     line in a footer is not. `containers` (blocks, levels) is given in HTML mode only.
     """
-    from thresher.segments.features import window_mean
-
     clipped = np.clip(p, 1e-4, 1 - 1e-4)
     weight = np.sqrt(words + 1.0)
     span_40 = span_mask(weight * (p - 0.4))
@@ -235,6 +237,71 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
             total = np.bincount(inverse, weights=p * weight, minlength=len(unique))
             norm = np.bincount(inverse, weights=weight, minlength=len(unique))
             columns.append(np.where(ids >= 0, total[inverse] / np.maximum(norm[inverse], 1e-9), 0.0))
+    return np.column_stack(columns)
+
+
+def window_means(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
+    """`window_mean(values, radius)` per document of a batch (`offsets`: see segments/_kernels.py)."""
+    if native:
+        return _kernels.window_means(values, offsets, radius)
+    out = np.empty(len(values))
+    for a, b in _kernels.document_bounds(offsets):
+        out[a:b] = window_mean(values[a:b], radius)
+    return out
+
+
+def span_masks(scores: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`span_mask(scores)` per document of a batch."""
+    if native:
+        return _kernels.span_masks(scores, offsets)
+    mask = np.zeros(len(scores), dtype=bool)
+    for a, b in _kernels.document_bounds(offsets):
+        mask[a:b] = span_mask(scores[a:b])
+    return mask
+
+
+def window_maxes(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
+    """`_window_max(values, radius)` per document of a batch."""
+    if native:
+        return _kernels.window_maxes(values, offsets, radius)
+    out = np.empty(len(values))
+    for a, b in _kernels.document_bounds(offsets):
+        out[a:b] = _window_max(values[a:b], radius)
+    return out
+
+
+def distances_to(mask: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`distance_to(mask)` per document of a batch."""
+    if native:
+        return _kernels.distances_to(mask, offsets)
+    out = np.empty(len(mask))
+    for a, b in _kernels.document_bounds(offsets):
+        out[a:b] = distance_to(mask[a:b])
+    return out
+
+
+def stage2_text_batch(p: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+    """`stage2_features(p, words, None)` of every document of a batch, stacked (plain-text mode).
+
+    Element-wise columns are computed once for the batch (the same operations on the same
+    values); the per-document sequences run through `segments._kernels` in one call each; the
+    page mean keeps NumPy's own per-document sum (pairwise, so no running sum reproduces it).
+    """
+    clipped = np.clip(p, 1e-4, 1 - 1e-4)
+    weight = np.sqrt(words + 1.0)
+    span_40 = span_masks(weight * (p - 0.4), offsets, native)
+    sizes = np.diff(offsets)
+    documents = np.flatnonzero(sizes)
+    firsts = offsets[documents]
+    page_max = np.repeat(np.maximum.reduceat(p, firsts), sizes[documents]) if len(p) else p
+    bounds = offsets.tolist()
+    means = np.asarray([np.add.reduce(p[a:b]) / (b - a) for a, b in itertools.pairwise(bounds) if b > a])
+    columns = [
+        np.log(clipped / (1 - clipped)), window_means(p, offsets, 1, native), window_means(p, offsets, 2, native),
+        window_means(p, offsets, 4, native), window_means(p, offsets, 8, native), span_40.astype(np.float64),
+        span_masks(weight * (p - 0.25), offsets, native).astype(np.float64), page_max, np.log1p(words),
+        distances_to(span_40, offsets, native), np.repeat(means, sizes[documents]), window_maxes(p, offsets, 2, native),
+    ]  # fmt: skip
     return np.column_stack(columns)
 
 
@@ -263,6 +330,33 @@ class TwoStageModel:
         if len(first) == 0:
             return first
         return self.stage2.probabilities(stage2_features(first, words, containers))
+
+    def rescore_text_batch(self, first: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
+        """`rescore(first[d], words[d], None)` of every document d of a batch (`offsets`), concatenated.
+
+        The stage-2 matrix product stays per document: a BLAS product's rounding may depend on
+        where a row sits in the matrix, so each document's rows are multiplied as they were alone.
+        """
+        if len(first) == 0:
+            return np.zeros(0)
+        model = self.stage2
+        scaled = (stage2_text_batch(first, words, offsets, native) - model.mean) / model.scale
+        logits = np.empty(len(first))
+        bounds = offsets.tolist()
+        for a, b in itertools.pairwise(bounds):
+            if b > a:
+                logits[a:b] = scaled[a:b] @ model.weights
+        logits += model.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(logits, -30.0, 30.0)))
+
+    def decode_batch(
+        self, probabilities: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool
+    ) -> np.ndarray:
+        """`decode` of every document of a batch (`offsets`), concatenated (the text model: `ratio` 0)."""
+        if self.ratio > 0:
+            raise ValueError("decode_batch decodes one span a document; this model keeps further spans")
+        inside = span_masks(np.sqrt(words + 1.0) * (probabilities - self.threshold), offsets, native)
+        return inside & (probabilities >= self.low)
 
     def decode(self, probabilities: np.ndarray, words: np.ndarray) -> np.ndarray:
         """Main mask from second-stage probabilities."""

@@ -9,16 +9,24 @@ linear model in `models/segmenter.json` (trained by `training/segmenter.py`), de
 article as one contiguous run, then name the rest with the structural rules of
 `thresher.segments.labelling`. Each segment gets `segment_score` (confidence in its kind) and
 `main_probability`.
+
+`TextSegmenter` does every step once per batch: the per-document sequences of the second
+stage and the decoding run through `segments.model.window_means` & co. (one C call for the
+batch, or the one-document NumPy functions per document without the kernel), and the
+labelling rules run over the batch's arrays (`label_text_batch`), with the few documents
+that have a comment section labelled by `label_lines` itself.
 """
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 import numpy as np
 
 from thresher.annotator import LazyModel, SignalSpec
 from thresher.document import Document, Segment
+from thresher.segments._kernels import native_available, stripped_lines
 from thresher.segments.dom import CUE_NAMES, html_blocks
 from thresher.segments.features import (
     TEXT_FEATURE_NAMES,
@@ -27,7 +35,19 @@ from thresher.segments.features import (
     html_feature_names,
     html_features_batch,
 )
-from thresher.segments.labelling import BOILERPLATE, MAIN, TITLE, LineLabels, batch_repeats, label_lines, title_line
+from thresher.segments.labelling import (
+    BOILERPLATE,
+    KIND_NAMES,
+    MAIN,
+    TITLE,
+    LineLabels,
+    apply_batch_repeats,
+    batch_repeats,
+    label_lines,
+    label_text_batch,
+    title_line,
+    title_lines,
+)
 from thresher.segments.lines import line_spans
 from thresher.segments.model import MODEL_PATH, TwoStageModel, load_models
 
@@ -53,19 +73,27 @@ def _segments(
     spans: Sequence[tuple[int, int]], text: str, labels: LineLabels, probabilities: np.ndarray
 ) -> list[Segment]:
     """One segment per line; a glued prefix becomes its own boilerplate segment before the line's main text."""
-    segments: list[Segment] = []
-    main_p = np.round(probabilities, 4).tolist()
     scores = np.round(labels.scores, 4).tolist()
-    for i, (start, end) in enumerate(spans):
-        kind = labels.kinds[i]
-        p = main_p[i]
-        signals = {"segment_score": scores[i], "main_probability": p}
-        glued = labels.glued[i]
-        if glued:
-            rest = start + glued
+    return _line_segments(spans, text, labels.kinds, labels.glued, scores, np.round(probabilities, 4).tolist())
+
+
+def _line_segments(
+    spans: Sequence[tuple[int, int]],
+    text: str,
+    kinds: Sequence[str],
+    glued: Sequence[int],
+    scores: Sequence[float],
+    main_p: Sequence[float],
+) -> list[Segment]:
+    """`_segments` from a document's kinds, glued prefix lengths and rounded scores and P(main)."""
+    segments: list[Segment] = []
+    for (start, end), kind, prefix, score, p in zip(spans, kinds, glued, scores, main_p, strict=True):
+        signals = {"segment_score": score, "main_probability": p}
+        if prefix:
+            rest = start + prefix
             while rest < end and text[rest] == " ":
                 rest += 1
-            segments.append(Segment(start, start + glued, BOILERPLATE, {"segment_score": 0.9, "main_probability": p}))
+            segments.append(Segment(start, start + prefix, BOILERPLATE, {"segment_score": 0.9, "main_probability": p}))
             segments.append(Segment(rest, end, kind, signals))
         else:
             segments.append(Segment(start, end, kind, signals))
@@ -92,25 +120,50 @@ class TextSegmenter:
 
     def annotate(self, documents: list[Document]) -> None:
         todo = [d for d in documents if not d.analysis.segments and d.html is None]
-        spans_of = [line_spans(d.text) for d in todo]
-        lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
-        batch = LineBatch(lines_of)
+        if native_available():
+            lines, spans, sizes = stripped_lines([d.text for d in todo])
+            batch = LineBatch([], flat=(lines, sizes, spans[:, 1] - spans[:, 0]))
+            lines_of = [lines[a:b] for a, b in itertools.pairwise(batch.offsets.tolist())]
+            starts, ends = spans[:, 0].tolist(), spans[:, 1].tolist()
+        else:
+            spans_of = [line_spans(d.text) for d in todo]
+            lines_of = [[d.text[s:e] for s, e in spans] for d, spans in zip(todo, spans_of, strict=True)]
+            batch = LineBatch(lines_of)
+            starts = [start for spans in spans_of for start, _ in spans]
+            ends = [end for spans in spans_of for _, end in spans]
+        if not len(batch):
+            return
         features = batch_text_features(batch)
-        first = self.model.stage1.probabilities(features) if len(batch) else np.zeros(0)
-        words, separators = batch.words, batch.separators
-        repeats = batch_repeats(lines_of)
-        offset = 0
-        for document, spans, lines, repeated in zip(todo, spans_of, lines_of, repeats, strict=True):
-            part = slice(offset, offset + len(lines))
-            offset += len(lines)
-            if not lines:
+        first = self.model.stage1.probabilities(features)
+        # The C kernels assume finite numbers (NumPy's NaN rules are not reproduced there).
+        native = native_available() and bool(np.isfinite(first).all())
+        words, separators, offsets = batch.words, batch.separators, batch.offsets
+        probabilities = self.model.rescore_text_batch(first, words, offsets, native)
+        main = self.model.decode_batch(probabilities, words, offsets, native)
+        titles = title_lines(features[:, _HEADING_COLUMN] > 0, main, offsets, native)
+        labels = label_text_batch(batch.lines, features, probabilities, main, titles, offsets, separators)
+        apply_batch_repeats(labels, np.concatenate(batch_repeats(lines_of)))
+        kinds = [KIND_NAMES[code] for code in labels.kinds.tolist()]
+        main_p = np.round(probabilities, 4).tolist()
+        scores = np.round(labels.scores, 4).tolist()
+        glued_documents = set(batch.doc_of_line[labels.glued > 0].tolist())
+        bounds = offsets.tolist()
+        for number, document in enumerate(todo):
+            a, b = bounds[number], bounds[number + 1]
+            if a == b:
                 continue
-            probabilities = self.model.rescore(first[part], words[part], None)
-            main = self.model.decode(probabilities, words[part])
-            title = title_line(features[part, _HEADING_COLUMN] > 0, main)
-            labels = label_lines(lines, features[part], probabilities, main, title, "", separators=separators[part])
-            _apply_repeats(labels, repeated)
-            document.analysis.segments = _segments(spans, document.text, labels, probabilities)
+            if number in glued_documents:
+                spans = list(zip(starts[a:b], ends[a:b], strict=True))
+                document.analysis.segments = _line_segments(
+                    spans, document.text, kinds[a:b], labels.glued[a:b].tolist(), scores[a:b], main_p[a:b]
+                )
+            else:
+                document.analysis.segments = [
+                    Segment(start, end, kind, {"segment_score": score, "main_probability": p})
+                    for start, end, kind, score, p in zip(
+                        starts[a:b], ends[a:b], kinds[a:b], scores[a:b], main_p[a:b], strict=True
+                    )
+                ]
 
 
 _HTML_NAMES = html_feature_names(CUE_NAMES, 0)
