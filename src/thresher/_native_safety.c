@@ -1181,6 +1181,59 @@ static PyObject *digit_runs(PyObject *self, PyObject *text) {
     return result;
 }
 
+/* ---- adult: where a host name can be ---- */
+
+/* `[a-z0-9.\-]` under re.IGNORECASE: ASCII letters and digits, ".", "-", and the four non-ASCII
+ * letters IGNORECASE folds to ASCII ones. */
+static inline int host_char(Py_UCS4 c) { return c == '.' || c == '-' || ignorecase_ascii_alnum(c); }
+
+/* The spans of adult.py's `_DOTTED_RUN` matches (maximal runs of host characters holding a letter
+ * or digit, a dot, then a letter) that are followed by the end, "/:?#" or white space (str.isspace),
+ * as `host_matches` filters them: flat (start, end, ...). */
+static PyObject *host_runs(PyObject *self, PyObject *text) {
+    (void)self;
+    if (!PyUnicode_Check(text)) return PyErr_Format(PyExc_TypeError, "host_runs: a str");
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *result = PyList_New(0);
+    if (result == NULL) return NULL;
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!host_char(PyUnicode_READ(kind, data, i))) {
+            i++;
+            continue;
+        }
+        Py_ssize_t start = i;
+        int hint = 0;
+        while (i < n && host_char(PyUnicode_READ(kind, data, i))) {
+            if (!hint && i > start && i + 1 < n && PyUnicode_READ(kind, data, i) == '.' &&
+                ignorecase_ascii_alnum(PyUnicode_READ(kind, data, i - 1)) &&
+                ignorecase_ascii_letter(PyUnicode_READ(kind, data, i + 1)))
+                hint = 1;
+            i++;
+        }
+        if (!hint) continue;
+        if (i < n) {
+            Py_UCS4 follower = PyUnicode_READ(kind, data, i);
+            if (!(follower == '/' || follower == ':' || follower == '?' || follower == '#' ||
+                  Py_UNICODE_ISSPACE(follower)))
+                continue;
+        }
+        PyObject *start_obj = PyLong_FromSsize_t(start), *end_obj = PyLong_FromSsize_t(i);
+        if (start_obj == NULL || end_obj == NULL || PyList_Append(result, start_obj) < 0 ||
+            PyList_Append(result, end_obj) < 0) {
+            Py_XDECREF(start_obj);
+            Py_XDECREF(end_obj);
+            Py_DECREF(result);
+            return NULL;
+        }
+        Py_DECREF(start_obj);
+        Py_DECREF(end_obj);
+    }
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
     {"literal_candidates", literal_candidates, METH_VARARGS,
      "literal_candidates(texts, literals) -> bytes: 1 for each text whose lower-cased form may hold one of\n"
@@ -1220,6 +1273,8 @@ static PyMethodDef module_methods[] = {
      "normalize_tail(text) -> bytes: uint32 code points of safety/features.py's normalized_codes after its\n"
      "substitutions (quotes removed, non-word characters to spaces, repeats dropped)."},
     {"ipv6_hints", ipv6_hints, METH_O, "ipv6_hints(text) -> list: flat (start, end) spans of pii.matcher's `_IPV6_HINT`."},
+    {"host_runs", host_runs, METH_O,
+     "host_runs(text) -> list: flat (start, end) spans of safety/adult.py's dotted runs that a host can end."},
     {NULL, NULL, 0, NULL},
 };
 

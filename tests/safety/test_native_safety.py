@@ -427,3 +427,20 @@ def test_ipv6_hints_equal_the_regex() -> None:
         assert common._native_safety.ipv6_hints(text) == flat, text
     assert common._native_safety.ipv6_hints(texts[1]) == []
     assert common._native_safety.ipv6_hints(texts[3]) == [0, 8]  # "a" then "bcde:" then "f:"
+
+
+@native
+def test_host_runs_equal_the_dotted_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.safety.adult import _DOTTED_RUN, _HOST_FOLLOWERS
+
+    def expected(text: str) -> list[int]:
+        spans = [m.span() for m in _DOTTED_RUN.finditer(text)]
+        kept = [(a, b) for a, b in spans if b == len(text) or text[b] in _HOST_FOLLOWERS or text[b].isspace()]
+        return [i for span in kept for i in span]
+
+    texts = ["see a.com, b.org/x c.net\u00a0d.io_e.fr", "ſ.K İ.x ı-.a", ""] + random_texts(4000, 21) + crawl_lines(60)
+    for text in texts:
+        assert common._native_safety.host_runs(text) == expected(text), text
+    assert common._native_safety.host_runs(texts[0]) == [11, 16, 19, 24, 30, 34]  # not "a.com," nor "d.io_"
+    with_kernel, fallback = both_ways(monkeypatch, lambda: [[m.span() for m in host_matches(t)] for t in texts])
+    assert with_kernel == fallback

@@ -74,9 +74,14 @@ def host_matches(text: str) -> Iterator[re.Match[str]]:
     match's end) to their end, where `$` then stands for the follower it checked.
     """
     size = len(text)
+    native = native_safety()
+    if native is not None:  # the same runs, already filtered by their follower
+        flat = native.host_runs(text)
+        runs = list(zip(flat[0::2], flat[1::2], strict=True))
+    else:
+        runs = [run.span() for run in _DOTTED_RUN.finditer(text)]
     covered = 0
-    for run in _DOTTED_RUN.finditer(text):
-        start, end = run.span()
+    for start, end in runs:
         if end < size and text[end] not in _HOST_FOLLOWERS and not text[end].isspace():
             continue
         match = _HOST.search(text, max(covered, start - 8), end)
