@@ -6,11 +6,12 @@ package, so nothing is downloaded. Two engines run it:
 
 - `numpy` (default): `thresher.signals._fasttext`, a batched re-implementation of
   fastText's inference that caches each distinct token's summed input rows (under ids
-  from `thresher.signals._tokens`, in C when it is built) and hashes the character
-  n-grams of a batch's new tokens in NumPy. Scores equal fastText's within ~5e-7
-  (float32 summation order; checked in tests, and the parity benchmark reports decision
-  agreement). Measured first pass (fresh process, 600 web documents, 1.46 MB): ~0.2 s
-  against ~0.3-0.4 s for the C++; on repetitive corpora the token cache widens the gap.
+  from `thresher.signals._tokens`, in C when it is built) and registers a batch's new
+  tokens in C (`thresher._native_ftx`; NumPy without it). Scores equal fastText's within
+  ~5e-7 (float32 summation order; checked in tests, and the parity benchmark reports
+  decision agreement). A batch scores each distinct text once. Measured first pass on
+  unrepeated crawl (690 documents, 2.87 MB, `benchmarks/annotators.py`): ~35 MB/s per
+  document, ~24 MB/s per segment; on repetitive corpora the token cache widens the gap.
 - `fasttext` (`THRESHER_LID_ENGINE=fasttext`): `fasttext-predict` (prediction-only
   fastText 0.9.2, C++), the reference.
 
@@ -28,11 +29,10 @@ import os
 from functools import cache
 from typing import Any
 
-import numpy as np
-
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
+from thresher.signals._tokens import _native, native_available
 
 _LABEL = "__label__"
 _EOS = "</s>"
@@ -82,6 +82,15 @@ def identify(texts: list[str], target: str = "en") -> list[tuple[str | None, flo
     return identify_numpy(texts, target)
 
 
+def identify_columns(texts: list[str], target: str = "en") -> tuple[list[Any], list[Any], list[Any]]:
+    """`identify` as three lists (languages, their probabilities, probabilities of `target`):
+    what the annotators write, a column per signal."""
+    if engine() == "fasttext":
+        rows = identify_fasttext(texts, target)
+        return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+    return _numpy_columns(texts, target)
+
+
 def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
     """`identify` with the NumPy re-implementation of fastText's inference.
 
@@ -89,22 +98,41 @@ def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | Non
     NUL); each distinct token's summed input rows are cached under its token id
     (`_tokens.TokenTable`), so a batch costs one table lookup per token and a row sum per text.
     """
+    return list(zip(*_numpy_columns(texts, target), strict=True))
+
+
+def _numpy_columns(texts: list[str], target: str) -> tuple[list[Any], list[Any], list[Any]]:
+    """`identify_columns` with the NumPy engine. Each distinct text is scored once (a text's
+    scores depend on its text alone): a fifth of a crawl batch's segments repeat another's
+    text (menus, "Share", "Reply", ...)."""
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
-    out: list[tuple[str | None, float | None, float | None]] = [(None, None, None)] * len(texts)
-    chosen = [i for i, text in enumerate(texts) if text and not text.isspace()]
-    if not chosen:
-        return out
-    probabilities = model.predict_batch([texts[i] for i in chosen])
-    top = np.argmax(probabilities, axis=1)
-    for row, i in enumerate(chosen):
-        label = int(top[row])
-        score = float(probabilities[row, label])
-        if score != score:  # NaN: nothing the model could read
-            continue
-        target_score = float(probabilities[row, wanted]) if wanted >= 0 else 0.0
-        out[i] = (model.labels[label], score, target_score)
-    return out
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == len(texts):
+        unique = texts
+    chosen = [k for k, text in enumerate(unique) if text and not text.isspace()]
+    languages: list[Any] = [None] * len(unique)
+    scores: list[Any] = [None] * len(unique)
+    targets: list[Any] = [None] * len(unique)
+    if chosen:
+        readable = unique if len(chosen) == len(unique) else [unique[k] for k in chosen]
+        top, best, target_scores = model.predict_top(readable, wanted)
+        labels = model.labels
+        for k, label, score, target_score in zip(
+            chosen, top.tolist(), best.tolist(), target_scores.tolist(), strict=True
+        ):
+            if score == score:  # NaN: nothing the model could read
+                languages[k] = labels[label]
+                scores[k] = score
+                targets[k] = target_score
+    if unique is texts:
+        return languages, scores, targets
+    slots = list(map(dict(zip(unique, range(len(unique)), strict=True)).__getitem__, texts))
+    return (
+        list(map(languages.__getitem__, slots)),
+        list(map(scores.__getitem__, slots)),
+        list(map(targets.__getitem__, slots)),
+    )
 
 
 def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
@@ -135,8 +163,15 @@ def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | 
     return out
 
 
+_SIGNAL_NAMES = ("language", "language_score", "en_score")
+
+
 def _write(owners: list[dict[str, Any]], texts: list[str]) -> None:
-    for signals, (language, score, en_score) in zip(owners, identify(texts), strict=True):
+    columns = identify_columns(texts)
+    if native_available():  # a dict at a time in C (thresher._native.set_columns)
+        _native.set_columns(owners, _SIGNAL_NAMES, list(columns))
+        return
+    for signals, language, score, en_score in zip(owners, *columns, strict=True):
         signals["language"] = language
         signals["language_score"] = score
         signals["en_score"] = en_score
@@ -171,11 +206,7 @@ class SegmentLanguageSignals:
     )
 
     def annotate(self, documents: list[Document]) -> None:
-        owners: list[dict[str, Any]] = []
-        texts: list[str] = []
-        for document in documents:
-            text = document.text
-            for segment in document.analysis.segments:
-                texts.append(text[segment.start : segment.end])
-                owners.append(segment.signals)  # type: ignore[arg-type]
+        segments = [(document.text, document.analysis.segments) for document in documents]
+        texts = [text[segment.start : segment.end] for text, spans in segments for segment in spans]
+        owners: list[dict[str, Any]] = [segment.signals for _, spans in segments for segment in spans]  # type: ignore[misc]
         _write(owners, texts)
