@@ -14,7 +14,9 @@ from thresher.signals import _fasttext, _tokens, language
 from thresher.signals._fasttext import FastTextModel
 from thresher.signals.language import model_path
 
-pytestmark = pytest.mark.skipif(_fasttext._native_ftx is None, reason="thresher._native_ftx is not built")
+pytestmark = pytest.mark.skipif(
+    not _fasttext.ftx_available(), reason="thresher._native_ftx is not built, or THRESHER_NATIVE=0"
+)
 
 DEMO = Path(language.__file__).resolve().parents[1] / "demo" / "corpus.jsonl"
 
