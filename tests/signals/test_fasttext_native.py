@@ -163,6 +163,18 @@ def _hidden(model: FastTextModel, count: int) -> np.ndarray:
     return hidden
 
 
+def test_node_terms_equal_the_plain_expressions() -> None:
+    # In place, from the negated output rows: the same bits as the expressions they replace.
+    model = _model()
+    hidden = _hidden(model, 300)
+    hidden[7] = 1e6 * hidden[7]  # saturated sigmoids
+    with np.errstate(invalid="ignore", over="ignore"):
+        f = 1.0 / (1.0 + np.exp(-np.einsum("nk,dk->nd", model.output, hidden, optimize=False)))
+        go_left, go_right = model._node_terms(hidden)
+        assert np.array_equal(go_left, np.log(1.0 - f + 1e-5), equal_nan=True)
+        assert np.array_equal(go_right, np.log(f + 1e-5), equal_nan=True)
+
+
 def test_tree_scores_equal_the_numpy_walk() -> None:
     model = _model()
     hidden = _hidden(model, 700)

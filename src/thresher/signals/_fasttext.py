@@ -282,6 +282,7 @@ class FastTextModel:
         rows, cols = read("2q")
         self.output = np.frombuffer(data, dtype="<f4", count=rows * cols, offset=offset).reshape(rows, cols)
         self.output = self.output[: nlabels - 1].astype(np.float64)  # one row per internal tree node
+        self._negated_output = -self.output
 
     @staticmethod
     def _read_pq(data: bytes, offset: int) -> tuple[list[np.ndarray], int]:
@@ -499,8 +500,9 @@ class FastTextModel:
         # would spin on the other cores). Then f = 1 / (1 + exp(-x)) and the logs, each step in
         # place (the same operations on the same values as the plain expressions, without a
         # fresh temporary the size of the block per step).
-        f = np.einsum("nk,dk->nd", self.output, hidden, optimize=False)
-        np.negative(f, out=f)
+        # -x comes from the negated output rows: negating an operand negates every product and
+        # partial sum exactly (rounding to nearest is symmetric), so it equals -(hidden . row).
+        f = np.einsum("nk,dk->nd", self._negated_output, hidden, optimize=False)
         np.exp(f, out=f)
         np.add(f, 1.0, out=f)
         np.divide(1.0, f, out=f)

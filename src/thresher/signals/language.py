@@ -29,6 +29,8 @@ import os
 from functools import cache
 from typing import Any
 
+import numpy as np
+
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
@@ -104,35 +106,38 @@ def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | Non
 def _numpy_columns(texts: list[str], target: str) -> tuple[list[Any], list[Any], list[Any]]:
     """`identify_columns` with the NumPy engine. Each distinct text is scored once (a text's
     scores depend on its text alone): a fifth of a crawl batch's segments repeat another's
-    text (menus, "Share", "Reply", ...)."""
+    text (menus, "Share", "Reply", ...). The columns are built as NumPy object arrays (the
+    same Python floats as `float()` of each value), not a Python step a text."""
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
-    unique = list(dict.fromkeys(texts))
-    if len(unique) == len(texts):
-        unique = texts
-    chosen = [k for k, text in enumerate(unique) if text and not text.isspace()]
-    languages: list[Any] = [None] * len(unique)
-    scores: list[Any] = [None] * len(unique)
-    targets: list[Any] = [None] * len(unique)
-    if chosen:
+    distinct = dict.fromkeys(texts)
+    unique = texts if len(distinct) == len(texts) else list(distinct)
+    languages = np.full(len(unique), None, dtype=object)
+    scores = np.full(len(unique), None, dtype=object)
+    targets = np.full(len(unique), None, dtype=object)
+    if "" in distinct or any(map(str.isspace, unique)):  # blank texts: nothing to read
+        chosen = np.array([k for k, text in enumerate(unique) if text and not text.isspace()], dtype=np.int64)
+    else:
+        chosen = np.arange(len(unique))
+    if len(chosen):
         readable = unique if len(chosen) == len(unique) else [unique[k] for k in chosen]
         top, best, target_scores = model.predict_top(readable, wanted)
-        labels = model.labels
-        for k, label, score, target_score in zip(
-            chosen, top.tolist(), best.tolist(), target_scores.tolist(), strict=True
-        ):
-            if score == score:  # NaN: nothing the model could read
-                languages[k] = labels[label]
-                scores[k] = score
-                targets[k] = target_score
-    if unique is texts:
-        return languages, scores, targets
-    slots = list(map(dict(zip(unique, range(len(unique)), strict=True)).__getitem__, texts))
-    return (
-        list(map(languages.__getitem__, slots)),
-        list(map(scores.__getitem__, slots)),
-        list(map(targets.__getitem__, slots)),
-    )
+        read = ~np.isnan(best)  # NaN: nothing the model could read
+        chosen = chosen[read]
+        languages[chosen] = _label_array()[top[read]]
+        scores[chosen] = best[read].astype(object)
+        targets[chosen] = target_scores[read].astype(object)
+    if unique is not texts:
+        position = dict(zip(unique, range(len(unique)), strict=True))
+        slots = np.fromiter(map(position.__getitem__, texts), dtype=np.int64, count=len(texts))
+        languages, scores, targets = languages[slots], scores[slots], targets[slots]
+    return languages.tolist(), scores.tolist(), targets.tolist()
+
+
+@cache
+def _label_array() -> np.ndarray:
+    """The numpy engine's labels as an object array (a batch's labels in one gather)."""
+    return np.array(_numpy_model().labels, dtype=object)
 
 
 def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
