@@ -82,25 +82,24 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8", errors="surrogatepass")
 
 
-def _utf8_bytes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """UTF-8 of each code point as fastText hashes it: (length, 4 bytes sign-extended to 32 bits).
+def _utf8_bytes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 of each code point of `text` as fastText hashes it: (length, 4 bytes sign-extended
+    to 32 bits); a surrogate takes its 3-byte form.
 
     fastText XORs each byte as a signed char promoted to uint32, so bytes >= 0x80 become
-    0xFFFFFF00 | byte. Unused byte slots are 0 (masked out by the length).
+    0xFFFFFF00 | byte. Unused byte slots are 0 (masked out by the length). Python's encoder
+    writes the bytes (a code point starts at each byte that is not a continuation byte);
+    NumPy only gathers them, one slot at a time.
     """
-    length = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    parts = np.zeros((4, len(codes)), dtype=np.int64)
-    cont = [(codes >> shift) & 0x3F | 0x80 for shift in (18, 12, 6, 0)]
-    one, two, three, four = length == 1, length == 2, length == 3, length == 4
-    parts[0] = np.where(one, codes, 0)
-    parts[0] = np.where(two, 0xC0 | (codes >> 6), parts[0])
-    parts[0] = np.where(three, 0xE0 | (codes >> 12), parts[0])
-    parts[0] = np.where(four, 0xF0 | (codes >> 18), parts[0])
-    parts[1] = np.where(two, cont[3], np.where(three, cont[2], np.where(four, cont[1], 0)))
-    parts[2] = np.where(three, cont[3], np.where(four, cont[2], 0))
-    parts[3] = np.where(four, cont[3], 0)
-    signed = np.where(parts >= 0x80, parts | 0xFFFFFF00, parts).astype(np.uint64)
-    return length, signed
+    data = np.frombuffer(text.encode("utf-8", errors="surrogatepass"), dtype=np.uint8)
+    starts = np.flatnonzero((data & 0xC0) != 0x80)
+    length = np.diff(starts, append=len(data))
+    signed = data.view(np.int8).astype(np.int64) & 0xFFFFFFFF
+    parts = np.zeros((4, len(starts)), dtype=np.uint64)
+    last = len(data) - 1
+    for slot in range(4):
+        parts[slot] = np.where(length > slot, signed[np.minimum(starts + slot, last)], 0)
+    return length, parts
 
 
 def _ngram_hashes(joined: str, lengths: np.ndarray, minn: int, maxn: int) -> tuple[np.ndarray, np.ndarray]:
@@ -112,33 +111,38 @@ def _ngram_hashes(joined: str, lengths: np.ndarray, minn: int, maxn: int) -> tup
     start by one character, so the FNV state is carried from length to length and every step
     is one vectorised operation over all start positions.
     """
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    total = len(codes)
+    total = len(joined)
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.astype(np.uint64)
-    byte_length, byte_values = _utf8_bytes(codes)
+    byte_length, byte_values = _utf8_bytes(joined)
     ends = np.cumsum(lengths)
     word_of = np.repeat(np.arange(len(lengths)), lengths)
     word_end = ends[word_of]
-    position = np.arange(total)
     state = np.full(total, _FNV_OFFSET, dtype=np.uint64)
     owners: list[np.ndarray] = []
     hashes: list[np.ndarray] = []
     starts_of_word = ends - lengths
+    # The starts whose n-gram fits in their word (fewer as n grows); a step updates only them,
+    # and a byte slot past the first only the characters that long (few in most text).
+    active = np.arange(total)
     for n in range(1, maxn + 1):
-        at = position + n - 1
-        valid = at < word_end
-        at = np.minimum(at, total - 1)
+        at = active + n - 1
+        fits = at < word_end[active]
+        active, at = active[fits], at[fits]
+        where, chars = active, at
         for slot in range(4):
-            step = valid & (byte_length[at] > slot)
-            mixed = ((state ^ byte_values[slot, at]) * _FNV_PRIME) & _MASK32
-            state = np.where(step, mixed, state)
+            if slot:
+                longer = byte_length[chars] > slot
+                where, chars = where[longer], chars[longer]
+                if not len(where):
+                    break
+            state[where] = ((state[where] ^ byte_values[slot, chars]) * _FNV_PRIME) & _MASK32
         if n >= minn:
-            keep = valid
+            keep = active
             if n == 1:  # fastText skips 1-grams of the boundary characters "<" and ">"
-                keep = valid & (position != starts_of_word[word_of]) & (position + 1 != word_end)
-            owners.append(position[keep])
+                keep = active[(active != starts_of_word[word_of[active]]) & (active + 1 != word_end[active])]
+            owners.append(keep)
             hashes.append(state[keep])
     if not owners:
         empty = np.zeros(0, dtype=np.int64)
