@@ -198,7 +198,7 @@ static int32_t vocabulary_find(const Vocabulary *v, const unsigned char *word, P
     }
 }
 
-/* The vocabulary's views checked: offsets rise within the bytes, slots hold ids or -1 and at
+/* The vocabulary's views checked: offsets rise within the bytes, slots hold ids or -1, and at
  * least one -1 (every probe ends). 0, or -1 with ValueError. */
 static int vocabulary_from(Vocabulary *v, const Py_buffer *bytes, const Py_buffer *offsets, const Py_buffer *slots) {
     v->bytes = bytes->buf;
@@ -210,8 +210,12 @@ static int vocabulary_from(Vocabulary *v, const Py_buffer *bytes, const Py_buffe
     int ok = v->count >= 0 && capacity > v->count && (capacity & (capacity - 1)) == 0 && v->offsets[0] == 0 &&
              v->offsets[v->count] == bytes->len;
     for (Py_ssize_t w = 0; ok && w < v->count; w++) ok = v->offsets[w] <= v->offsets[w + 1];
-    for (Py_ssize_t k = 0; ok && k < capacity; k++) ok = v->slots[k] >= -1 && v->slots[k] < v->count;
-    if (!ok) {
+    Py_ssize_t empty = 0;
+    for (Py_ssize_t k = 0; ok && k < capacity; k++) {
+        ok = v->slots[k] >= -1 && v->slots[k] < v->count;
+        empty += v->slots[k] < 0;
+    }
+    if (!ok || empty == 0) {
         PyErr_SetString(PyExc_ValueError, "register_tokens: malformed vocabulary table");
         return -1;
     }

@@ -629,8 +629,8 @@ class FastTextModel:
                 go_left, go_right = self._node_terms(hidden)
             block_top, block_best, block_target = top[block], best[block], target[block]
             _native_ftx.leaf_top(
-                go_left,
-                go_right,
+                np.ascontiguousarray(go_left),
+                np.ascontiguousarray(go_right),
                 self._left,
                 self._right,
                 _LOG_FLOOR,
