@@ -447,6 +447,108 @@ done:
     return result;
 }
 
+/* One block of eight k of `node_dots` for text t: the products of k + 6, k + 4, k + 2, k (even
+ * lane) and k + 7, ..., k + 1 (odd lane), each added to its lane's running sum. */
+#define DOTS_BLOCK(k)                                                                          \
+    for (int i = 6; i >= 0; i -= 2) {                                                          \
+        even = row[(k) + i] * columns[((k) + i) * texts + t] + even;                           \
+        odd = row[(k) + i + 1] * columns[((k) + i + 1) * texts + t] + odd;                     \
+    }
+
+/* `node_dots` of one output row against every text when dim is 16 (two blocks, no tail). */
+static void dots_16(const double *restrict row, const double *restrict columns, Py_ssize_t texts,
+                    double *restrict target) {
+    for (Py_ssize_t t = 0; t < texts; t++) {
+        double even = 0.0, odd = 0.0;
+        DOTS_BLOCK(0)
+        DOTS_BLOCK(8)
+        target[t] = 0.0 + (even + odd);
+    }
+}
+
+/* node_dots(output, hidden, out): out[n][t] = the dot product of output row n and hidden row t
+ * (output: nodes x dim, hidden: texts x dim, out: nodes x texts; float64), added in the order
+ * NumPy's einsum("nk,dk->nd") adds them on its SSE2 baseline kernel: two lanes (even and odd
+ * k), each a chain that takes the products of a block of eight k from the last pair down to
+ * the first (k + 6, k + 4, k + 2, k), then pairs of k for the tail (a lone last k pairs with
+ * a zero product), then 0.0 + (lane 0 + lane 1). Every product and sum is one IEEE rounding
+ * (no fused multiply-add), so the result is einsum's, bit for bit; the caller checks that on
+ * the running NumPy before it uses this (`FastTextModel._dots_match_einsum`). Texts run in
+ * the innermost loop (hidden transposed first), which the compiler vectorises. */
+static PyObject *node_dots(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[3] = {{0}};
+    Py_ssize_t dim;
+    if (!PyArg_ParseTuple(args, "y*y*nw*", &views[0], &views[1], &dim, &views[2])) return NULL;
+    PyObject *result = NULL;
+    double *columns = NULL, *lanes = NULL;
+    const Py_ssize_t nodes = dim > 0 ? views[0].len / (Py_ssize_t)sizeof(double) / dim : 0;
+    const Py_ssize_t texts = dim > 0 ? views[1].len / (Py_ssize_t)sizeof(double) / dim : 0;
+    if (dim <= 0 || views[0].len != nodes * dim * (Py_ssize_t)sizeof(double) ||
+        views[1].len != texts * dim * (Py_ssize_t)sizeof(double) ||
+        views[2].len != nodes * texts * (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "node_dots: output nodes x dim, hidden texts x dim, out nodes x texts doubles");
+        goto done;
+    }
+    columns = PyMem_Malloc((size_t)(dim * texts + 1) * sizeof(double)); /* hidden, dim x texts */
+    lanes = PyMem_Malloc((size_t)(2 * texts + 1) * sizeof(double));
+    if (columns == NULL || lanes == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    const double *output = views[0].buf, *hidden = views[1].buf;
+    double *out = views[2].buf;
+    for (Py_ssize_t t = 0; t < texts; t++)
+        for (Py_ssize_t k = 0; k < dim; k++) columns[k * texts + t] = hidden[t * dim + k];
+    double *restrict even = lanes, *restrict odd = lanes + texts;
+    for (Py_ssize_t n = 0; n < nodes; n++) {
+        const double *row = output + n * dim;
+        if (dim == 16) { /* lid.176: both lanes in registers, texts vectorised */
+            dots_16(row, columns, texts, out + n * texts);
+            continue;
+        }
+        for (Py_ssize_t t = 0; t < texts; t++) even[t] = odd[t] = 0.0;
+        Py_ssize_t k = 0;
+        for (; dim - k >= 8; k += 8) {
+            for (int i = 6; i >= 0; i -= 2) {
+                const double w0 = row[k + i], w1 = row[k + i + 1];
+                const double *restrict c0 = columns + (k + i) * texts, *restrict c1 = c0 + texts;
+                for (Py_ssize_t t = 0; t < texts; t++) {
+                    const double p0 = w0 * c0[t], p1 = w1 * c1[t];
+                    even[t] = p0 + even[t];
+                    odd[t] = p1 + odd[t];
+                }
+            }
+        }
+        for (; k < dim; k += 2) {
+            const double w0 = row[k];
+            const double *restrict c0 = columns + k * texts;
+            if (k + 1 < dim) {
+                const double w1 = row[k + 1];
+                const double *restrict c1 = c0 + texts;
+                for (Py_ssize_t t = 0; t < texts; t++) {
+                    const double p0 = w0 * c0[t], p1 = w1 * c1[t];
+                    even[t] = p0 + even[t];
+                    odd[t] = p1 + odd[t];
+                }
+            } else {
+                for (Py_ssize_t t = 0; t < texts; t++) {
+                    const double p0 = w0 * c0[t], p1 = 0.0 * 0.0;
+                    even[t] = p0 + even[t];
+                    odd[t] = p1 + odd[t];
+                }
+            }
+        }
+        double *target = out + n * texts;
+        for (Py_ssize_t t = 0; t < texts; t++) target[t] = 0.0 + (even[t] + odd[t]);
+    }
+    result = Py_NewRef(Py_None);
+done:
+    PyMem_Free(columns);
+    PyMem_Free(lanes);
+    release_buffers(views, 3);
+    return result;
+}
+
 /* Texts walked down the tree together: the tree's terms of a tile's texts are adjacent in
  * memory, so a tile reads each node's terms as one cache line or two, not one line (and one
  * page) per text. */
@@ -610,6 +712,9 @@ static PyMethodDef module_methods[] = {
      "register_tokens(tokens, word_ids, tables, out) -> first '</s>' or -1:\n"
      "each token's summed fastText input rows (word row, then character n-gram rows) and their\n"
      "count, into out (len(tokens) x (dim + 1) float64)."},
+    {"node_dots", node_dots, METH_VARARGS,
+     "node_dots(output, hidden, dim, out): out[n][t] = output[n] . hidden[t] (float64), summed in the order\n"
+     "of NumPy's einsum('nk,dk->nd') baseline kernel (check it against einsum before use)."},
     {"leaf_top", leaf_top, METH_VARARGS,
      "leaf_top(go_left, go_right, left, right, floor, window, target, top, best, wanted): per text the\n"
      "best label (-1: near-tie, under floor or NaN), its log-probability and the target's (-inf under\n"

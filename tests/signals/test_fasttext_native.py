@@ -163,6 +163,34 @@ def _hidden(model: FastTextModel, count: int) -> np.ndarray:
     return hidden
 
 
+def test_node_dots_are_einsums_sums() -> None:
+    # The order of NumPy's einsum kernel, for any width (blocks of eight, pairs, a lone last
+    # column) and any number of texts; checked at model load, used only where it holds.
+    model = _model()
+    if not model._exact_dots:
+        pytest.skip("this NumPy's einsum adds in another order: the model keeps einsum")
+    rng = np.random.default_rng(9)
+    for dim in (1, 2, 3, 7, 8, 9, 16, 17, 30):
+        for texts in (1, 2, 5, 64):
+            rows = rng.standard_normal((13, dim))
+            hidden = rng.standard_normal((texts, dim)) * np.exp(rng.uniform(-8, 8, (texts, 1)))
+            out = np.empty((13, texts))
+            _fasttext._native_ftx.node_dots(rows, hidden, dim, out)
+            assert np.array_equal(out, np.einsum("nk,dk->nd", rows, hidden, optimize=False)), (dim, texts)
+    with pytest.raises(ValueError):
+        _fasttext._native_ftx.node_dots(rows, hidden, dim, np.empty((2, 2)))
+
+
+def test_node_terms_without_the_dot_kernel_are_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    model = _model()
+    hidden = _hidden(model, 100)
+    with np.errstate(invalid="ignore"):
+        native = model._node_terms(hidden)
+        monkeypatch.setattr(model, "_exact_dots", False)
+        plain = model._node_terms(hidden)
+    assert all(np.array_equal(a, b, equal_nan=True) for a, b in zip(native, plain, strict=True))
+
+
 def test_node_terms_equal_the_plain_expressions() -> None:
     # In place, from the negated output rows: the same bits as the expressions they replace.
     model = _model()
