@@ -447,6 +447,85 @@ done:
     return result;
 }
 
+/* fastText's separators (`Dictionary::readWord`): space, \n, \r, \t, \v, \f and NUL; no other
+ * code point (the split `thresher._native.TokenTable` makes in its "fasttext" mode). */
+static unsigned char separator_table[256]; /* filled at import */
+
+static inline int fasttext_separator(Py_UCS4 c) { return c < 256 && separator_table[c]; }
+
+/* token_spans(texts) -> (starts, ends, counts): the [start, end) code-point span, within its
+ * text, of every token of every text in order, and the tokens per text (int64 bytearrays).
+ * The per-segment pass reads a segment's tokens from its document's when no token crosses the
+ * segment's ends, instead of splitting and hashing the segment again. */
+static PyObject *token_spans(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *texts;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &texts)) return NULL;
+    const Py_ssize_t count = PyList_GET_SIZE(texts);
+    PyObject *result = NULL, *starts_bytes = NULL, *ends_bytes = NULL, *counts_bytes = NULL;
+    int64_t *starts = NULL, *ends = NULL;
+    Py_ssize_t used = 0, capacity = 0;
+    counts_bytes = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    if (counts_bytes == NULL) goto done;
+    int64_t *counts = (int64_t *)PyByteArray_AS_STRING(counts_bytes);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        if (!PyUnicode_Check(text)) {
+            PyErr_Format(PyExc_TypeError, "texts[%zd] is %.100s, not str", i, Py_TYPE(text)->tp_name);
+            goto done;
+        }
+#if PY_VERSION_HEX < 0x030C0000
+        if (PyUnicode_READY(text) < 0) goto done;
+#endif
+        const int kind = PyUnicode_KIND(text);
+        const void *data = PyUnicode_DATA(text);
+        const Py_ssize_t length = PyUnicode_GET_LENGTH(text);
+        const Py_ssize_t before = used;
+        Py_ssize_t j = 0;
+        while (j < length) {
+            /* one loop per storage kind: PyUnicode_READ's switch a character costs more than the test */
+#define SKIP(type, separator)                                                                  \
+    do {                                                                                       \
+        const type *chars = data;                                                              \
+        while (j < length && (separator) == fasttext_separator(chars[j])) j++;                 \
+    } while (0)
+            if (kind == PyUnicode_1BYTE_KIND) SKIP(Py_UCS1, 1);
+            else if (kind == PyUnicode_2BYTE_KIND) SKIP(Py_UCS2, 1);
+            else SKIP(Py_UCS4, 1);
+            if (j == length) break;
+            const Py_ssize_t start = j;
+            if (kind == PyUnicode_1BYTE_KIND) SKIP(Py_UCS1, 0);
+            else if (kind == PyUnicode_2BYTE_KIND) SKIP(Py_UCS2, 0);
+            else SKIP(Py_UCS4, 0);
+#undef SKIP
+            if (used == capacity) {
+                const Py_ssize_t grown = capacity ? 2 * capacity : 1024;
+                int64_t *more_starts = PyMem_Realloc(starts, (size_t)grown * sizeof(int64_t));
+                if (more_starts != NULL) starts = more_starts;
+                int64_t *more_ends = PyMem_Realloc(ends, (size_t)grown * sizeof(int64_t));
+                if (more_ends != NULL) ends = more_ends;
+                if (more_starts == NULL || more_ends == NULL) {
+                    PyErr_NoMemory();
+                    goto done;
+                }
+                capacity = grown;
+            }
+            starts[used] = start;
+            ends[used++] = j;
+        }
+        counts[i] = used - before;
+    }
+    starts_bytes = PyByteArray_FromStringAndSize(starts ? (const char *)starts : "", used * (Py_ssize_t)sizeof(int64_t));
+    ends_bytes = PyByteArray_FromStringAndSize(ends ? (const char *)ends : "", used * (Py_ssize_t)sizeof(int64_t));
+    if (starts_bytes != NULL && ends_bytes != NULL) result = PyTuple_Pack(3, starts_bytes, ends_bytes, counts_bytes);
+done:
+    Py_XDECREF(starts_bytes);
+    Py_XDECREF(ends_bytes);
+    Py_XDECREF(counts_bytes);
+    PyMem_Free(starts);
+    PyMem_Free(ends);
+    return result;
+}
+
 /* One block of eight k of `node_dots` for text t: the products of k + 6, k + 4, k + 2, k (even
  * lane) and k + 7, ..., k + 1 (odd lane), each added to its lane's running sum. */
 #define DOTS_BLOCK(k)                                                                          \
@@ -712,6 +791,9 @@ static PyMethodDef module_methods[] = {
      "register_tokens(tokens, word_ids, tables, out) -> first '</s>' or -1:\n"
      "each token's summed fastText input rows (word row, then character n-gram rows) and their\n"
      "count, into out (len(tokens) x (dim + 1) float64)."},
+    {"token_spans", token_spans, METH_VARARGS,
+     "token_spans(texts) -> (starts, ends, counts): each token's code-point span in its text and the\n"
+     "tokens per text, split at fastText's separators (int64 bytearrays)."},
     {"node_dots", node_dots, METH_VARARGS,
      "node_dots(output, hidden, dim, out): out[n][t] = output[n] . hidden[t] (float64), summed in the order\n"
      "of NumPy's einsum('nk,dk->nd') baseline kernel (check it against einsum before use)."},
@@ -734,4 +816,9 @@ static struct PyModuleDef native_module = {
     .m_methods = module_methods,
 };
 
-PyMODINIT_FUNC PyInit__native_ftx(void) { return PyModule_Create(&native_module); }
+PyMODINIT_FUNC PyInit__native_ftx(void) {
+    static const char separators[] = " \n\r\t\v\f";
+    for (const char *c = separators; *c; c++) separator_table[(unsigned char)*c] = 1;
+    separator_table[0] = 1;
+    return PyModule_Create(&native_module);
+}

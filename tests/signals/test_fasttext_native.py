@@ -4,6 +4,7 @@ it replaces: every row, score and answer identical, bit for bit."""
 from __future__ import annotations
 
 import random
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -278,9 +279,94 @@ def test_identify_columns_scores_each_distinct_text_once(monkeypatch: pytest.Mon
     seen: list[list[str]] = []
     model = language._numpy_model()
     original = model.predict_top
-    monkeypatch.setattr(model, "predict_top", lambda batch, wanted: seen.append(batch) or original(batch, wanted))
+    monkeypatch.setattr(
+        model, "predict_top", lambda batch, wanted, sources=None: seen.append(batch) or original(batch, wanted, sources)
+    )
     languages, scores, en_scores = language.identify_columns(texts)
     assert seen == [["The cat sat on the mat.", "Le chat est sur le tapis.", "</s>"]]
     assert languages[:3] == ["en", None, "fr"] and languages[3] == "en" and languages[4] is None
     assert scores[0] == scores[3] and en_scores[0] == scores[0] and scores[1] is None
     assert list(zip(languages, scores, en_scores, strict=True)) == language.identify_numpy(texts)
+
+
+SPLIT_CASES = [
+    "",
+    " ",
+    "a",
+    " a  b\x00c\xa0d\u3000e \n",
+    "\x1c\x1d x\x85y",
+    "\U0001f600 \U0001f600x",
+    "a\u0100 b\t\tc\r\n",
+]
+
+
+def test_token_spans_split_as_the_token_table() -> None:
+    texts = SPLIT_CASES + _demo_texts()
+    starts, ends, counts = (np.frombuffer(part, dtype=np.int64) for part in _fasttext._native_ftx.token_spans(texts))
+    ids, expected_counts, _ = (table := _tokens.TokenTable("fasttext")).lookup(texts)
+    assert counts.tolist() == expected_counts.tolist()
+    owner = np.repeat(np.arange(len(texts)), counts)
+    assert [texts[o][a:b] for o, a, b in zip(owner, starts, ends, strict=True)] == [table.strings[i] for i in ids]
+    first = int(counts[:3].sum())  # " a  b\x00c\xa0d\u3000e \n": NUL splits, NBSP and U+3000 do not
+    assert list(zip(starts[first : first + 3].tolist(), ends[first : first + 3].tolist(), strict=True)) == [
+        (1, 2),
+        (4, 5),
+        (6, 11),
+    ]
+    assert counts[3] == 3
+
+
+def _spans_of(documents: list[str]) -> tuple[list[str], tuple[list[str], np.ndarray, np.ndarray, np.ndarray]]:
+    """Hand-made spans: whole texts, lines, word-aligned and mid-token cuts, empty and
+    out-of-range spans, a span of a text the document pass never saw."""
+    outer = [*documents, "never scored before, this one"]
+    bounds: list[tuple[int, int, int]] = []
+    for k, text in enumerate(outer):
+        bounds += [(k, 0, len(text)), (k, 0, 0), (k, 1, max(1, len(text) - 1)), (k, 3, 9), (k, 0, len(text) + 5)]
+        at = 0
+        for line in text.split("\n"):
+            bounds.append((k, at, at + len(line)))
+            at += len(line) + 1
+    outer_of = np.array([b[0] for b in bounds], dtype=np.int64)
+    starts = np.array([b[1] for b in bounds], dtype=np.int64)
+    ends = np.array([b[2] for b in bounds], dtype=np.int64)
+    texts = [outer[k][a:b] for k, a, b in bounds]
+    return texts, (outer, outer_of, starts, ends)
+
+
+def test_spans_read_the_document_pass_tokens_with_the_same_ids() -> None:
+    documents = [*SPLIT_CASES[1:], "one </s> two </s> three", "x \n</s> y\nz"] + [
+        orjson.loads(line)["text"] for line in DEMO.read_bytes().splitlines()[:20] if line.strip()
+    ]
+    texts, sources = _spans_of(documents)
+    model = _model()
+    model.token_ids(documents)
+    assert model._ids_from_recent(texts, sources) is not None
+    reused = model.token_ids(texts, sources)
+    looked_up = model.token_ids(texts)
+    assert reused[1].tolist() == looked_up[1].tolist() and reused[0].tolist() == looked_up[0].tolist()
+
+
+def test_segment_columns_with_sources_equal_the_plain_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    documents = [orjson.loads(line)["text"] for line in DEMO.read_bytes().splitlines() if line.strip()]
+    documents += ["one </s> two </s> three", "  \xa0 ", "Le chat\nest sur le tapis"]
+    texts, sources = _spans_of(documents)
+    monkeypatch.setattr(language, "_numpy_model", cache(_model))
+    language.identify_columns(documents)  # the document pass
+    calls: list[object] = []
+    model = language._numpy_model()
+    original = model._ids_from_recent
+    monkeypatch.setattr(model, "_ids_from_recent", lambda t, s: calls.append(found := original(t, s)) or found)
+    with_sources = language.identify_columns(texts, sources=sources)
+    assert calls and calls[0] is not None
+    assert with_sources == language.identify_columns(texts)
+
+
+def test_a_cleared_table_forgets_the_recent_lookup() -> None:
+    model = _model()
+    model.token_ids(["a b c"])
+    assert model._recent is not None
+    model.clear_tokens()
+    assert model._recent is None
+    texts, sources = _spans_of(["a b c"])
+    assert model._ids_from_recent(texts, sources) is None

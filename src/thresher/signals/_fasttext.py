@@ -55,6 +55,9 @@ _FNV_OFFSET = np.uint64(2166136261)
 _FNV_PRIME = np.uint64(16777619)
 _MASK32 = np.uint64(0xFFFFFFFF)
 _LOG_FLOOR = np.log(1e-5)  # fastText drops labels below probability 1e-5
+# Where texts lie in larger texts: (the larger texts, for each text the index of its larger
+# text, its start, its end), with texts[i] == outer[outer_of[i]][start[i]:end[i]].
+Sources = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
 
 
 def ftx_available() -> bool:
@@ -179,6 +182,25 @@ class _Quantized:
         return out
 
 
+@dataclass
+class _RecentLookup:
+    """The last batch of texts looked up: every token's id (before any end-of-line cut) and
+    tokens per text, valid while the token table keeps its ids (`generation`). A later batch
+    of spans of these texts (the per-segment pass after the per-document one) reads its ids
+    from here instead of splitting and hashing the text again; the tokens' spans (in one
+    coordinate space: text k starts at `bases[k]`) are found on first use."""
+
+    texts: list[str]
+    ids: np.ndarray
+    counts: np.ndarray
+    generation: int
+    index: dict[str, int] | None = None
+    lengths: np.ndarray | None = None
+    bases: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
+
+
 class FastTextModel:
     """lid.176-style supervised fastText model: hierarchical softmax, no word n-grams."""
 
@@ -195,6 +217,8 @@ class FastTextModel:
         self._rows = np.zeros((0, self.dim + 1))
         self._registered = 0  # tokens whose rows are computed
         self._eos_token = -1  # token id of a literal "</s>", once one is seen
+        self._generation = 0  # bumped when the token table forgets its ids
+        self._recent: _RecentLookup | None = None
         eos = self._subword_ids(_EOS)
         self._eos_row = np.append(self._dense[eos].sum(axis=0), len(eos))
         self._kernel_tables = self._compact_tables()
@@ -439,6 +463,8 @@ class FastTextModel:
         self.tokens.clear()
         self._registered = 0
         self._eos_token = -1
+        self._generation += 1
+        self._recent = None
 
     def _token_input_rows(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(token index, input row) pairs for `tokens`: known words' own rows and the rows of
@@ -490,19 +516,27 @@ class FastTextModel:
         return self._bucket_row[bucket_ids.astype(np.int64)].astype(np.int64)
 
     # -- prediction ----------------------------------------------------------------------
-    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def token_ids(self, texts: list[str], sources: Sources | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(token id of every token fastText reads in each text, tokens per text), with every
         token's summed input rows cached under its id.
 
         fastText reads a line up to its end-of-line token; a literal "</s>" in the text is
         that token too, so a text's tokens stop after the first one (the caller adds the
         end-of-line row for the others). Past `_CACHE_LIMIT` distinct tokens the cache is
-        cleared and the batch looked up again.
+        cleared and the batch looked up again. `sources` says where each text lies in larger
+        texts (`Sources`): a text inside one looked up by the previous call, with no token
+        crossing its ends, takes its ids from that call (the same ids a lookup would give).
         """
-        ids, counts, _ = self.tokens.lookup(texts)
-        if len(self.tokens) > _CACHE_LIMIT:
-            self.clear_tokens()
+        found = self._ids_from_recent(texts, sources) if sources is not None and ftx_available() else None
+        if found is not None:
+            ids, counts = found
+        else:
             ids, counts, _ = self.tokens.lookup(texts)
+            if len(self.tokens) > _CACHE_LIMIT:
+                self.clear_tokens()
+                ids, counts, _ = self.tokens.lookup(texts)
+            if ftx_available():
+                self._recent = _RecentLookup(texts, ids, counts, self._generation)
         self._register_new()
         if self._eos_token >= 0:
             hits = np.flatnonzero(ids == self._eos_token)
@@ -514,6 +548,53 @@ class FastTextModel:
                 counts[docs] = hits[first] - starts[docs]
                 ids = ids[np.arange(len(ids)) - starts[doc_of] < counts[doc_of]]
         return ids, counts
+
+    def _ids_from_recent(self, texts: list[str], sources: Sources) -> tuple[np.ndarray, np.ndarray] | None:
+        """`token_ids`' raw (ids, counts) of `texts` read from the previous lookup where each
+        text is a span of a text looked up then and no token crosses the span's ends (then
+        splitting the span gives exactly those tokens); the other texts are looked up. None
+        when the previous lookup cannot serve (another table generation, no text of it)."""
+        recent = self._recent
+        if recent is None or recent.generation != self._generation:
+            return None
+        if recent.index is None:
+            recent.index = dict(zip(recent.texts, range(len(recent.texts)), strict=True))
+            spans = _native_ftx.token_spans(recent.texts)
+            starts, ends, counts = (np.frombuffer(part, dtype=np.int64) for part in spans)
+            if not np.array_equal(counts, recent.counts):  # not the split the table made
+                recent.generation = -1
+                return None
+            recent.lengths = np.fromiter(map(len, recent.texts), dtype=np.int64, count=len(recent.texts))
+            recent.bases = np.cumsum(recent.lengths + 1) - (recent.lengths + 1)  # a gap: no token spans two texts
+            owner = np.repeat(recent.bases, counts)
+            recent.starts, recent.ends = starts + owner, ends + owner
+        index, bases, lengths = recent.index, recent.bases, recent.lengths
+        token_starts, token_ends = recent.starts, recent.ends
+        assert bases is not None and lengths is not None and token_starts is not None and token_ends is not None
+        outer, outer_of, span_starts, span_ends = sources
+        in_recent = np.fromiter(map(index.get, outer, [-1] * len(outer)), dtype=np.int64, count=len(outer))
+        where = in_recent[outer_of]
+        have = (where >= 0) & (span_starts >= 0) & (span_starts <= span_ends) & (span_ends <= lengths[where])
+        begin = bases[where] + span_starts
+        end = bases[where] + span_ends
+        low = np.searchsorted(token_starts, begin, side="left")
+        high = np.searchsorted(token_starts, end, side="left")
+        before_ends = token_ends[np.maximum(low - 1, 0)]
+        last_ends = token_ends[np.maximum(high - 1, 0)]
+        aligned = have & ((low == 0) | (before_ends <= begin)) & ((high == low) | (last_ends <= end))
+        counts = np.where(aligned, high - low, 0)
+        source = np.where(aligned, low, 0)
+        pool = recent.ids
+        others = np.flatnonzero(~aligned)
+        if len(others):
+            other_ids, other_counts, _ = self.tokens.lookup([texts[i] for i in others])
+            if len(self.tokens) > _CACHE_LIMIT:
+                return None  # the caller looks the batch up again (and clears the table)
+            counts[others] = other_counts
+            source[others] = len(pool) + np.cumsum(other_counts) - other_counts
+            pool = np.concatenate((pool, other_ids))
+        first = np.cumsum(counts) - counts
+        return pool[np.repeat(source - first, counts) + np.arange(int(counts.sum()))], counts
 
     def _node_terms(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(log(1 - f + 1e-5), log(f + 1e-5)) of every internal node (nodes x texts),
@@ -566,11 +647,13 @@ class FastTextModel:
             np.add(here, go_right[node], out=scores[self._right[node]])
         return scores[:osz]
 
-    def _hidden_blocks(self, texts: list[str], size: int) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+    def _hidden_blocks(
+        self, texts: list[str], size: int, sources: Sources | None = None
+    ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
         """(block of texts, their hidden vectors, whether each read nothing) for consecutive
         blocks of `size` texts. Each text is read as one line, plus fastText's end-of-line
         token; a text with no input row has a NaN hidden vector."""
-        ids, counts = self.token_ids(texts)
+        ids, counts = self.token_ids(texts, sources)
         totals = row_sums(ids, counts, self._rows[: self._registered]) + self._eos_row
         sums, counts = totals[:, : self.dim], totals[:, self.dim]
         for begin in range(0, len(counts), size):
@@ -615,12 +698,14 @@ class FastTextModel:
             out[block][empty] = np.nan
         return out
 
-    def predict_top(self, texts: list[str], wanted: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def predict_top(
+        self, texts: list[str], wanted: int, sources: Sources | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(index of the most probable label, its probability, probability of label `wanted`,
         0 when `wanted` < 0) per text: `predict_batch`'s argmax and values, without keeping
         the texts x labels array. Both probabilities are NaN for a text that reads nothing."""
         if ftx_available():
-            return self._predict_top_native(texts, wanted)
+            return self._predict_top_native(texts, wanted, sources)
         top = np.zeros(len(texts), dtype=np.int64)
         best = np.empty(len(texts))
         target = np.zeros(len(texts))
@@ -634,7 +719,9 @@ class FastTextModel:
             target[block][empty] = np.nan
         return top, best, target
 
-    def _predict_top_native(self, texts: list[str], wanted: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _predict_top_native(
+        self, texts: list[str], wanted: int, sources: Sources | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`predict_top` with the tree walked in C (`thresher._native_ftx.leaf_top`), which
         keeps each text's best log-probability and the wanted label's instead of every label's:
         exp (NumPy's, as before) then runs on two values a text, not 176.
@@ -646,7 +733,7 @@ class FastTextModel:
         top = np.empty(len(texts), dtype=np.int64)
         best = np.empty(len(texts))
         target = np.empty(len(texts))
-        for block, hidden, empty in self._hidden_blocks(texts, _NATIVE_BLOCK):
+        for block, hidden, empty in self._hidden_blocks(texts, _NATIVE_BLOCK, sources):
             with np.errstate(invalid="ignore", divide="ignore"):
                 go_left, go_right = self._node_terms(hidden)
             block_top, block_best, block_target = top[block], best[block], target[block]

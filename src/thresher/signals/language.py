@@ -27,7 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,6 +35,9 @@ from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
 from thresher.signals._tokens import _native, native_available
+
+if TYPE_CHECKING:
+    from thresher.signals._fasttext import Sources
 
 _LABEL = "__label__"
 _EOS = "</s>"
@@ -84,13 +87,17 @@ def identify(texts: list[str], target: str = "en") -> list[tuple[str | None, flo
     return identify_numpy(texts, target)
 
 
-def identify_columns(texts: list[str], target: str = "en") -> tuple[list[Any], list[Any], list[Any]]:
+def identify_columns(
+    texts: list[str], target: str = "en", sources: Sources | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
     """`identify` as three lists (languages, their probabilities, probabilities of `target`):
-    what the annotators write, a column per signal."""
+    what the annotators write, a column per signal. `sources` (texts as spans of larger
+    texts: `_fasttext.Sources`) lets the numpy engine read the tokens of the larger texts'
+    previous pass instead of splitting the spans again (the same tokens, so the same values)."""
     if engine() == "fasttext":
         rows = identify_fasttext(texts, target)
         return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
-    return _numpy_columns(texts, target)
+    return _numpy_columns(texts, target, sources)
 
 
 def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
@@ -103,14 +110,16 @@ def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | Non
     return list(zip(*_numpy_columns(texts, target), strict=True))
 
 
-def _numpy_columns(texts: list[str], target: str) -> tuple[list[Any], list[Any], list[Any]]:
+def _numpy_columns(
+    texts: list[str], target: str, sources: Sources | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
     """`identify_columns` with the NumPy engine. Each distinct text is scored once (a text's
     scores depend on its text alone): a fifth of a crawl batch's segments repeat another's
     text (menus, "Share", "Reply", ...). The columns are built as NumPy object arrays (the
     same Python floats as `float()` of each value), not a Python step a text."""
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
-    distinct = dict.fromkeys(texts)
+    distinct = dict(zip(texts, range(len(texts)), strict=True))  # text -> its last position
     unique = texts if len(distinct) == len(texts) else list(distinct)
     languages = np.full(len(unique), None, dtype=object)
     scores = np.full(len(unique), None, dtype=object)
@@ -121,7 +130,12 @@ def _numpy_columns(texts: list[str], target: str) -> tuple[list[Any], list[Any],
         chosen = np.arange(len(unique))
     if len(chosen):
         readable = unique if len(chosen) == len(unique) else [unique[k] for k in chosen]
-        top, best, target_scores = model.predict_top(readable, wanted)
+        spans = None
+        if sources is not None:
+            at = np.fromiter(map(distinct.__getitem__, readable), dtype=np.int64, count=len(readable))
+            outer, outer_of, starts, ends = sources
+            spans = (outer, outer_of[at], starts[at], ends[at])
+        top, best, target_scores = model.predict_top(readable, wanted, spans)
         read = ~np.isnan(best)  # NaN: nothing the model could read
         chosen = chosen[read]
         languages[chosen] = _label_array()[top[read]]
@@ -171,8 +185,8 @@ def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | 
 _SIGNAL_NAMES = ("language", "language_score", "en_score")
 
 
-def _write(owners: list[dict[str, Any]], texts: list[str]) -> None:
-    columns = identify_columns(texts)
+def _write(owners: list[dict[str, Any]], texts: list[str], sources: Sources | None = None) -> None:
+    columns = identify_columns(texts, sources=sources)
     if native_available():  # a dict at a time in C (thresher._native.set_columns)
         _native.set_columns(owners, _SIGNAL_NAMES, list(columns))
         return
@@ -214,4 +228,10 @@ class SegmentLanguageSignals:
         segments = [(document.text, document.analysis.segments) for document in documents]
         texts = [text[segment.start : segment.end] for text, spans in segments for segment in spans]
         owners: list[dict[str, Any]] = [segment.signals for _, spans in segments for segment in spans]  # type: ignore[misc]
-        _write(owners, texts)
+        sources = None
+        if engine() == "numpy":  # the document pass's tokens serve the segments
+            bounds = [(segment.start, segment.end) for _, spans in segments for segment in spans]
+            ends = np.array(bounds, dtype=np.int64).reshape(-1, 2)
+            outer_of = np.repeat(np.arange(len(segments)), [len(spans) for _, spans in segments])
+            sources = ([text for text, _ in segments], outer_of, ends[:, 0].copy(), ends[:, 1].copy())
+        _write(owners, texts, sources)
