@@ -447,26 +447,63 @@ done:
     return result;
 }
 
+/* sigmoid_terms(values, left): the arithmetic between NumPy's exp and its logs in the tree's
+ * node terms, one pass instead of five: with e = values[i] (exp(-x)), f = 1.0 / (1.0 + e),
+ * left[i] = (1.0 - f) + 1e-5 and values[i] = f + 1e-5 (float64, each step one IEEE rounding,
+ * as NumPy's add, divide and subtract give it). */
+static PyObject *sigmoid_terms(PyObject *Py_UNUSED(module), PyObject *args) {
+    Py_buffer views[2] = {{0}};
+    if (!PyArg_ParseTuple(args, "w*w*", &views[0], &views[1])) return NULL;
+    PyObject *result = NULL;
+    if (views[0].len != views[1].len || views[0].len % (Py_ssize_t)sizeof(double)) {
+        PyErr_SetString(PyExc_ValueError, "sigmoid_terms: two float64 arrays of one size");
+        goto done;
+    }
+    double *restrict values = views[0].buf, *restrict left = views[1].buf;
+    const Py_ssize_t n = views[0].len / (Py_ssize_t)sizeof(double);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const double f = 1.0 / (values[i] + 1.0);
+        left[i] = (1.0 - f) + 1e-5;
+        values[i] = f + 1e-5;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    release_buffers(views, 2);
+    return result;
+}
+
 /* fastText's separators (`Dictionary::readWord`): space, \n, \r, \t, \v, \f and NUL; no other
  * code point (the split `thresher._native.TokenTable` makes in its "fasttext" mode). */
 static unsigned char separator_table[256]; /* filled at import */
 
 static inline int fasttext_separator(Py_UCS4 c) { return c < 256 && separator_table[c]; }
 
-/* token_spans(texts) -> (starts, ends, counts): the [start, end) code-point span, within its
- * text, of every token of every text in order, and the tokens per text (int64 bytearrays).
- * The per-segment pass reads a segment's tokens from its document's when no token crosses the
- * segment's ends, instead of splitting and hashing the segment again. */
+/* token_spans(texts, total) -> (starts, ends, counts): the [start, end) span of every token of
+ * every text in order, in one coordinate space where text k starts one past the end of text
+ * k - 1 (so no token spans two texts), and the tokens per text (int64 bytearrays). `total` is
+ * the number of tokens the caller expects (its token table's count for the same texts): the
+ * arrays are that long, and any other number is a ValueError. The per-segment pass reads a
+ * segment's tokens from its document's when no token crosses the segment's ends, instead of
+ * splitting and hashing the segment again. */
 static PyObject *token_spans(PyObject *Py_UNUSED(module), PyObject *args) {
     PyObject *texts;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &texts)) return NULL;
+    Py_ssize_t total;
+    if (!PyArg_ParseTuple(args, "O!n", &PyList_Type, &texts, &total)) return NULL;
+    if (total < 0) {
+        PyErr_SetString(PyExc_ValueError, "token_spans: total must be >= 0");
+        return NULL;
+    }
     const Py_ssize_t count = PyList_GET_SIZE(texts);
-    PyObject *result = NULL, *starts_bytes = NULL, *ends_bytes = NULL, *counts_bytes = NULL;
-    int64_t *starts = NULL, *ends = NULL;
-    Py_ssize_t used = 0, capacity = 0;
-    counts_bytes = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
-    if (counts_bytes == NULL) goto done;
+    PyObject *result = NULL;
+    PyObject *starts_bytes = PyByteArray_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    PyObject *ends_bytes = PyByteArray_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts_bytes = PyByteArray_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    if (starts_bytes == NULL || ends_bytes == NULL || counts_bytes == NULL) goto done;
+    int64_t *starts = (int64_t *)PyByteArray_AS_STRING(starts_bytes);
+    int64_t *ends = (int64_t *)PyByteArray_AS_STRING(ends_bytes);
     int64_t *counts = (int64_t *)PyByteArray_AS_STRING(counts_bytes);
+    Py_ssize_t used = 0;
+    int64_t base = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         PyObject *text = PyList_GET_ITEM(texts, i);
         if (!PyUnicode_Check(text)) {
@@ -497,32 +534,25 @@ static PyObject *token_spans(PyObject *Py_UNUSED(module), PyObject *args) {
             else if (kind == PyUnicode_2BYTE_KIND) SKIP(Py_UCS2, 0);
             else SKIP(Py_UCS4, 0);
 #undef SKIP
-            if (used == capacity) {
-                const Py_ssize_t grown = capacity ? 2 * capacity : 1024;
-                int64_t *more_starts = PyMem_Realloc(starts, (size_t)grown * sizeof(int64_t));
-                if (more_starts != NULL) starts = more_starts;
-                int64_t *more_ends = PyMem_Realloc(ends, (size_t)grown * sizeof(int64_t));
-                if (more_ends != NULL) ends = more_ends;
-                if (more_starts == NULL || more_ends == NULL) {
-                    PyErr_NoMemory();
-                    goto done;
-                }
-                capacity = grown;
+            if (used == total) {
+                PyErr_SetString(PyExc_ValueError, "token_spans: more tokens than total");
+                goto done;
             }
-            starts[used] = start;
-            ends[used++] = j;
+            starts[used] = base + start;
+            ends[used++] = base + j;
         }
         counts[i] = used - before;
+        base += length + 1;
     }
-    starts_bytes = PyByteArray_FromStringAndSize(starts ? (const char *)starts : "", used * (Py_ssize_t)sizeof(int64_t));
-    ends_bytes = PyByteArray_FromStringAndSize(ends ? (const char *)ends : "", used * (Py_ssize_t)sizeof(int64_t));
-    if (starts_bytes != NULL && ends_bytes != NULL) result = PyTuple_Pack(3, starts_bytes, ends_bytes, counts_bytes);
+    if (used != total) {
+        PyErr_SetString(PyExc_ValueError, "token_spans: fewer tokens than total");
+        goto done;
+    }
+    result = PyTuple_Pack(3, starts_bytes, ends_bytes, counts_bytes);
 done:
     Py_XDECREF(starts_bytes);
     Py_XDECREF(ends_bytes);
     Py_XDECREF(counts_bytes);
-    PyMem_Free(starts);
-    PyMem_Free(ends);
     return result;
 }
 
@@ -791,9 +821,13 @@ static PyMethodDef module_methods[] = {
      "register_tokens(tokens, word_ids, tables, out) -> first '</s>' or -1:\n"
      "each token's summed fastText input rows (word row, then character n-gram rows) and their\n"
      "count, into out (len(tokens) x (dim + 1) float64)."},
+    {"sigmoid_terms", sigmoid_terms, METH_VARARGS,
+     "sigmoid_terms(values, left): f = 1 / (1 + values); left = (1 - f) + 1e-5; values = f + 1e-5 (float64,\n"
+     "in place)."},
     {"token_spans", token_spans, METH_VARARGS,
-     "token_spans(texts) -> (starts, ends, counts): each token's code-point span in its text and the\n"
-     "tokens per text, split at fastText's separators (int64 bytearrays)."},
+     "token_spans(texts, total) -> (starts, ends, counts): each token's span (text k starting one past\n"
+     "the end of text k - 1) and the tokens per text, split at fastText's separators (int64 bytearrays;\n"
+     "ValueError unless there are `total` tokens)."},
     {"node_dots", node_dots, METH_VARARGS,
      "node_dots(output, hidden, dim, out): out[n][t] = output[n] . hidden[t] (float64), summed in the order\n"
      "of NumPy's einsum('nk,dk->nd') baseline kernel (check it against einsum before use)."},

@@ -302,11 +302,18 @@ SPLIT_CASES = [
 
 def test_token_spans_split_as_the_token_table() -> None:
     texts = SPLIT_CASES + _demo_texts()
-    starts, ends, counts = (np.frombuffer(part, dtype=np.int64) for part in _fasttext._native_ftx.token_spans(texts))
     ids, expected_counts, _ = (table := _tokens.TokenTable("fasttext")).lookup(texts)
+    spans = _fasttext._native_ftx.token_spans(texts, len(ids))
+    starts, ends, counts = (np.frombuffer(part, dtype=np.int64) for part in spans)
     assert counts.tolist() == expected_counts.tolist()
     owner = np.repeat(np.arange(len(texts)), counts)
+    lengths = np.array([len(text) for text in texts])
+    base = (np.cumsum(lengths + 1) - (lengths + 1))[owner]  # text k starts one past text k - 1's end
+    starts, ends = starts - base, ends - base
     assert [texts[o][a:b] for o, a, b in zip(owner, starts, ends, strict=True)] == [table.strings[i] for i in ids]
+    for wrong in (len(ids) - 1, len(ids) + 1):
+        with pytest.raises(ValueError):
+            _fasttext._native_ftx.token_spans(texts, wrong)
     first = int(counts[:3].sum())  # " a  b\x00c\xa0d\u3000e \n": NUL splits, NBSP and U+3000 do not
     assert list(zip(starts[first : first + 3].tolist(), ends[first : first + 3].tolist(), strict=True)) == [
         (1, 2),

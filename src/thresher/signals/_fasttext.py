@@ -436,7 +436,8 @@ class FastTextModel:
         if needed == start:
             return
         if needed > len(self._rows):
-            grown = np.zeros((max(needed, 2 * len(self._rows), 1024), self.dim + 1))
+            # room to spare (untouched pages cost nothing): a few new tokens must not copy them all
+            grown = np.zeros((max(2 * needed, 1024), self.dim + 1))
             grown[:start] = self._rows[:start]
             self._rows = grown
         new = self.tokens.strings[start:needed]
@@ -559,15 +560,16 @@ class FastTextModel:
             return None
         if recent.index is None:
             recent.index = dict(zip(recent.texts, range(len(recent.texts)), strict=True))
-            spans = _native_ftx.token_spans(recent.texts)
-            starts, ends, counts = (np.frombuffer(part, dtype=np.int64) for part in spans)
-            if not np.array_equal(counts, recent.counts):  # not the split the table made
-                recent.generation = -1
+            try:
+                spans = _native_ftx.token_spans(recent.texts, len(recent.ids))
+            except ValueError:
+                spans = None
+            if spans is None or not np.array_equal(np.frombuffer(spans[2], dtype=np.int64), recent.counts):
+                recent.generation = -1  # not the split the table made: never read these ids
                 return None
+            recent.starts, recent.ends = (np.frombuffer(part, dtype=np.int64) for part in spans[:2])
             recent.lengths = np.fromiter(map(len, recent.texts), dtype=np.int64, count=len(recent.texts))
-            recent.bases = np.cumsum(recent.lengths + 1) - (recent.lengths + 1)  # a gap: no token spans two texts
-            owner = np.repeat(recent.bases, counts)
-            recent.starts, recent.ends = starts + owner, ends + owner
+            recent.bases = np.cumsum(recent.lengths + 1) - (recent.lengths + 1)  # token_spans' coordinates
         index, bases, lengths = recent.index, recent.bases, recent.lengths
         token_starts, token_ends = recent.starts, recent.ends
         assert bases is not None and lengths is not None and token_starts is not None and token_ends is not None
@@ -611,12 +613,16 @@ class FastTextModel:
         else:
             f = np.einsum("nk,dk->nd", self._negated_output, hidden, optimize=False)
         np.exp(f, out=f)
-        np.add(f, 1.0, out=f)
-        np.divide(1.0, f, out=f)
-        go_left = np.subtract(1.0, f)
-        np.add(go_left, 1e-5, out=go_left)
+        if ftx_available():  # the four IEEE steps between exp and the logs, in one C pass
+            go_left = np.empty_like(f)
+            _native_ftx.sigmoid_terms(f, go_left)
+        else:
+            np.add(f, 1.0, out=f)
+            np.divide(1.0, f, out=f)
+            go_left = np.subtract(1.0, f)
+            np.add(go_left, 1e-5, out=go_left)
+            np.add(f, 1e-5, out=f)
         np.log(go_left, out=go_left)
-        np.add(f, 1e-5, out=f)
         np.log(f, out=f)
         return go_left, f
 

@@ -27,6 +27,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from functools import cache
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -231,7 +232,7 @@ class SegmentLanguageSignals:
         sources = None
         if engine() == "numpy":  # the document pass's tokens serve the segments
             bounds = [(segment.start, segment.end) for _, spans in segments for segment in spans]
-            ends = np.array(bounds, dtype=np.int64).reshape(-1, 2)
+            flat = np.fromiter(chain.from_iterable(bounds), dtype=np.int64, count=2 * len(bounds))
             outer_of = np.repeat(np.arange(len(segments)), [len(spans) for _, spans in segments])
-            sources = ([text for text, _ in segments], outer_of, ends[:, 0].copy(), ends[:, 1].copy())
+            sources = ([text for text, _ in segments], outer_of, flat[0::2].copy(), flat[1::2].copy())
         _write(owners, texts, sources)
