@@ -369,6 +369,16 @@ def test_segment_columns_with_sources_equal_the_plain_ones(monkeypatch: pytest.M
     assert with_sources == language.identify_columns(texts)
 
 
+def test_spans_of_texts_never_looked_up_take_the_plain_path() -> None:
+    model = _model()
+    model.token_ids(["a b c"])
+    texts, sources = _spans_of(["x y z"])
+    assert model._ids_from_recent(texts, sources) is None
+    _, counts = model.token_ids(texts, sources)
+    assert model._recent is not None and model._recent.texts is texts  # the stale batch is replaced
+    assert counts.tolist() == model.token_ids(texts)[1].tolist()
+
+
 def test_a_cleared_table_forgets_the_recent_lookup() -> None:
     model = _model()
     model.token_ids(["a b c"])

@@ -577,6 +577,8 @@ class FastTextModel:
         in_recent = np.fromiter(map(index.get, outer, [-1] * len(outer)), dtype=np.int64, count=len(outer))
         where = in_recent[outer_of]
         have = (where >= 0) & (span_starts >= 0) & (span_starts <= span_ends) & (span_ends <= lengths[where])
+        if not have.any():  # nothing to read here: a plain lookup (which replaces the stale batch)
+            return None
         begin = bases[where] + span_starts
         end = bases[where] + span_ends
         low = np.searchsorted(token_starts, begin, side="left")
