@@ -436,8 +436,9 @@ class FastTextModel:
         if needed == start:
             return
         if needed > len(self._rows):
-            # room to spare (untouched pages cost nothing): a few new tokens must not copy them all
-            grown = np.zeros((max(2 * needed, 1024), self.dim + 1))
+            # Room to spare, so that a few new tokens later do not copy them all; uninitialised:
+            # every registered row is written whole, and rows past `_registered` are never read.
+            grown = np.empty((max(2 * needed, 1024), self.dim + 1))
             grown[:start] = self._rows[:start]
             self._rows = grown
         new = self.tokens.strings[start:needed]
