@@ -12,11 +12,13 @@ over the same model file; `tests/signals` checks it against `fasttext-predict` a
 parity benchmark reports how far its scores are from fastText's (float32 summation order
 differs, so scores agree to about 1e-6, not bit for bit).
 
-Two loops run in C when `thresher._native_ftx` is built (THRESHER_NATIVE=0 turns it off):
-registering a batch's new tokens (word lookup, UTF-8, n-gram hashes and their rows, summed
-in fastText's order, from ~1 MB of compact tables that stay in cache) and walking the tree
-per text. Both produce the same values, bit for bit, as the NumPy path they replace: the
-sums add the same rows in the same order, and every exp and log is still NumPy's.
+With `thresher._native_ftx` built (THRESHER_NATIVE=0 turns it off), C does: registering a
+batch's new tokens (word lookup, UTF-8, n-gram hashes and their rows, summed in fastText's
+order, from ~1 MB of compact tables that stay in cache); the tree's dot products (in
+einsum's own order, checked against einsum at load), the IEEE steps of the sigmoid, and the
+walk down the tree per text; and the token spans that let a segment read its document's
+tokens. Every value is the same, bit for bit, as on the NumPy path: the same additions in
+the same order, and every exp and log is still NumPy's.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ package, so nothing is downloaded. Two engines run it:
   from `thresher.signals._tokens`, in C when it is built) and registers a batch's new
   tokens in C (`thresher._native_ftx`; NumPy without it). Scores equal fastText's within
   ~5e-7 (float32 summation order; checked in tests, and the parity benchmark reports
-  decision agreement). A batch scores each distinct text once. Measured first pass on
-  unrepeated crawl (690 documents, 2.87 MB, `benchmarks/annotators.py`): ~35 MB/s per
-  document, ~24 MB/s per segment; on repetitive corpora the token cache widens the gap.
+  decision agreement). A batch scores each distinct text once, and the per-segment pass
+  reads its tokens from the per-document pass. Measured first pass on unrepeated crawl
+  (690 documents, 2.87 MB, `benchmarks/annotators.py`, CPU time): ~33 MB/s per document,
+  ~32 MB/s per segment; on repetitive corpora the token cache widens the gap.
 - `fasttext` (`THRESHER_LID_ENGINE=fasttext`): `fasttext-predict` (prediction-only
   fastText 0.9.2, C++), the reference.
 
