@@ -1,19 +1,25 @@
-/* thresher._native_ftx: the two per-item loops of fastText (lid.176) inference, in C.
+/* thresher._native_ftx: the per-token and per-text loops of fastText (lid.176) inference, in C.
  *
  * Why: on unrepeated crawl a batch meets ~170 new tokens per document, and registering each
  * one (its word row and the rows of its character n-grams, summed) cost ~2 us of Python per
- * token (dict probes, str.encode, list building) around a C n-gram hash. `register_tokens`
- * does the whole registration of a batch's new tokens in one call: fastText's word lookup,
- * its UTF-8 bytes, its n-gram hashes and bucket rows, and the summed rows, in fastText's
- * order (the word's own row, then the n-grams by start and length), added in place starting
- * from zero exactly as `thresher._native.row_sums` adds them, so every sum is bit for bit
- * the one the previous path produced. `leaf_scores` walks the hierarchical-softmax tree for
- * each text (one C loop instead of two NumPy calls per internal node per block); the sigmoid
- * and logarithms stay in NumPy (the caller passes them), so every value is the same.
+ * token around a C n-gram hash; scoring then spent most of its time in NumPy calls per tree
+ * node and in einsum's generic loop. The kernels, each giving bit for bit the values of the
+ * path it replaces:
  *
- * Optional: `thresher.signals._fasttext` keeps the NumPy path (and `thresher._native`'s
- * n-gram kernel) for when this module is not built or THRESHER_NATIVE=0; tests check that
- * both give identical rows and scores.
+ * - register_tokens (+ vocabulary_slots): a batch's new tokens in one call: word lookup,
+ *   UTF-8, fastText's n-gram hashes and bucket rows, and the summed rows in fastText's order,
+ *   added from zero as `thresher._native.row_sums` adds them, from ~1 MB of tables that stay
+ *   in cache (`Quantized`, `Vocabulary`).
+ * - node_dots: the tree's dot products in the order of NumPy's einsum kernel (the caller
+ *   checks that order against einsum at load); sigmoid_terms: the IEEE steps between
+ *   NumPy's exp and logs; leaf_scores / leaf_top: the walk down the tree per text.
+ * - token_spans: the tokens' spans in the document texts, so that a segment reads its
+ *   document's token ids instead of being split and hashed again.
+ *
+ * exp and log stay NumPy's (its SIMD results differ from libm's in the last bit). Optional:
+ * `thresher.signals._fasttext` keeps the NumPy path (and `thresher._native`'s n-gram kernel)
+ * for when this module is not built or THRESHER_NATIVE=0; tests check both give identical
+ * rows and scores.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
