@@ -122,3 +122,20 @@ def test_native_ngram_buckets_equal_the_numpy_hashes() -> None:
     owner_bytes, bucket_bytes = _tokens._native.fasttext_ngrams([b"<a\x80b>"], 2, 2, 2**31 - 1)
     expected = [_fnv1a(gram) % (2**31 - 1) for gram in (b"<a\x80", b"a\x80b", b"b>")]
     assert np.frombuffer(bucket_bytes, dtype=np.int64).tolist() == expected
+
+
+def test_utf8_bytes_are_each_code_points_signed_bytes() -> None:
+    from thresher.signals._fasttext import _utf8_bytes
+
+    rng = random.Random(11)
+    points = [0x41, 0x7F, 0x80, 0x7FF, 0x800, 0xD800, 0xDC80, 0xDFFF, 0xFFFF, 0x10000, 0x10FFFF]
+    points += [
+        rng.choice([rng.randint(1, 0x7F), rng.randint(0x80, 0xFFFF), rng.randint(0x10000, 0x10FFFF)])
+        for _ in range(500)
+    ]
+    text = "".join(map(chr, points))
+    length, parts = _utf8_bytes(text)
+    for index, char in enumerate(text):
+        raw = char.encode("utf-8", errors="surrogatepass")
+        expected = [byte | 0xFFFFFF00 if byte >= 0x80 else byte for byte in raw] + [0] * (4 - len(raw))
+        assert length[index] == len(raw) and parts[:, index].tolist() == expected

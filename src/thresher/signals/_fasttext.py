@@ -11,27 +11,61 @@ products. This is an independent re-implementation of fastText 0.9.2's inference
 over the same model file; `tests/signals` checks it against `fasttext-predict` and the
 parity benchmark reports how far its scores are from fastText's (float32 summation order
 differs, so scores agree to about 1e-6, not bit for bit).
+
+With `thresher._native_ftx` built (THRESHER_NATIVE=0 turns it off), C does: registering a
+batch's new tokens (word lookup, UTF-8, n-gram hashes and their rows, summed in fastText's
+order, from ~1 MB of compact tables that stay in cache); the tree's dot products (in
+einsum's own order, checked against einsum at load), the IEEE steps of the sigmoid, and the
+walk down the tree per text; and the token spans that let a segment read its document's
+tokens. Every value is the same, bit for bit, as on the NumPy path: the same additions in
+the same order, and every exp and log is still NumPy's.
 """
 
 from __future__ import annotations
 
+import os
 import re
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from thresher.signals._tokens import TokenTable, _native, native_available, row_sums
 
+try:
+    from thresher import _native_ftx
+except ImportError:  # not compiled: `thresher._native`'s n-gram kernel, or NumPy, below
+    _native_ftx: Any = None
+
 _MAGIC = 793712314
 _EOS = "</s>"
 _LABEL_PREFIX = "__label__"
 _BLOCK = 4096  # texts scored together (the tree's scores: 351 x 4096 float64, 11 MB)
+# texts scored together by the C tree walk: its two per-node term arrays (175 x 512 float64,
+# 0.7 MB each) stay in a core's L2; ~20% faster than 4096 on 20k segments, the same values
+# (each text's scores depend on its own hidden vector only)
+_NATIVE_BLOCK = 512
+# Log-probabilities closer than this to a text's best are near-ties: exp might round them to
+# the same probability (an argmax then takes the first label), so the C path leaves those
+# texts to the full argmax. exp's error is a few 1e-16; ties this close are rare.
+_TIE_WINDOW = 1e-9
 _CACHE_LIMIT = 500_000  # distinct tokens cached (16 float64 each: 64 MB at most)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _FNV_OFFSET = np.uint64(2166136261)
 _FNV_PRIME = np.uint64(16777619)
 _MASK32 = np.uint64(0xFFFFFFFF)
+_LOG_FLOOR = np.log(1e-5)  # fastText drops labels below probability 1e-5
+# Where texts lie in larger texts: (the larger texts, for each text the index of its larger
+# text, its start, its end), with texts[i] == outer[outer_of[i]][start[i]:end[i]].
+Sources = tuple[list[str], np.ndarray, np.ndarray, np.ndarray]
+
+
+def ftx_available() -> bool:
+    """Whether this module's C kernels (`thresher._native_ftx`) are built and not switched off
+    (THRESHER_NATIVE=0 switches off every kernel)."""
+    return _native_ftx is not None and os.environ.get("THRESHER_NATIVE", "1") != "0"
 
 
 def _fnv1a(data: bytes) -> int:
@@ -53,25 +87,24 @@ def _utf8(text: str) -> bytes:
         return text.encode("utf-8", errors="surrogatepass")
 
 
-def _utf8_bytes(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """UTF-8 of each code point as fastText hashes it: (length, 4 bytes sign-extended to 32 bits).
+def _utf8_bytes(text: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 of each code point of `text` as fastText hashes it: (length, 4 bytes sign-extended
+    to 32 bits); a surrogate takes its 3-byte form.
 
     fastText XORs each byte as a signed char promoted to uint32, so bytes >= 0x80 become
-    0xFFFFFF00 | byte. Unused byte slots are 0 (masked out by the length).
+    0xFFFFFF00 | byte. Unused byte slots are 0 (masked out by the length). Python's encoder
+    writes the bytes (a code point starts at each byte that is not a continuation byte);
+    NumPy only gathers them, one slot at a time.
     """
-    length = 1 + (codes >= 0x80) + (codes >= 0x800) + (codes >= 0x10000)
-    parts = np.zeros((4, len(codes)), dtype=np.int64)
-    cont = [(codes >> shift) & 0x3F | 0x80 for shift in (18, 12, 6, 0)]
-    one, two, three, four = length == 1, length == 2, length == 3, length == 4
-    parts[0] = np.where(one, codes, 0)
-    parts[0] = np.where(two, 0xC0 | (codes >> 6), parts[0])
-    parts[0] = np.where(three, 0xE0 | (codes >> 12), parts[0])
-    parts[0] = np.where(four, 0xF0 | (codes >> 18), parts[0])
-    parts[1] = np.where(two, cont[3], np.where(three, cont[2], np.where(four, cont[1], 0)))
-    parts[2] = np.where(three, cont[3], np.where(four, cont[2], 0))
-    parts[3] = np.where(four, cont[3], 0)
-    signed = np.where(parts >= 0x80, parts | 0xFFFFFF00, parts).astype(np.uint64)
-    return length, signed
+    data = np.frombuffer(text.encode("utf-8", errors="surrogatepass"), dtype=np.uint8)
+    starts = np.flatnonzero((data & 0xC0) != 0x80)
+    length = np.diff(starts, append=len(data))
+    signed = data.view(np.int8).astype(np.int64) & 0xFFFFFFFF
+    parts = np.zeros((4, len(starts)), dtype=np.uint64)
+    last = len(data) - 1
+    for slot in range(4):
+        parts[slot] = np.where(length > slot, signed[np.minimum(starts + slot, last)], 0)
+    return length, parts
 
 
 def _ngram_hashes(joined: str, lengths: np.ndarray, minn: int, maxn: int) -> tuple[np.ndarray, np.ndarray]:
@@ -83,33 +116,38 @@ def _ngram_hashes(joined: str, lengths: np.ndarray, minn: int, maxn: int) -> tup
     start by one character, so the FNV state is carried from length to length and every step
     is one vectorised operation over all start positions.
     """
-    codes = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
-    total = len(codes)
+    total = len(joined)
     if total == 0:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty.astype(np.uint64)
-    byte_length, byte_values = _utf8_bytes(codes)
+    byte_length, byte_values = _utf8_bytes(joined)
     ends = np.cumsum(lengths)
     word_of = np.repeat(np.arange(len(lengths)), lengths)
     word_end = ends[word_of]
-    position = np.arange(total)
     state = np.full(total, _FNV_OFFSET, dtype=np.uint64)
     owners: list[np.ndarray] = []
     hashes: list[np.ndarray] = []
     starts_of_word = ends - lengths
+    # The starts whose n-gram fits in their word (fewer as n grows); a step updates only them,
+    # and a byte slot past the first only the characters that long (few in most text).
+    active = np.arange(total)
     for n in range(1, maxn + 1):
-        at = position + n - 1
-        valid = at < word_end
-        at = np.minimum(at, total - 1)
+        at = active + n - 1
+        fits = at < word_end[active]
+        active, at = active[fits], at[fits]
+        where, chars = active, at
         for slot in range(4):
-            step = valid & (byte_length[at] > slot)
-            mixed = ((state ^ byte_values[slot, at]) * _FNV_PRIME) & _MASK32
-            state = np.where(step, mixed, state)
+            if slot:
+                longer = byte_length[chars] > slot
+                where, chars = where[longer], chars[longer]
+                if not len(where):
+                    break
+            state[where] = ((state[where] ^ byte_values[slot, chars]) * _FNV_PRIME) & _MASK32
         if n >= minn:
-            keep = valid
+            keep = active
             if n == 1:  # fastText skips 1-grams of the boundary characters "<" and ">"
-                keep = valid & (position != starts_of_word[word_of]) & (position + 1 != word_end)
-            owners.append(position[keep])
+                keep = active[(active != starts_of_word[word_of[active]]) & (active + 1 != word_end[active])]
+            owners.append(keep)
             hashes.append(state[keep])
     if not owners:
         empty = np.zeros(0, dtype=np.int64)
@@ -146,6 +184,25 @@ class _Quantized:
         return out
 
 
+@dataclass
+class _RecentLookup:
+    """The last batch of texts looked up: every token's id (before any end-of-line cut) and
+    tokens per text, valid while the token table keeps its ids (`generation`). A later batch
+    of spans of these texts (the per-segment pass after the per-document one) reads its ids
+    from here instead of splitting and hashing the text again; the tokens' spans (in one
+    coordinate space: text k starts at `bases[k]`) are found on first use."""
+
+    texts: list[str]
+    ids: np.ndarray
+    counts: np.ndarray
+    generation: int
+    index: dict[str, int] | None = None
+    lengths: np.ndarray | None = None
+    bases: np.ndarray | None = None
+    starts: np.ndarray | None = None
+    ends: np.ndarray | None = None
+
+
 class FastTextModel:
     """lid.176-style supervised fastText model: hierarchical softmax, no word n-grams."""
 
@@ -162,8 +219,62 @@ class FastTextModel:
         self._rows = np.zeros((0, self.dim + 1))
         self._registered = 0  # tokens whose rows are computed
         self._eos_token = -1  # token id of a literal "</s>", once one is seen
+        self._generation = 0  # bumped when the token table forgets its ids
+        self._recent: _RecentLookup | None = None
         eos = self._subword_ids(_EOS)
         self._eos_row = np.append(self._dense[eos].sum(axis=0), len(eos))
+        self._kernel_tables = self._compact_tables()
+        self._exact_dots = self._dots_match_einsum()
+
+    def _dots_match_einsum(self) -> bool:
+        """Whether `thresher._native_ftx.node_dots` gives einsum's sums bit for bit here.
+
+        The kernel adds the products in the order of NumPy's baseline einsum kernel; a NumPy
+        built or dispatched otherwise (another order, fused multiply-adds) would differ in
+        the last bits, so a mismatch on these vectors keeps einsum."""
+        if _native_ftx is None:
+            return False
+        rng = np.random.default_rng(0)
+        hidden = rng.standard_normal((67, self.dim)) * np.exp(rng.uniform(-12, 12, (67, 1)))
+        hidden[0] = 0.0
+        hidden[1, ::2] = -0.0
+        expected = np.einsum("nk,dk->nd", self._negated_output, hidden, optimize=False)
+        found = np.empty_like(expected)
+        _native_ftx.node_dots(self._negated_output, hidden, self.dim, found)
+        return bool(np.array_equal(found, expected)) and bool(np.array_equal(np.signbit(found), np.signbit(expected)))
+
+    def _compact_tables(self) -> tuple[Any, ...] | None:
+        """The `tables` of `thresher._native_ftx.register_tokens` (None without the module),
+        ~1 MB in all so that they stay in cache: the kept buckets as a bit set (uint64 words),
+        the kept buckets before each word, the kept buckets' rows in bucket order; the input
+        matrix as stored (codes, centroids widened to float64 and padded to nsubq x 256 x dsub,
+        float32 norms: a row decoded from them is centroid x norm in float64, exactly
+        `_dense`'s value); the words' bytes, offsets and hash slots; then the sizes."""
+        if _native_ftx is None:
+            return None
+        kept = self._kept_buckets  # ascending: the buckets with a row (2% of lid.176's)
+        word_of = kept >> 6
+        per_word = np.bincount(word_of, minlength=-(-self.bucket // 64))
+        rank = (np.cumsum(per_word) - per_word).astype(np.uint32)
+        bits = np.zeros(len(per_word), dtype=np.uint64)
+        if len(kept):
+            starts = np.flatnonzero(np.diff(word_of, prepend=-1))
+            masks = np.left_shift(np.uint64(1), (kept & 63).astype(np.uint64))
+            bits[word_of[starts]] = np.bitwise_or.reduceat(masks, starts)
+        kept_rows = np.ascontiguousarray(self._bucket_row[kept], dtype=np.int32)
+        dsub = max(part.shape[1] for part in self.input.centroids)
+        centroids = np.zeros((len(self.input.centroids), 256, dsub))
+        for m, part in enumerate(self.input.centroids):
+            centroids[m, :, : part.shape[1]] = part
+        codes = np.ascontiguousarray(self.input.codes, dtype=np.uint8)
+        norms = self.input.norms if self.input.norms is not None else np.ones(len(codes), dtype=np.float32)
+        norms = np.ascontiguousarray(norms, dtype=np.float32)
+        vocabulary = b"".join(self._word_bytes)
+        offsets = np.zeros(len(self._word_bytes) + 1, dtype=np.int64)
+        np.cumsum(np.fromiter(map(len, self._word_bytes), dtype=np.int64, count=len(self._word_bytes)), out=offsets[1:])
+        slots = _native_ftx.vocabulary_slots(vocabulary, offsets)
+        sizes = (self.bucket, self.dim, dsub, self.minn, self.maxn)
+        return (bits, rank, kept_rows, codes, centroids, norms, vocabulary, offsets, slots, *sizes)
 
     # -- loading -------------------------------------------------------------------------
     def _parse(self, data: bytes) -> None:
@@ -188,15 +299,18 @@ class FastTextModel:
         # The vocabulary: `size` entries of (NUL-terminated word, int64 count, int8 type),
         # walked with one `index` and one `unpack_from` each (start-up cost: lid.176 has 7k).
         words: list[str] = []
+        raw: list[bytes] = []
         counts: list[int] = []
         find, count_at = data.index, struct.Struct("<q").unpack_from
         for _ in range(size):
             end = find(b"\x00", offset)
-            words.append(data[offset:end].decode("utf-8", errors="surrogateescape"))
+            raw.append(data[offset:end])
+            words.append(raw[-1].decode("utf-8", errors="surrogateescape"))
             counts.append(count_at(data, end + 1)[0])
             offset = end + 10
         self.nwords = nwords
         self.word_ids = {word: index for index, word in enumerate(words[:nwords])}
+        self._word_bytes = raw[:nwords]  # as stored (what the C kernel's vocabulary table compares)
         self.labels = [label[len(_LABEL_PREFIX) :] for label in words[nwords:]]
         self.label_counts = counts[nwords:]
         prune = np.frombuffer(data, dtype="<i4", count=2 * prune_size, offset=offset).reshape(-1, 2)
@@ -205,6 +319,7 @@ class FastTextModel:
         # vectorised lookups and the scalar `_ngram_row` alike (fastText's `pruneidx_` map)
         self._bucket_row = np.full(bucket, -1, dtype=np.int32)
         self._bucket_row[prune[:, 0]] = nwords + prune[:, 1]
+        self._kept_buckets = np.unique(prune[:, 0]).astype(np.int64)
         (quant_input,) = read("?")
         if not quant_input:
             raise ValueError("expected a quantized (.ftz) model")
@@ -215,6 +330,7 @@ class FastTextModel:
         rows, cols = read("2q")
         self.output = np.frombuffer(data, dtype="<f4", count=rows * cols, offset=offset).reshape(rows, cols)
         self.output = self.output[: nlabels - 1].astype(np.float64)  # one row per internal tree node
+        self._negated_output = -self.output
 
     @staticmethod
     def _read_pq(data: bytes, offset: int) -> tuple[list[np.ndarray], int]:
@@ -312,18 +428,28 @@ class FastTextModel:
         """Compute the summed input rows (and row counts) of the tokens the table has added
         since the last call, all at once.
 
-        A cold batch meets thousands of new tokens; their character n-grams are hashed in C
-        (`thresher._native.fasttext_ngrams`) or, without the kernel, in NumPy
-        (`_ngram_hashes`), never by one Python FNV loop per n-gram.
+        A cold batch meets thousands of new tokens (~170 per unrepeated web document). With
+        `thresher._native_ftx` one C call registers them all (word lookup, UTF-8, n-gram
+        hashes, bucket rows, sums in fastText's order); otherwise their character n-grams are
+        hashed in C (`thresher._native.fasttext_ngrams`) or in NumPy (`_ngram_hashes`), never
+        by one Python FNV loop per n-gram. All paths give the same rows.
         """
         start, needed = self._registered, len(self.tokens)
         if needed == start:
             return
         if needed > len(self._rows):
-            grown = np.zeros((max(needed, 2 * len(self._rows), 1024), self.dim + 1))
+            # Room to spare, so that a few new tokens later do not copy them all; uninitialised:
+            # every registered row is written whole, and rows past `_registered` are never read.
+            grown = np.empty((max(2 * needed, 1024), self.dim + 1))
             grown[:start] = self._rows[:start]
             self._rows = grown
         new = self.tokens.strings[start:needed]
+        if ftx_available():
+            first_eos = _native_ftx.register_tokens(new, self.word_ids, self._kernel_tables, self._rows[start:needed])
+            if self._eos_token < 0 and first_eos >= 0:
+                self._eos_token = start + first_eos
+            self._registered = needed
+            return
         if self._eos_token < 0 and _EOS in new:
             self._eos_token = start + new.index(_EOS)
         owner, rows = self._token_input_rows(new)
@@ -341,6 +467,8 @@ class FastTextModel:
         self.tokens.clear()
         self._registered = 0
         self._eos_token = -1
+        self._generation += 1
+        self._recent = None
 
     def _token_input_rows(self, tokens: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """(token index, input row) pairs for `tokens`: known words' own rows and the rows of
@@ -392,19 +520,27 @@ class FastTextModel:
         return self._bucket_row[bucket_ids.astype(np.int64)].astype(np.int64)
 
     # -- prediction ----------------------------------------------------------------------
-    def token_ids(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def token_ids(self, texts: list[str], sources: Sources | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(token id of every token fastText reads in each text, tokens per text), with every
         token's summed input rows cached under its id.
 
         fastText reads a line up to its end-of-line token; a literal "</s>" in the text is
         that token too, so a text's tokens stop after the first one (the caller adds the
         end-of-line row for the others). Past `_CACHE_LIMIT` distinct tokens the cache is
-        cleared and the batch looked up again.
+        cleared and the batch looked up again. `sources` says where each text lies in larger
+        texts (`Sources`): a text inside one looked up by the previous call, with no token
+        crossing its ends, takes its ids from that call (the same ids a lookup would give).
         """
-        ids, counts, _ = self.tokens.lookup(texts)
-        if len(self.tokens) > _CACHE_LIMIT:
-            self.clear_tokens()
+        found = self._ids_from_recent(texts, sources) if sources is not None and ftx_available() else None
+        if found is not None:
+            ids, counts = found
+        else:
             ids, counts, _ = self.tokens.lookup(texts)
+            if len(self.tokens) > _CACHE_LIMIT:
+                self.clear_tokens()
+                ids, counts, _ = self.tokens.lookup(texts)
+            if ftx_available():
+                self._recent = _RecentLookup(texts, ids, counts, self._generation)
         self._register_new()
         if self._eos_token >= 0:
             hits = np.flatnonzero(ids == self._eos_token)
@@ -417,6 +553,93 @@ class FastTextModel:
                 ids = ids[np.arange(len(ids)) - starts[doc_of] < counts[doc_of]]
         return ids, counts
 
+    def _ids_from_recent(self, texts: list[str], sources: Sources) -> tuple[np.ndarray, np.ndarray] | None:
+        """`token_ids`' raw (ids, counts) of `texts` read from the previous lookup where each
+        text is a span of a text looked up then and no token crosses the span's ends (then
+        splitting the span gives exactly those tokens); the other texts are looked up. None
+        when the previous lookup cannot serve (another table generation, no text of it)."""
+        recent = self._recent
+        if recent is None or recent.generation != self._generation:
+            return None
+        if recent.index is None:
+            recent.index = dict(zip(recent.texts, range(len(recent.texts)), strict=True))
+            try:
+                spans = _native_ftx.token_spans(recent.texts, len(recent.ids))
+            except ValueError:
+                spans = None
+            if spans is None or not np.array_equal(np.frombuffer(spans[2], dtype=np.int64), recent.counts):
+                recent.generation = -1  # not the split the table made: never read these ids
+                return None
+            recent.starts, recent.ends = (np.frombuffer(part, dtype=np.int64) for part in spans[:2])
+            recent.lengths = np.fromiter(map(len, recent.texts), dtype=np.int64, count=len(recent.texts))
+            recent.bases = np.cumsum(recent.lengths + 1) - (recent.lengths + 1)  # token_spans' coordinates
+        index, bases, lengths = recent.index, recent.bases, recent.lengths
+        token_starts, token_ends = recent.starts, recent.ends
+        assert bases is not None and lengths is not None and token_starts is not None and token_ends is not None
+        outer, outer_of, span_starts, span_ends = sources
+        in_recent = np.fromiter(map(index.get, outer, [-1] * len(outer)), dtype=np.int64, count=len(outer))
+        where = in_recent[outer_of]
+        have = (where >= 0) & (span_starts >= 0) & (span_starts <= span_ends) & (span_ends <= lengths[where])
+        if not have.any():  # nothing to read here: a plain lookup (which replaces the stale batch)
+            return None
+        begin = bases[where] + span_starts
+        end = bases[where] + span_ends
+        low = np.searchsorted(token_starts, begin, side="left")
+        high = np.searchsorted(token_starts, end, side="left")
+        before_ends = token_ends[np.maximum(low - 1, 0)]
+        last_ends = token_ends[np.maximum(high - 1, 0)]
+        aligned = have & ((low == 0) | (before_ends <= begin)) & ((high == low) | (last_ends <= end))
+        counts = np.where(aligned, high - low, 0)
+        source = np.where(aligned, low, 0)
+        pool = recent.ids
+        others = np.flatnonzero(~aligned)
+        if len(others):
+            other_ids, other_counts, _ = self.tokens.lookup([texts[i] for i in others])
+            if len(self.tokens) > _CACHE_LIMIT:
+                return None  # the caller looks the batch up again (and clears the table)
+            counts[others] = other_counts
+            source[others] = len(pool) + np.cumsum(other_counts) - other_counts
+            pool = np.concatenate((pool, other_ids))
+        first = np.cumsum(counts) - counts
+        return pool[np.repeat(source - first, counts) + np.arange(int(counts.sum()))], counts
+
+    def _node_terms(self, hidden: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(log(1 - f + 1e-5), log(f + 1e-5)) of every internal node (nodes x texts),
+        f = sigmoid(hidden . the node's output row): the two terms of a step down the tree."""
+        # hidden @ output.T without BLAS (einsum's own loop, one thread: BLAS worker threads
+        # would spin on the other cores). Then f = 1 / (1 + exp(-x)) and the logs, each step in
+        # place (the same operations on the same values as the plain expressions, without a
+        # fresh temporary the size of the block per step).
+        # -x comes from the negated output rows: negating an operand negates every product and
+        # partial sum exactly (rounding to nearest is symmetric), so it equals -(hidden . row).
+        if self._exact_dots and ftx_available():  # einsum's sums in C, twice as fast
+            f = np.empty((len(self._negated_output), len(hidden)))
+            _native_ftx.node_dots(self._negated_output, np.ascontiguousarray(hidden), self.dim, f)
+        else:
+            f = np.einsum("nk,dk->nd", self._negated_output, hidden, optimize=False)
+        np.exp(f, out=f)
+        if ftx_available():  # the four IEEE steps between exp and the logs, in one C pass
+            go_left = np.empty_like(f)
+            _native_ftx.sigmoid_terms(f, go_left)
+        else:
+            np.add(f, 1.0, out=f)
+            np.divide(1.0, f, out=f)
+            go_left = np.subtract(1.0, f)
+            np.add(go_left, 1e-5, out=go_left)
+            np.add(f, 1e-5, out=f)
+        np.log(go_left, out=go_left)
+        np.log(f, out=f)
+        return go_left, f
+
+    def _leaf_scores_native(self, hidden: np.ndarray, out: np.ndarray) -> None:
+        """`_leaf_scores` transposed (texts x labels), into `out`, with the tree walked in C
+        (`thresher._native_ftx.leaf_scores`: the same additions in the same order, per text),
+        and every score under fastText's pruning floor written as -inf (probability exactly 0)."""
+        go_left, go_right = self._node_terms(hidden)
+        _native_ftx.leaf_scores(
+            np.ascontiguousarray(go_left), np.ascontiguousarray(go_right), self._left, self._right, _LOG_FLOOR, out
+        )
+
     def _leaf_scores(self, hidden: np.ndarray) -> np.ndarray:
         """Log-probability of every label (labels x texts) from the texts' hidden vectors.
 
@@ -426,11 +649,7 @@ class FastTextModel:
         each node's score reused by both children (the paths are not summed label by label).
         """
         osz = len(self.labels)
-        # hidden @ output.T without BLAS (einsum's own loop, one thread: BLAS worker threads
-        # would spin on the other cores)
-        f = 1.0 / (1.0 + np.exp(-np.einsum("nk,dk->nd", self.output, hidden, optimize=False)))
-        go_left = np.log(1.0 - f + 1e-5)
-        go_right = np.log(f + 1e-5)
+        go_left, go_right = self._node_terms(hidden)
         scores = np.empty((2 * osz - 1, len(hidden)))
         scores[2 * osz - 2] = 0.0
         for node in range(osz - 2, -1, -1):  # internal node osz + node, root first
@@ -438,6 +657,43 @@ class FastTextModel:
             np.add(here, go_left[node], out=scores[self._left[node]])
             np.add(here, go_right[node], out=scores[self._right[node]])
         return scores[:osz]
+
+    def _hidden_blocks(
+        self, texts: list[str], size: int, sources: Sources | None = None
+    ) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """(block of texts, their hidden vectors, whether each read nothing) for consecutive
+        blocks of `size` texts. Each text is read as one line, plus fastText's end-of-line
+        token; a text with no input row has a NaN hidden vector."""
+        ids, counts = self.token_ids(texts, sources)
+        totals = row_sums(ids, counts, self._rows[: self._registered]) + self._eos_row
+        sums, counts = totals[:, : self.dim], totals[:, self.dim]
+        for begin in range(0, len(counts), size):
+            block = slice(begin, begin + size)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                yield block, sums[block] / counts[block, None], counts[block] == 0
+
+    def _probability_blocks(self, texts: list[str]) -> Iterator[tuple[slice, np.ndarray, np.ndarray]]:
+        """(block of texts, their label probabilities (texts x labels), whether each read
+        nothing) for consecutive blocks of `texts`; a block's array may be reused by the next.
+
+        Labels under fastText's 1e-5 pruning floor have probability 0; a text with no input
+        row has NaN.
+        """
+        native = ftx_available()
+        size = _NATIVE_BLOCK if native else _BLOCK
+        buffer = np.empty((min(len(texts), size), len(self.labels))) if native else None
+        for block, hidden, empty in self._hidden_blocks(texts, size):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                if buffer is not None:
+                    # texts x labels, the floor applied as -inf in C; exp in place
+                    scores = buffer[: len(hidden)]
+                    self._leaf_scores_native(hidden, scores)
+                    yield block, np.exp(scores, out=scores), empty
+                    continue
+                scores = self._leaf_scores(hidden)
+            probabilities = np.exp(scores)
+            probabilities[scores < _LOG_FLOOR] = 0.0
+            yield block, probabilities.T, empty
 
     def predict_batch(self, texts: list[str]) -> np.ndarray:
         """Label probabilities (documents x labels) as fastText's k=-1, threshold=0 predict.
@@ -447,17 +703,76 @@ class FastTextModel:
         any input row are NaN. Labels fastText would not return (probability under its
         1e-5 pruning floor) are 0.
         """
-        ids, counts = self.token_ids(texts)
-        totals = row_sums(ids, counts, self._rows[: self._registered]) + self._eos_row
-        sums, counts = totals[:, : self.dim], totals[:, self.dim]
-        out = np.empty((len(counts), len(self.labels)))
-        for begin in range(0, len(counts), _BLOCK):
-            block = slice(begin, begin + _BLOCK)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                hidden = sums[block] / counts[block, None]
-                scores = self._leaf_scores(hidden)
-            probabilities = np.exp(scores)
-            probabilities[scores < np.log(1e-5)] = 0.0
-            out[block] = probabilities.T
-        out[counts == 0] = np.nan
+        out = np.empty((len(texts), len(self.labels)))
+        for block, probabilities, empty in self._probability_blocks(texts):
+            out[block] = probabilities
+            out[block][empty] = np.nan
         return out
+
+    def predict_top(
+        self, texts: list[str], wanted: int, sources: Sources | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(index of the most probable label, its probability, probability of label `wanted`,
+        0 when `wanted` < 0) per text: `predict_batch`'s argmax and values, without keeping
+        the texts x labels array. Both probabilities are NaN for a text that reads nothing."""
+        if ftx_available():
+            return self._predict_top_native(texts, wanted, sources)
+        top = np.zeros(len(texts), dtype=np.int64)
+        best = np.empty(len(texts))
+        target = np.zeros(len(texts))
+        for block, probabilities, empty in self._probability_blocks(texts):
+            chosen = np.argmax(probabilities, axis=1)
+            top[block] = chosen
+            best[block] = probabilities[np.arange(len(chosen)), chosen]
+            if wanted >= 0:
+                target[block] = probabilities[:, wanted]
+            best[block][empty] = np.nan
+            target[block][empty] = np.nan
+        return top, best, target
+
+    def _predict_top_native(
+        self, texts: list[str], wanted: int, sources: Sources | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`predict_top` with the tree walked in C (`thresher._native_ftx.leaf_top`), which
+        keeps each text's best log-probability and the wanted label's instead of every label's:
+        exp (NumPy's, as before) then runs on two values a text, not 176.
+
+        The top label is the argmax of the log-probabilities wherever no other label comes
+        within `_TIE_WINDOW` of it (then exp cannot tie or reorder them); the few texts where
+        one does (and NaN ones) take `predict_batch`'s argmax over every label's exp.
+        """
+        top = np.empty(len(texts), dtype=np.int64)
+        best = np.empty(len(texts))
+        target = np.empty(len(texts))
+        for block, hidden, empty in self._hidden_blocks(texts, _NATIVE_BLOCK, sources):
+            with np.errstate(invalid="ignore", divide="ignore"):
+                go_left, go_right = self._node_terms(hidden)
+            block_top, block_best, block_target = top[block], best[block], target[block]
+            _native_ftx.leaf_top(
+                np.ascontiguousarray(go_left),
+                np.ascontiguousarray(go_right),
+                self._left,
+                self._right,
+                _LOG_FLOOR,
+                _TIE_WINDOW,
+                wanted,
+                block_top,
+                block_best,
+                block_target,
+            )
+            np.exp(block_best, out=block_best)
+            np.exp(block_target, out=block_target)  # exp(-inf) = 0: under the floor, or no wanted label
+            unsure = np.flatnonzero(block_top < 0)
+            if len(unsure):
+                scores = np.empty((len(unsure), len(self.labels)))
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    self._leaf_scores_native(hidden[unsure], scores)
+                probabilities = np.exp(scores)
+                chosen = np.argmax(probabilities, axis=1)
+                block_top[unsure] = chosen
+                block_best[unsure] = probabilities[np.arange(len(chosen)), chosen]
+                if wanted >= 0:
+                    block_target[unsure] = probabilities[:, wanted]
+            block_best[empty] = np.nan
+            block_target[empty] = np.nan
+        return top, best, target

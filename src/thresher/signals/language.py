@@ -6,11 +6,13 @@ package, so nothing is downloaded. Two engines run it:
 
 - `numpy` (default): `thresher.signals._fasttext`, a batched re-implementation of
   fastText's inference that caches each distinct token's summed input rows (under ids
-  from `thresher.signals._tokens`, in C when it is built) and hashes the character
-  n-grams of a batch's new tokens in NumPy. Scores equal fastText's within ~5e-7
-  (float32 summation order; checked in tests, and the parity benchmark reports decision
-  agreement). Measured first pass (fresh process, 600 web documents, 1.46 MB): ~0.2 s
-  against ~0.3-0.4 s for the C++; on repetitive corpora the token cache widens the gap.
+  from `thresher.signals._tokens`, in C when it is built) and registers a batch's new
+  tokens in C (`thresher._native_ftx`; NumPy without it). Scores equal fastText's within
+  ~5e-7 (float32 summation order; checked in tests, and the parity benchmark reports
+  decision agreement). A batch scores each distinct text once, and the per-segment pass
+  reads its tokens from the per-document pass. Measured first pass on unrepeated crawl
+  (690 documents, 2.87 MB, `benchmarks/annotators.py`, CPU time): ~33 MB/s per document,
+  ~32 MB/s per segment; on repetitive corpora the token cache widens the gap.
 - `fasttext` (`THRESHER_LID_ENGINE=fasttext`): `fasttext-predict` (prediction-only
   fastText 0.9.2, C++), the reference.
 
@@ -26,13 +28,18 @@ from __future__ import annotations
 import importlib.util
 import os
 from functools import cache
-from typing import Any
+from itertools import chain
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import spec
+from thresher.signals._tokens import _native, native_available
+
+if TYPE_CHECKING:
+    from thresher.signals._fasttext import Sources
 
 _LABEL = "__label__"
 _EOS = "</s>"
@@ -82,6 +89,19 @@ def identify(texts: list[str], target: str = "en") -> list[tuple[str | None, flo
     return identify_numpy(texts, target)
 
 
+def identify_columns(
+    texts: list[str], target: str = "en", sources: Sources | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """`identify` as three lists (languages, their probabilities, probabilities of `target`):
+    what the annotators write, a column per signal. `sources` (texts as spans of larger
+    texts: `_fasttext.Sources`) lets the numpy engine read the tokens of the larger texts'
+    previous pass instead of splitting the spans again (the same tokens, so the same values)."""
+    if engine() == "fasttext":
+        rows = identify_fasttext(texts, target)
+        return [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+    return _numpy_columns(texts, target, sources)
+
+
 def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
     """`identify` with the NumPy re-implementation of fastText's inference.
 
@@ -89,22 +109,51 @@ def identify_numpy(texts: list[str], target: str = "en") -> list[tuple[str | Non
     NUL); each distinct token's summed input rows are cached under its token id
     (`_tokens.TokenTable`), so a batch costs one table lookup per token and a row sum per text.
     """
+    return list(zip(*_numpy_columns(texts, target), strict=True))
+
+
+def _numpy_columns(
+    texts: list[str], target: str, sources: Sources | None = None
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """`identify_columns` with the NumPy engine. Each distinct text is scored once (a text's
+    scores depend on its text alone): a fifth of a crawl batch's segments repeat another's
+    text (menus, "Share", "Reply", ...). The columns are built as NumPy object arrays (the
+    same Python floats as `float()` of each value), not a Python step a text."""
     model = _numpy_model()
     wanted = model.labels.index(target) if target in model.labels else -1
-    out: list[tuple[str | None, float | None, float | None]] = [(None, None, None)] * len(texts)
-    chosen = [i for i, text in enumerate(texts) if text and not text.isspace()]
-    if not chosen:
-        return out
-    probabilities = model.predict_batch([texts[i] for i in chosen])
-    top = np.argmax(probabilities, axis=1)
-    for row, i in enumerate(chosen):
-        label = int(top[row])
-        score = float(probabilities[row, label])
-        if score != score:  # NaN: nothing the model could read
-            continue
-        target_score = float(probabilities[row, wanted]) if wanted >= 0 else 0.0
-        out[i] = (model.labels[label], score, target_score)
-    return out
+    distinct = dict(zip(texts, range(len(texts)), strict=True))  # text -> its last position
+    unique = texts if len(distinct) == len(texts) else list(distinct)
+    languages = np.full(len(unique), None, dtype=object)
+    scores = np.full(len(unique), None, dtype=object)
+    targets = np.full(len(unique), None, dtype=object)
+    if "" in distinct or any(map(str.isspace, unique)):  # blank texts: nothing to read
+        chosen = np.array([k for k, text in enumerate(unique) if text and not text.isspace()], dtype=np.int64)
+    else:
+        chosen = np.arange(len(unique))
+    if len(chosen):
+        readable = unique if len(chosen) == len(unique) else [unique[k] for k in chosen]
+        spans = None
+        if sources is not None:
+            at = np.fromiter(map(distinct.__getitem__, readable), dtype=np.int64, count=len(readable))
+            outer, outer_of, starts, ends = sources
+            spans = (outer, outer_of[at], starts[at], ends[at])
+        top, best, target_scores = model.predict_top(readable, wanted, spans)
+        read = ~np.isnan(best)  # NaN: nothing the model could read
+        chosen = chosen[read]
+        languages[chosen] = _label_array()[top[read]]
+        scores[chosen] = best[read].astype(object)
+        targets[chosen] = target_scores[read].astype(object)
+    if unique is not texts:
+        position = dict(zip(unique, range(len(unique)), strict=True))
+        slots = np.fromiter(map(position.__getitem__, texts), dtype=np.int64, count=len(texts))
+        languages, scores, targets = languages[slots], scores[slots], targets[slots]
+    return languages.tolist(), scores.tolist(), targets.tolist()
+
+
+@cache
+def _label_array() -> np.ndarray:
+    """The numpy engine's labels as an object array (a batch's labels in one gather)."""
+    return np.array(_numpy_model().labels, dtype=object)
 
 
 def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | None, float | None, float | None]]:
@@ -135,8 +184,15 @@ def identify_fasttext(texts: list[str], target: str = "en") -> list[tuple[str | 
     return out
 
 
-def _write(owners: list[dict[str, Any]], texts: list[str]) -> None:
-    for signals, (language, score, en_score) in zip(owners, identify(texts), strict=True):
+_SIGNAL_NAMES = ("language", "language_score", "en_score")
+
+
+def _write(owners: list[dict[str, Any]], texts: list[str], sources: Sources | None = None) -> None:
+    columns = identify_columns(texts, sources=sources)
+    if native_available():  # a dict at a time in C (thresher._native.set_columns)
+        _native.set_columns(owners, _SIGNAL_NAMES, list(columns))
+        return
+    for signals, language, score, en_score in zip(owners, *columns, strict=True):
         signals["language"] = language
         signals["language_score"] = score
         signals["en_score"] = en_score
@@ -171,11 +227,13 @@ class SegmentLanguageSignals:
     )
 
     def annotate(self, documents: list[Document]) -> None:
-        owners: list[dict[str, Any]] = []
-        texts: list[str] = []
-        for document in documents:
-            text = document.text
-            for segment in document.analysis.segments:
-                texts.append(text[segment.start : segment.end])
-                owners.append(segment.signals)  # type: ignore[arg-type]
-        _write(owners, texts)
+        segments = [(document.text, document.analysis.segments) for document in documents]
+        texts = [text[segment.start : segment.end] for text, spans in segments for segment in spans]
+        owners: list[dict[str, Any]] = [segment.signals for _, spans in segments for segment in spans]  # type: ignore[misc]
+        sources = None
+        if engine() == "numpy":  # the document pass's tokens serve the segments
+            bounds = [(segment.start, segment.end) for _, spans in segments for segment in spans]
+            flat = np.fromiter(chain.from_iterable(bounds), dtype=np.int64, count=2 * len(bounds))
+            outer_of = np.repeat(np.arange(len(segments)), [len(spans) for _, spans in segments])
+            sources = ([text for text, _ in segments], outer_of, flat[0::2].copy(), flat[1::2].copy())
+        _write(owners, texts, sources)
