@@ -16,11 +16,12 @@ collision within one document.
 
 from __future__ import annotations
 
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 
-from thresher.signals._common import token_facts
+from thresher.signals._common import punctuation_table, token_facts
+from thresher.signals._spacy_native import _native_words, native_words_available
 from thresher.signals._tokens import TokenTable, _native, native_available
 from thresher.signals.words import english_splitter
 
@@ -29,6 +30,7 @@ _B_INV = np.uint64(pow(int(_B), -1, 1 << 64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
+_STOP_INDEX = {word: index for index, word in enumerate(STOP_WORDS)}
 
 
 def _grown(array: np.ndarray, size: int) -> np.ndarray:
@@ -91,8 +93,9 @@ class WordTable:
         self._pow = np.ones(1, dtype=np.uint64)
         self._pow_inv = np.ones(1, dtype=np.uint64)
 
-    def _add_words(self, words: list[str]) -> None:
-        """Append new (distinct, unseen) words and their facts; char hashes in one NumPy pass."""
+    def _add_words(self, words: list[str], registered: bool = False) -> None:
+        """Append new (distinct, unseen) words and their facts; char hashes in one NumPy pass.
+        `registered`: `ids` already maps them to their ids (the C encoder adds them)."""
         begin, end = self._words, self._words + len(words)
         lengths = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
         self._length = _grown(self._length, end)
@@ -101,12 +104,16 @@ class WordTable:
         self._stop = _grown(self._stop, end)
         self._hash = _grown(self._hash, end)
         self._length[begin:end] = lengths
-        facts = list(map(token_facts, words))
-        self._symbol[begin:end] = [fact[0] for fact in facts]
-        self._alpha[begin:end] = [fact[1] for fact in facts]
-        self._stop[begin:end] = [STOP_WORDS.index(w) if w in STOP_WORDS else -1 for w in words]
+        if native_words_available():
+            _native_words.word_facts(words, punctuation_table(), self._symbol[begin:end], self._alpha[begin:end])
+        else:
+            facts = list(map(token_facts, words))
+            self._symbol[begin:end] = [fact[0] for fact in facts]
+            self._alpha[begin:end] = [fact[1] for fact in facts]
+        self._stop[begin:end] = list(map(_STOP_INDEX.get, words, repeat(-1)))
         self._hash[begin:end] = _char_hashes(words, lengths, self.powers(int(lengths.max(initial=0)) + 1)[0])
-        self.ids.update(zip(words, range(begin, end), strict=True))
+        if not registered:
+            self.ids.update(zip(words, range(begin, end), strict=True))
         self._words = end
 
     def encode(self, words: list[str]) -> list[int]:
@@ -126,10 +133,15 @@ class WordTable:
 
     def _add_chunks(self, chunk_ids: list[int], chunks: list[str]) -> None:
         """Tokenise chunks not tokenised yet and store their word ids under their chunk ids."""
-        splitter = english_splitter()
-        tokens = [splitter.chunk_tokens(chunk) for chunk in chunks]
-        sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
-        word_ids = self.encode(list(chain.from_iterable(tokens)))
+        tokens = english_splitter().tokens_batch(chunks)
+        if native_words_available():
+            sizes = np.zeros(len(tokens), dtype=np.int64)
+            encoded, new_words = _native_words.encode_tokens(tokens, self.ids, self._words, sizes)
+            word_ids = np.frombuffer(encoded, dtype=np.int64)
+            self._add_words(new_words, registered=True)
+        else:
+            sizes = np.fromiter(map(len, tokens), dtype=np.int64, count=len(tokens))
+            word_ids = self.encode(list(chain.from_iterable(tokens)))  # type: ignore[assignment]
         self._chunk_start[chunk_ids] = self._chunk_words + np.cumsum(sizes) - sizes
         self._chunk_size[chunk_ids] = sizes
         words_end = self._chunk_words + len(word_ids)
@@ -154,7 +166,7 @@ class WordTable:
         sizes = self._chunk_size[index]
         if (sizes < 0).any():
             new = np.unique(index[sizes < 0]).tolist()
-            self._add_chunks(new, [CHUNKS.strings[i] for i in new])
+            self._add_chunks(new, list(map(CHUNKS.strings.__getitem__, new)))
             sizes = self._chunk_size[index]
         total = int(sizes.sum())
         out_start = np.cumsum(sizes) - sizes

@@ -11,6 +11,8 @@ import json
 from functools import cache
 from importlib import resources
 
+import numpy as np
+
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 
@@ -25,6 +27,14 @@ def _punctuation() -> dict[str, str]:
 def punctuation_chars() -> str:
     """datatrove's PUNCTUATION_SET as one string (for `str.strip`)."""
     return _punctuation()["punctuation_set"]
+
+
+@cache
+def punctuation_table() -> np.ndarray:
+    """PUNCTUATION_SET as a uint8 flag per code point (for the C word-facts kernel)."""
+    table = np.zeros(0x110000, dtype=np.uint8)
+    table[[ord(char) for char in punctuation_chars()]] = 1
+    return table
 
 
 @cache

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from thresher._stored_re import compile_stored, interpreter_key
+from thresher.signals import _spacy_native
 from thresher.signals._tokens import TokenTable
 
 _CACHE_LIMIT = 2_000_000
@@ -55,10 +56,15 @@ class SpacyEnglishSplitter:
         self._suffix = compiled["suffix"].search
         self._infix = compiled["infix"].finditer
         self._url = compiled["url"].match if "url" in compiled else None
+        self._url_plain: Any = None  # the URL rule, "user@" part rewritten (`_url_match`), compiled when needed
+        self._url_rule = self._url and self._url_match  # what the tokenizer calls
         self._token_match = compiled["token_match"].match if "token_match" in compiled else None
         self._final_char = compiled["final_char"]
         self.specials: dict[str, tuple[str, ...]] = {k: tuple(v) for k, v in rules["rules"].items()}
         self.punct_chars: frozenset[str] = frozenset(rules["sentencizer_punct_chars"])
+        # White-space tokens are neither sentence-final nor punctuation (else the batch folding
+        # of white space into `_SPACE_TOKEN` chunks is off)
+        self._space_is_punct = any(char.isspace() for char in self.punct_chars)
         # Special cases whose text holds affix characters are re-found after affix
         # splitting (spaCy's `_special_matcher`): pattern (token tuple) -> special text.
         self._matcher: dict[tuple[str, ...], str] = {}
@@ -74,6 +80,8 @@ class SpacyEnglishSplitter:
         self._matcher_max = max((len(p) for p in self._matcher), default=0)
         self._matcher_first = frozenset(pattern[0] for pattern in self._matcher)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._patterns = patterns
+        self._programs: _spacy_native.Programs | bool | None = False  # False: not compiled yet
         self._transitions: dict[str, tuple[bool, int, bool, int, int]] = {}
         # the same effects, as columns indexed by a chunk id (for batches: `_add_effects`)
         self._effect_table = TokenTable("whitespace")
@@ -111,6 +119,18 @@ class SpacyEnglishSplitter:
         else:
             match = self._suffix(text)
         return match.end() - match.start() if match is not None else 0
+
+    def _url_match(self, text: str) -> bool:
+        """Does spaCy's URL rule match `text`? Its optional "user@" part, `\\S+(?::\\S*)?@`,
+        backtracks over every ":" after each position it tries, quadratic in the length (seconds
+        for a 100 kB blob of JSON). It matches the same strings as `\\S+@` (any non-space run
+        ending in "@": the ":..." part is one), so for long texts the rule with that part
+        rewritten gives the same answer, in linear time."""
+        if len(text) > _URL_PLAIN_FROM and _URL_USER in self._patterns["url"]:
+            if self._url_plain is None:
+                self._url_plain = re.compile(self._patterns["url"].replace(_URL_USER, _URL_USER_PLAIN, 1)).match
+            return self._url_plain(text) is not None
+        return self._url(text) is not None  # type: ignore[misc]
 
     def _infix_matches(self, text: str) -> list[re.Match[str]]:
         return list(self._infix(text))
@@ -165,7 +185,7 @@ class SpacyEnglishSplitter:
         if string:
             if with_specials and string in self.specials:
                 tokens.extend(self.specials[string])
-            elif (self._token_match and self._token_match(string)) or (self._url and self._url(string)):
+            elif (self._token_match and self._token_match(string)) or (self._url_rule and self._url_rule(string)):
                 tokens.append(string)
             else:
                 matches = self._infix_matches(string)
@@ -246,6 +266,49 @@ class SpacyEnglishSplitter:
             self._cache[chunk] = cached
         return cached
 
+    def _native_programs(self) -> _spacy_native.Programs | None:
+        """The rules compiled for the C tokenizer, when it is built and on (else None)."""
+        if not _spacy_native.native_words_available():
+            return None
+        if self._programs is False:
+            self._programs = _spacy_native.compile_rules(self._patterns)
+        return self._programs  # type: ignore[return-value]
+
+    def tokens_batch(self, chunks: list[str]) -> list[tuple[str, ...]]:
+        """`chunk_tokens` of each of `chunks`: cached ones from the cache, the new ones at once,
+        in C when the kernel is built (the same tokens: tests and
+        benchmarks/spacy_tokenizer_check.py compare both on every chunk of the shared data)."""
+        cache = self._cache
+        found = list(map(cache.get, chunks))
+        if None not in found:
+            return found  # type: ignore[return-value]
+        programs = self._native_programs()
+        if programs is None:
+            pairs = zip(chunks, found, strict=True)
+            return [tokens if tokens is not None else self.chunk_tokens(chunk) for chunk, tokens in pairs]
+        # (a chunk given twice is tokenized twice, alike)
+        missing = [chunk for chunk, tokens in zip(chunks, found, strict=True) if tokens is None]
+        new = _spacy_native._native_words.tokenize(
+            missing,
+            programs.prefix,
+            programs.suffix,
+            programs.infix,
+            programs.table,
+            self.specials,
+            self._matcher,
+            self._matcher_first,
+            self._url_rule,
+            self._apply_matcher,
+            self._matcher_max,
+        )
+        if len(cache) + len(missing) > _CACHE_LIMIT:
+            cache.clear()
+        cache.update(zip(missing, new, strict=True))
+        if len(missing) == len(chunks):
+            return new
+        fresh = dict(zip(missing, new, strict=True))
+        return [tokens if tokens is not None else fresh[chunk] for chunk, tokens in zip(chunks, found, strict=True)]
+
     # -- public API ------------------------------------------------------------------
     def words(self, text: str) -> list[str]:
         """datatrove's `split_into_words(text, "en")`: spaCy tokens, white space dropped."""
@@ -294,19 +357,28 @@ class SpacyEnglishSplitter:
         sentences = np.zeros(len(lines), dtype=np.int64)
         words = np.zeros(len(lines), dtype=np.int64)
         fast: list[int] = []
+        folded: list[str] = []
         for index, line in enumerate(lines):
-            if line and _OTHER_SPACE.search(line) is None:
+            if not line:
+                continue
+            if _SPACE_TOKEN in line:  # the fold's own chunk, in the text: token by token
+                sentences[index], words[index] = self.sentences_and_words(line)
+            elif _OTHER_SPACE.search(line) is None:
                 fast.append(index)
+                folded.append(line)
+            elif not self._space_is_punct:
+                fast.append(index)  # its white-space tokens become `_SPACE_TOKEN` chunks
+                folded.append(_SPACE_RUN.sub(_SPACE_TOKEN_SPACED, line))
             else:
                 sentences[index], words[index] = self.sentences_and_words(line)
         if not fast:
             return sentences, words
         table = self._effect_table
-        ids, chunk_counts, _ = table.lookup([lines[i] for i in fast])
+        ids, chunk_counts, _ = table.lookup(folded)
         if len(table) > _CACHE_LIMIT:
             table.clear()
             self._effects_known = 0
-            ids, chunk_counts, _ = table.lookup([lines[i] for i in fast])
+            ids, chunk_counts, _ = table.lookup(folded)
         self._add_effects()
         sets, out, from_unseen, from_seen, tokens = self._effect_arrays
         line_of = np.repeat(np.arange(len(fast)), chunk_counts)
@@ -335,9 +407,16 @@ class SpacyEnglishSplitter:
             for old, new in zip(arrays, grown, strict=True):
                 new[:start] = old[:start]
             self._effect_arrays = arrays = tuple(grown)
-        transitions = self._transitions
-        effects = [transitions.get(chunk) or self._transition(chunk) for chunk in self._effect_table.strings[start:end]]
-        block = np.array(effects, dtype=np.int64).reshape(-1, 5)
+        chunks = self._effect_table.strings[start:end]
+        if self._native_programs() is not None:
+            block = np.zeros((len(chunks), 5), dtype=np.int64)
+            _spacy_native._native_words.effects(self.tokens_batch(chunks), self.punct_chars, _is_punct, block)
+        else:
+            transitions = self._transitions
+            effects = [transitions.get(chunk) or self._transition(chunk) for chunk in chunks]
+            block = np.array(effects, dtype=np.int64).reshape(-1, 5)
+        if _SPACE_TOKEN in chunks:  # a white-space token: neither punctuation nor a word
+            block[chunks.index(_SPACE_TOKEN)] = (0, 0, 0, 1, 0)
         sets, out, from_unseen, from_seen, tokens = arrays
         sets[start:end] = block[:, 0] == block[:, 2]  # the chunk sets the state (else passes it through)
         out[start:end] = block[:, 0] == 1
@@ -456,6 +535,9 @@ def _suffix_shape(pattern: str) -> tuple[int | None, tuple[str, ...]]:
 
 
 _RUNS = re.compile(r"\s+|\S+")
+_URL_USER = r"(?:\S+(?::\S*)?@)?"  # the URL rule's optional "user:password@" part
+_URL_USER_PLAIN = r"(?:\S+@)?"  # the same strings, without the quadratic backtracking
+_URL_PLAIN_FROM = 64  # from this length on, the rewritten rule runs (`_url_match`)
 # Fast paths, checked against the full algorithm on >1M distinct chunks (0 differences):
 # a run of letters is one token; letters then one of , . ; : ! ? " ' ) split in two.
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -465,6 +547,13 @@ _WORD_PUNCT = re.compile(r"([^\W\d_]+)([,.;:!?\"')])?")
 _MENTION = re.compile(r"(@[^\W\d_]+)([,;:!?\"')])?")
 # White space other than single spaces between chunks: such runs are spaCy tokens.
 _OTHER_SPACE = re.compile(r"[^\S ]|  |^ | $")
+# The white-space runs that are spaCy tokens (`_tokens_with_space`): a run at the start, and
+# any other run but a single " " (whose first " " folds into the token before it). The batch
+# replaces each by a chunk of its own, `_SPACE_TOKEN` (a non-character; lines holding it take the
+# token-by-token path), whose effect on the sentencizer is a white-space token's.
+_SPACE_RUN = re.compile(r"^\s+|\s{2,}|[^\S ]")
+_SPACE_TOKEN = "\ufffe"
+_SPACE_TOKEN_SPACED = " \ufffe "
 
 
 @cache
