@@ -11,8 +11,9 @@
  * stays in Python: the URL rule (called only for a core holding a '.') and the special-case
  * matcher (called only when a matcher pattern is found among the tokens).
  *
- * Also: each chunk's effect on the sentencizer (words.py `_transition`) from its tokens, and
- * Gopher's per-word facts (symbol word, has a letter).
+ * Also: each chunk's effect on the sentencizer (words.py `_transition`) from its tokens,
+ * Gopher's word ids and per-word facts (symbol word, has a letter) for new words, and the
+ * grouping of repeated 64-bit n-gram keys (signals/_batch.py `_repeated_groups`) by hashing.
  *
  * The module is optional: without it (or with THRESHER_NATIVE=0) words.py and _batch.py run
  * the same in Python, and the tests and benchmarks/spacy_tokenizer_check.py check both agree.
@@ -28,11 +29,17 @@
 #define HEADER 7 /* n_behind, n_core, run_min, ahead_kind, ahead_item, run_item, at_end */
 #define MAX_CODE 0x110000
 
-/* One compiled pattern: its alternatives' offsets into the int32 program. */
+/* One compiled pattern: its alternatives' offsets into the int32 program, and an index of them
+ * by their key item (the first character they consume; for suffixes, the last): those keyed by
+ * a literal, sorted by (code point, alternative), and those keyed by a class, in order. Only
+ * the alternatives whose key item matches the character there can match. */
 typedef struct {
     const int32_t *code;
     Py_ssize_t count;
     Py_ssize_t *offsets;
+    int32_t *literal_cp;
+    Py_ssize_t *literal_alt, *class_alt, n_literal, n_class;
+    int32_t *class_item;
 } Program;
 
 /* A chunk being tokenized, and the read-only tables. */
@@ -55,14 +62,36 @@ static inline int item_match(const Ctx *ctx, int32_t item, Py_UCS4 c) {
 
 #define CHAR(i) PyUnicode_READ(ctx->kind, ctx->data, (i))
 
-/* Offsets of each alternative of a program; -1 (ValueError) if malformed. */
-static int program_init(Program *program, const int32_t *code, Py_ssize_t length) {
+static void program_free(Program *program) {
+    PyMem_Free(program->offsets);
+    PyMem_Free(program->literal_cp);
+    PyMem_Free(program->literal_alt);
+    PyMem_Free(program->class_alt);
+    PyMem_Free(program->class_item);
+}
+
+/* The key item of alternative `alt`: the first consumed character, or with `last` the last. */
+static int32_t key_item(const int32_t *alt, int last) {
+    int32_t nb = alt[0], nc = alt[1], run_min = alt[2];
+    if (last) return run_min > 0 ? alt[5] : alt[HEADER + nb + nc - 1];
+    return nc > 0 ? alt[HEADER + nb] : alt[5];
+}
+
+/* Offsets of each alternative of a program and its index (`last`: keyed by the last character);
+ * -1 (ValueError) if malformed. */
+static int program_init(Program *program, const int32_t *code, Py_ssize_t length, int last) {
+    memset(program, 0, sizeof *program);
     program->code = code;
-    program->offsets = NULL;
     if (length < 1 || code[0] < 0) goto bad;
     program->count = code[0];
-    program->offsets = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)(program->count + 1));
-    if (program->offsets == NULL) {
+    size_t slots = (size_t)(program->count + 1);
+    program->offsets = PyMem_Malloc(sizeof(Py_ssize_t) * slots);
+    program->literal_cp = PyMem_Malloc(sizeof(int32_t) * slots);
+    program->literal_alt = PyMem_Malloc(sizeof(Py_ssize_t) * slots);
+    program->class_alt = PyMem_Malloc(sizeof(Py_ssize_t) * slots);
+    program->class_item = PyMem_Malloc(sizeof(int32_t) * slots);
+    if (!program->offsets || !program->literal_cp || !program->literal_alt || !program->class_alt ||
+        !program->class_item) {
         PyErr_NoMemory();
         return -1;
     }
@@ -74,6 +103,21 @@ static int program_init(Program *program, const int32_t *code, Py_ssize_t length
         if (nb < 0 || nc < 0 || (nc == 0 && code[at + 2] <= 0)) goto bad;
         at += HEADER + nb + nc;
         if (at > length) goto bad;
+        int32_t item = key_item(code + program->offsets[k], last);
+        if (item >= 0) {
+            /* insertion into (code point, alternative) order; alternatives arrive in order */
+            Py_ssize_t i = program->n_literal++;
+            while (i > 0 && program->literal_cp[i - 1] > item) {
+                program->literal_cp[i] = program->literal_cp[i - 1];
+                program->literal_alt[i] = program->literal_alt[i - 1];
+                i--;
+            }
+            program->literal_cp[i] = item;
+            program->literal_alt[i] = k;
+        } else {
+            program->class_item[program->n_class] = item;
+            program->class_alt[program->n_class++] = k;
+        }
     }
     if (at != length) goto bad;
     return 0;
@@ -107,13 +151,61 @@ static Py_ssize_t match_alt(const Ctx *ctx, const int32_t *alt, Py_ssize_t b, Py
     return q;
 }
 
+/* The first index of a literal key >= c. */
+static Py_ssize_t literal_from(const Program *program, Py_UCS4 c) {
+    Py_ssize_t low = 0, high = program->n_literal;
+    while (low < high) {
+        Py_ssize_t middle = (low + high) / 2;
+        if ((Py_UCS4)program->literal_cp[middle] < c)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+/* The first alternative, in pattern order, that matches at p (its key item being the
+ * character at p): its end, or -1. Python tries alternatives in order; those whose first
+ * character cannot be CHAR(p) cannot match, so only the others are tried. */
+static Py_ssize_t first_match(const Ctx *ctx, const Program *program, Py_ssize_t b, Py_ssize_t e, Py_ssize_t p) {
+    Py_UCS4 c = CHAR(p);
+    Py_ssize_t i = literal_from(program, c), j = 0;
+    for (;;) {
+        Py_ssize_t literal = i < program->n_literal && (Py_UCS4)program->literal_cp[i] == c ? program->literal_alt[i]
+                                                                                             : PY_SSIZE_T_MAX;
+        while (j < program->n_class && !item_match(ctx, program->class_item[j], c)) j++;
+        Py_ssize_t cls = j < program->n_class ? program->class_alt[j] : PY_SSIZE_T_MAX;
+        if (literal == PY_SSIZE_T_MAX && cls == PY_SSIZE_T_MAX) return -1;
+        Py_ssize_t k = literal < cls ? literal : cls;
+        if (literal < cls)
+            i++;
+        else
+            j++;
+        Py_ssize_t q = match_alt(ctx, program->code + program->offsets[k], b, e, p);
+        if (q >= 0) return q;
+    }
+}
+
 /* `prefix_search(string)`: the first alternative that matches at the start wins. */
 static Py_ssize_t prefix_len(const Ctx *ctx, Py_ssize_t b, Py_ssize_t e) {
     if (b >= e || !(bits_of(ctx, CHAR(b)) & PREFIX_FIRST)) return 0;
-    for (Py_ssize_t k = 0; k < ctx->prefix.count; k++) {
-        Py_ssize_t q = match_alt(ctx, ctx->prefix.code + ctx->prefix.offsets[k], b, e, b);
-        if (q >= 0) return q - b;
+    Py_ssize_t q = first_match(ctx, &ctx->prefix, b, e, b);
+    return q >= 0 ? q - b : 0;
+}
+
+/* The length of a match of suffix alternative `alt` ending at e, started as far left as it
+ * can (0 if none, or if none longer than `best`). */
+static Py_ssize_t suffix_alt(const Ctx *ctx, const int32_t *alt, Py_ssize_t b, Py_ssize_t e, Py_ssize_t best) {
+    int32_t nc = alt[1], run_min = alt[2];
+    if (run_min == 0) {
+        Py_ssize_t p = e - nc;
+        return e - p > best && p >= b && match_alt(ctx, alt, b, e, p) == e ? e - p : 0;
     }
+    Py_ssize_t r = e; /* start of the longest tail of run characters */
+    while (r > b && item_match(ctx, alt[5], CHAR(r - 1))) r--;
+    Py_ssize_t first = r - nc > b ? r - nc : b, last = e - run_min - nc;
+    for (Py_ssize_t p = first; p <= last && e - p > best; p++)
+        if (match_alt(ctx, alt, b, e, p) == e) return e - p;
     return 0;
 }
 
@@ -122,27 +214,16 @@ static Py_ssize_t prefix_len(const Ctx *ctx, Py_ssize_t b, Py_ssize_t e) {
  * run can start anywhere its run still reaches the end. */
 static Py_ssize_t suffix_len(const Ctx *ctx, Py_ssize_t b, Py_ssize_t e) {
     if (b >= e || !(bits_of(ctx, CHAR(e - 1)) & SUFFIX_LAST)) return 0;
-    Py_ssize_t best = 0;
-    for (Py_ssize_t k = 0; k < ctx->suffix.count; k++) {
-        const int32_t *alt = ctx->suffix.code + ctx->suffix.offsets[k];
-        int32_t nc = alt[1], run_min = alt[2];
-        if (run_min == 0) {
-            Py_ssize_t p = e - nc;
-            if (e - p > best && p >= b && item_match(ctx, alt[HEADER + alt[0] + nc - 1], CHAR(e - 1)) &&
-                match_alt(ctx, alt, b, e, p) == e)
-                best = e - p;
-            continue;
-        }
-        Py_ssize_t r = e; /* start of the longest tail of run characters */
-        while (r > b && item_match(ctx, alt[5], CHAR(r - 1))) r--;
-        Py_ssize_t first = r - nc > b ? r - nc : b, last = e - run_min - nc;
-        for (Py_ssize_t p = first; p <= last && e - p > best; p++) {
-            if (match_alt(ctx, alt, b, e, p) == e) {
-                best = e - p;
-                break;
-            }
-        }
-    }
+    const Program *program = &ctx->suffix;
+    Py_UCS4 c = CHAR(e - 1);
+    Py_ssize_t best = 0, length;
+    for (Py_ssize_t i = literal_from(program, c); i < program->n_literal && (Py_UCS4)program->literal_cp[i] == c; i++)
+        if ((length = suffix_alt(ctx, program->code + program->offsets[program->literal_alt[i]], b, e, best)) > best)
+            best = length;
+    for (Py_ssize_t j = 0; j < program->n_class; j++)
+        if (item_match(ctx, program->class_item[j], c) &&
+            (length = suffix_alt(ctx, program->code + program->offsets[program->class_alt[j]], b, e, best)) > best)
+            best = length;
     return best;
 }
 
@@ -273,10 +354,7 @@ static PyObject *tokenize_chunk(const Ctx *ctx, PyObject *chunk, Spans *spans) {
                 Py_ssize_t start = b, p = b;
                 while (p < e) {
                     Py_ssize_t q = -1;
-                    if (bits_of(ctx, CHAR(p)) & INFIX_FIRST) {
-                        for (Py_ssize_t k = 0; k < ctx->infix.count && q < 0; k++)
-                            q = match_alt(ctx, ctx->infix.code + ctx->infix.offsets[k], b, e, p);
-                    }
+                    if (bits_of(ctx, CHAR(p)) & INFIX_FIRST) q = first_match(ctx, &ctx->infix, b, e, p);
                     if (q <= p) {
                         p++;
                         continue;
@@ -426,9 +504,9 @@ static PyObject *tokenize(PyObject *self, PyObject *args) {
             if (PyUnicode_GET_LENGTH(key) > ctx.specials_max) ctx.specials_max = PyUnicode_GET_LENGTH(key);
         }
     }
-    if (program_init(&ctx.prefix, prefix.buf, prefix.len / 4) < 0 ||
-        program_init(&ctx.suffix, suffix.buf, suffix.len / 4) < 0 ||
-        program_init(&ctx.infix, infix.buf, infix.len / 4) < 0)
+    if (program_init(&ctx.prefix, prefix.buf, prefix.len / 4, 0) < 0 ||
+        program_init(&ctx.suffix, suffix.buf, suffix.len / 4, 1) < 0 ||
+        program_init(&ctx.infix, infix.buf, infix.len / 4, 0) < 0)
         goto done;
     fast = PySequence_Fast(chunks, "tokenize: chunks must be a sequence");
     if (fast == NULL) goto done;
@@ -450,9 +528,9 @@ static PyObject *tokenize(PyObject *self, PyObject *args) {
         PyList_SET_ITEM(out, i, tokens);
     }
 done:
-    PyMem_Free(ctx.prefix.offsets);
-    PyMem_Free(ctx.suffix.offsets);
-    PyMem_Free(ctx.infix.offsets);
+    program_free(&ctx.prefix);
+    program_free(&ctx.suffix);
+    program_free(&ctx.infix);
     PyMem_Free(spans.data);
     Py_XDECREF(fast);
     PyBuffer_Release(&prefix);
@@ -642,7 +720,102 @@ done:
     return result;
 }
 
+/* repeated_groups(keys) -> (members, group, first, count), each bytes of int64: the indices of
+ * `keys` (uint64) whose value occurs more than once, in increasing order; for each, its group
+ * (groups numbered in order of first occurrence); per group its first index and its size.
+ * One pass with an open-addressing table instead of a sort (signals/_batch.py
+ * `_repeated_groups` gives the same members, firsts and sizes, numbering groups by value). */
+typedef struct {
+    uint64_t key;
+    int64_t group;
+} GroupSlot;
+
+static PyObject *repeated_groups(PyObject *self, PyObject *args) {
+    Py_buffer keys;
+    if (!PyArg_ParseTuple(args, "y*", &keys)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = keys.len / (Py_ssize_t)sizeof(uint64_t), capacity = 16, repeated = 0, members = 0;
+    const uint64_t *key = keys.buf;
+    while (capacity < 2 * n) capacity *= 2;
+    GroupSlot *slot = PyMem_Malloc(sizeof(GroupSlot) * (size_t)capacity); /* group -1: empty */
+    int64_t *of = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));     /* group of each index */
+    int64_t *first = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));  /* per group, by first occurrence */
+    int64_t *size = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    int64_t *renumber = PyMem_Malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
+    if (keys.len % (Py_ssize_t)sizeof(uint64_t)) {
+        PyErr_SetString(PyExc_ValueError, "repeated_groups: keys must be uint64");
+        goto done;
+    }
+    if (!slot || !of || !first || !size || !renumber) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    memset(slot, 0xff, sizeof(GroupSlot) * (size_t)capacity);
+    Py_ssize_t groups = 0;
+    uint64_t mask = (uint64_t)capacity - 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t h = key[i] * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+        for (uint64_t at = h & mask;; at = (at + 1) & mask) {
+            int64_t g = slot[at].group;
+            if (g < 0) {
+                slot[at].key = key[i];
+                slot[at].group = groups;
+                first[groups] = i;
+                size[groups] = 1;
+                of[i] = groups++;
+                break;
+            }
+            if (slot[at].key == key[i]) {
+                size[g]++;
+                of[i] = g;
+                break;
+            }
+        }
+    }
+    for (Py_ssize_t g = 0; g < groups; g++) {
+        renumber[g] = size[g] > 1 ? repeated++ : -1;
+        if (size[g] > 1) members += size[g];
+    }
+    PyObject *member_bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * members);
+    PyObject *group_bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * members);
+    PyObject *first_bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * repeated);
+    PyObject *count_bytes = PyBytes_FromStringAndSize(NULL, (Py_ssize_t)sizeof(int64_t) * repeated);
+    if (member_bytes && group_bytes && first_bytes && count_bytes) {
+        int64_t *m = (int64_t *)PyBytes_AS_STRING(member_bytes), *gr = (int64_t *)PyBytes_AS_STRING(group_bytes);
+        int64_t *fi = (int64_t *)PyBytes_AS_STRING(first_bytes), *co = (int64_t *)PyBytes_AS_STRING(count_bytes);
+        Py_ssize_t at = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int64_t g = renumber[of[i]];
+            if (g < 0) continue;
+            m[at] = i;
+            gr[at++] = g;
+        }
+        for (Py_ssize_t g = 0; g < groups; g++) {
+            if (renumber[g] < 0) continue;
+            fi[renumber[g]] = first[g];
+            co[renumber[g]] = size[g];
+        }
+        result = PyTuple_Pack(4, member_bytes, group_bytes, first_bytes, count_bytes);
+    }
+    Py_XDECREF(member_bytes);
+    Py_XDECREF(group_bytes);
+    Py_XDECREF(first_bytes);
+    Py_XDECREF(count_bytes);
+done:
+    PyMem_Free(slot);
+    PyMem_Free(of);
+    PyMem_Free(first);
+    PyMem_Free(size);
+    PyMem_Free(renumber);
+    PyBuffer_Release(&keys);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"repeated_groups", repeated_groups, METH_VARARGS,
+     "repeated_groups(uint64 keys) -> (members, group, first, count) as int64 bytes: the repeated values'\n"
+     "indices, their groups (numbered by first occurrence), each group's first index and size."},
     {"encode_tokens", encode_tokens, METH_VARARGS,
      "encode_tokens(token_tuples, ids, next_id, sizes_out) -> (int64 word ids as bytes, new words): ids of\n"
      "every token, new words added to `ids` with the next ids."},

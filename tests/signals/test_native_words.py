@@ -181,23 +181,6 @@ def test_kernel_equals_python_on_real_crawl_chunks() -> None:
     assert native_side.tokens_batch(chunks) == _python_tokens(python_side, chunks)
 
 
-def test_long_blob_url_rule_rewrite_gives_the_same_answer() -> None:
-    splitter = _pair()[0]
-    assert splitter._url is not None
-    texts = [
-        "a" * 70 + ".com",
-        "user:pw@" + "b" * 70 + ".org/x",
-        "x:" * 40 + "@example.com",
-        "{" + '"k":"v",' * 20 + "}",
-        "http://" + "c" * 80 + ".net:8080/path?q=1",
-        "@" * 70 + "a.io",
-        "mail:me@" + "d" * 60 + "@e.com",
-    ]
-    for text in texts:
-        assert len(text) > 64
-        assert splitter._url_match(text) == (splitter._url(text) is not None), text
-
-
 def test_effects_exact_values() -> None:
     splitter = _pair()[0]
     tokens = [
@@ -254,39 +237,30 @@ def test_word_table_facts_equal_either_way(native: str, monkeypatch: pytest.Monk
     assert stop.tolist() == [-1, 3, -1, -1, -1, 4, 7, -1, -1]
 
 
-@pytest.mark.parametrize("native", ["1", "0"])
-def test_batch_sentences_with_white_space_tokens_equal_the_per_line_path(
-    native: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Lines with tabs, double spaces, leading or trailing white space, or other white space take
-    the batch path with each white-space token folded into one chunk; counts are unchanged."""
-    monkeypatch.setenv("THRESHER_NATIVE", native)
-    splitter = _pair()[0]
-    lines = [
-        "End.\tNext",
-        "End. \tNext",
-        "end.  Next",
-        " Lead. x",
-        "\tLead",
-        "trail. ",
-        "trail.\t",
-        "x.\u3000Y",
-        " ",
-        "\t",
-        "a.\n\nb",
-        "One. \u2028Two",
-        "x. \ufffe y",
-        "\ufffe",
-        "Mr.  Smith went.   He left.  ",
-        "a \t b",
+def test_repeated_groups_kernel_equals_the_sorting_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    from thresher.signals._batch import _repeated_groups
+
+    rng = np.random.default_rng(5)
+    cases = [np.zeros(0, dtype=np.uint64), np.array([7], dtype=np.uint64), np.array([3, 3, 1, 3], dtype=np.uint64)]
+    cases += [
+        rng.integers(0, high, size=size, dtype=np.uint64) for high, size in ((5, 50), (1000, 3000), (2**63, 2000))
     ]
-    rng = random.Random(3)
-    pieces = ["end.", "Next", "!", "(", ")", "U.S.", "ok?", " ", "\t", "  ", "\u00a0", "x"]
-    lines += [
-        "".join(rng.choice(pieces) + rng.choice([" ", "", "\t"]) for _ in range(rng.randint(1, 10))) for _ in range(400)
-    ]
-    sentences, words = splitter.sentences_and_words_batch(lines)
-    expected = [splitter.sentences_and_words(line) for line in lines]
-    assert list(zip(sentences.tolist(), words.tolist(), strict=True)) == expected
-    assert expected[:3] == [(2, 3), (2, 3), (2, 3)]
-    assert expected[8:10] == [(1, 0), (1, 0)]
+    cases.append(np.array([2**64 - 1, 0, 2**64 - 1, 0, 5], dtype=np.uint64))
+    for key in cases:
+        monkeypatch.setenv("THRESHER_NATIVE", "1")
+        members, group, first, count = _repeated_groups(key)
+        monkeypatch.setenv("THRESHER_NATIVE", "0")
+        want_members, want_group, want_first, want_count = _repeated_groups(key)
+        assert members.tolist() == want_members.tolist()
+        # the same partition: each member's group has the same first index and size
+        assert first[group].tolist() == want_first[want_group].tolist()
+        assert count[group].tolist() == want_count[want_group].tolist()
+        assert sorted(first.tolist()) == sorted(want_first.tolist())
+    monkeypatch.setenv("THRESHER_NATIVE", "1")
+    members, group, first, count = _repeated_groups(np.array([3, 3, 1, 3, 1, 2], dtype=np.uint64))
+    assert (members.tolist(), group.tolist(), first.tolist(), count.tolist()) == (
+        [0, 1, 2, 3, 4],
+        [0, 0, 1, 0, 1],
+        [0, 2],
+        [3, 2],
+    )

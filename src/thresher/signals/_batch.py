@@ -189,17 +189,25 @@ class WordTable:
         """B**k and B**-k modulo 2**64 for k < size."""
         if len(self._pow) < size:
             size = max(size, 2 * len(self._pow))
-            base = np.full(size, _B, dtype=np.uint64)
-            base[0] = 1
-            self._pow = np.cumprod(base, dtype=np.uint64)
-            inverse = np.full(size, _B_INV, dtype=np.uint64)
-            inverse[0] = 1
-            self._pow_inv = np.cumprod(inverse, dtype=np.uint64)
+            self._pow = _power_table(_B, size)
+            self._pow_inv = _power_table(_B_INV, size)
         return self._pow, self._pow_inv
 
     def clear_if_larger(self, limit: int) -> None:
         if self._words > limit or self._chunk_words > limit:
             self.__init__()  # type: ignore[misc]
+
+
+def _power_table(base: np.uint64, size: int, block: int = 1024) -> np.ndarray:
+    """base**k modulo 2**64 for k < size: an outer product of base**(block*i) and base**j (j < block),
+    products modulo 2**64 like a running product's, but vectorised instead of one long `cumprod`."""
+    low = np.full(block, base, dtype=np.uint64)
+    low[0] = 1
+    low = np.cumprod(low, dtype=np.uint64)  # base**j
+    high = np.full(-(-size // block), (low[-1:] * base)[0], dtype=np.uint64)  # array product: wraps silently
+    high[0] = 1
+    high = np.cumprod(high, dtype=np.uint64)  # base**(block*i)
+    return (high[:, None] * low[None, :]).ravel()[:size]
 
 
 def _char_hashes(words: list[str], lengths: np.ndarray, powers: np.ndarray) -> np.ndarray:
@@ -322,8 +330,12 @@ def _repeated_groups(key: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
     Returns (members: their indices in increasing order, group of each member, first
     (smallest) index of each group, size of each group). One argsort of the keys; the
-    rest works on the repeated elements only.
+    rest works on the repeated elements only. With the C kernel: one hash pass, groups numbered
+    by first occurrence instead of by value (callers use group numbers only as names).
     """
+    if native_words_available():
+        key = np.ascontiguousarray(key, dtype=np.uint64)
+        return tuple(np.frombuffer(part, dtype=np.int64) for part in _native_words.repeated_groups(key))  # type: ignore[return-value]
     order = np.argsort(key)
     ordered = key[order]
     same = ordered[1:] == ordered[:-1]
