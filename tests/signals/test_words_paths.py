@@ -79,3 +79,16 @@ def test_power_table_equals_the_running_product() -> None:
             running = np.full(size, base, dtype=np.uint64)
             running[0] = 1
             assert np.array_equal(_power_table(base, size), np.cumprod(running, dtype=np.uint64)), size
+
+
+def test_single_space_test_equals_the_other_space_regex() -> None:
+    """sentences_and_words_batch tells lines with only single spaces between chunks by
+    `" ".join(line.split()) == line` instead of `_OTHER_SPACE`: the same answer."""
+    from thresher.signals.words import _OTHER_SPACE
+
+    rng = random.Random(6)
+    alphabet = ["a", "b", ".", " ", " ", "\t", "\n", "\r", "\u3000", "\xa0", "\x1c", "\x85", "\u2028", "\x00"]
+    lines = ["a b", " a", "a ", "a  b", "a\tb", "a\u00a0b", " ", "a b c"]
+    lines += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 8))) for _ in range(20000)]
+    for line in lines:
+        assert (" ".join(line.split()) == line) == (_OTHER_SPACE.search(line) is None), repr(line)

@@ -165,7 +165,9 @@ class WordTable:
             self._chunk_start = _grown(self._chunk_start, size)
         sizes = self._chunk_size[index]
         if (sizes < 0).any():
-            new = np.unique(index[sizes < 0]).tolist()
+            untokenised = np.zeros(len(self._chunk_size), dtype=bool)
+            untokenised[index[sizes < 0]] = True
+            new = np.flatnonzero(untokenised).tolist()  # = np.unique(index[sizes < 0]), without a sort
             self._add_chunks(new, list(map(CHUNKS.strings.__getitem__, new)))
             sizes = self._chunk_size[index]
         total = int(sizes.sum())
