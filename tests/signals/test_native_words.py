@@ -55,12 +55,16 @@ SPACY = {
 
 
 def _pair(rules: dict | None = None) -> tuple[SpacyEnglishSplitter, SpacyEnglishSplitter]:
-    """Two fresh splitters (own caches): one to run in Python, one through the kernel."""
+    """Two fresh splitters (own caches): one to run in Python, one through the kernel (from its
+    first new chunk on)."""
     if rules is None:
         rules, crc = read_rules()
         derived = read_derived(crc)
-        return SpacyEnglishSplitter(rules, derived), SpacyEnglishSplitter(rules, derived)
-    return SpacyEnglishSplitter(rules), SpacyEnglishSplitter(rules)
+        python_side, native_side = SpacyEnglishSplitter(rules, derived), SpacyEnglishSplitter(rules, derived)
+    else:
+        python_side, native_side = SpacyEnglishSplitter(rules), SpacyEnglishSplitter(rules)
+    native_side.native_from = 0
+    return python_side, native_side
 
 
 def _python_tokens(splitter: SpacyEnglishSplitter, chunks: list[str]) -> list[tuple[str, ...]]:
@@ -90,6 +94,15 @@ def test_kernel_gives_spacys_tokens(chunk: str) -> None:
         return
     assert native_side.tokens_batch([chunk]) == [SPACY[chunk]]
     assert python_side.chunk_tokens(chunk) == SPACY[chunk]
+
+
+def test_programs_are_compiled_only_past_native_from() -> None:
+    python_side = _pair()[0]
+    python_side.native_from = 5
+    assert python_side.tokens_batch(["a,", "(b", "c.d"]) == [("a", ","), ("(", "b"), ("c.d",)]
+    assert python_side._programs is False  # 3 new chunks: the Python path
+    assert python_side.tokens_batch(["a,", "e-f", "(g)"]) == [("a", ","), ("e", "-", "f"), ("(", "g", ")")]
+    assert python_side._programs is not False  # 3 + 2 new: compiled, and this batch ran in C
 
 
 def test_tokens_batch_without_the_kernel_is_the_python_path(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -39,6 +39,7 @@ from thresher.signals import _spacy_native
 from thresher.signals._tokens import TokenTable
 
 _CACHE_LIMIT = 2_000_000
+_NATIVE_FROM = 10_000  # new chunks tokenized in Python before the C tokenizer's programs are compiled
 
 
 class SpacyEnglishSplitter:
@@ -82,6 +83,10 @@ class SpacyEnglishSplitter:
         self._cache: dict[str, tuple[str, ...]] = {}
         self._patterns = patterns
         self._programs: _spacy_native.Programs | bool | None = False  # False: not compiled yet
+        # Compiling the programs costs ~20-40 ms (parsing the patterns), more than a one-file run
+        # saves: the first `native_from` new chunks are tokenized in Python (same tokens).
+        self.native_from = _NATIVE_FROM
+        self._python_new = 0
         self._transitions: dict[str, tuple[bool, int, bool, int, int]] = {}
         # the same effects, as columns indexed by a chunk id (for batches: `_add_effects`)
         self._effect_table = TokenTable("whitespace")
@@ -266,11 +271,14 @@ class SpacyEnglishSplitter:
             self._cache[chunk] = cached
         return cached
 
-    def _native_programs(self) -> _spacy_native.Programs | None:
-        """The rules compiled for the C tokenizer, when it is built and on (else None)."""
+    def _native_programs(self, pending: int = 0) -> _spacy_native.Programs | None:
+        """The rules compiled for the C tokenizer, when it is built and on (else None); not
+        compiled before `native_from` new chunks (counting `pending`) have been asked for."""
         if not _spacy_native.native_words_available():
             return None
         if self._programs is False:
+            if self._python_new + pending < self.native_from:
+                return None
             self._programs = _spacy_native.compile_rules(self._patterns)
         return self._programs  # type: ignore[return-value]
 
@@ -282,8 +290,9 @@ class SpacyEnglishSplitter:
         found = list(map(cache.get, chunks))
         if None not in found:
             return found  # type: ignore[return-value]
-        programs = self._native_programs()
+        programs = self._native_programs(found.count(None))
         if programs is None:
+            self._python_new += found.count(None)
             pairs = zip(chunks, found, strict=True)
             return [tokens if tokens is not None else self.chunk_tokens(chunk) for chunk, tokens in pairs]
         # (a chunk given twice is tokenized twice, alike)
@@ -409,7 +418,7 @@ class SpacyEnglishSplitter:
                 new[:start] = old[:start]
             self._effect_arrays = arrays = tuple(grown)
         chunks = self._effect_table.strings[start:end]
-        if self._native_programs() is not None:
+        if _spacy_native.native_words_available():
             block = np.zeros((len(chunks), 5), dtype=np.int64)
             _spacy_native._native_words.effects(self.tokens_batch(chunks), self.punct_chars, _is_punct, block)
         else:
