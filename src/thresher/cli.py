@@ -73,7 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not store the original text of trimmed records in thresher.original_text",
     )
     run.add_argument("--no-html", action="store_true", help="do not keep the HTML source in output records")
-    run.add_argument("--batch-size", type=int, default=256, help="records per batch sent to a worker (default: 256)")
+    run.add_argument(
+        "--batch-size",
+        type=int,
+        default=256,
+        help="records per batch sent to a worker (default: 256; a batch also ends at 512 KiB of input)",
+    )
     run.add_argument(
         "--resume",
         action="store_true",

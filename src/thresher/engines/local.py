@@ -73,7 +73,7 @@ class RunOptions:
     workers: int = 1
     limit: int | None = None
     batch_docs: int = 256
-    batch_bytes: int = 8 << 20
+    batch_bytes: int = 512 << 10
     records_per_shard: int = 100_000
     limits: ReadLimits = field(default_factory=ReadLimits)
 

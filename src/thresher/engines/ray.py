@@ -397,7 +397,7 @@ def plan_on_ray(
     address: str | None = None,
     workers: int | None = None,
     batch_docs: int = 256,
-    batch_bytes: int = 8 << 20,
+    batch_bytes: int = 512 << 10,
     reducers: int | None = None,
 ) -> Any:
     """`thresher.dedup.plan.plan` on Ray (joined or started as `connect` does); returns an equal `DuplicatePlan`.
