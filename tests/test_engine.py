@@ -83,3 +83,27 @@ def test_trimmed_record_keeps_original_text_unless_asked_not_to(tmp_path: Path):
     assert first["thresher"]["decision"] == "trim"
     run([source], tmp_path / "bare", policy=policy, workers=1, keep_original=False)
     assert "original_text" not in read_jsonl_dir(tmp_path / "bare" / "kept")[0]["thresher"]
+
+
+def test_default_batches_end_at_the_byte_bound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A worker's memory follows the text of its batch: large documents make fewer per batch."""
+    from thresher.engines import local
+    from thresher.runner import DEFAULT_BATCH_BYTES
+
+    sentence = "The river rose slowly over the old stone bridge near the mill. "
+    big = [{"id": f"big-{i}", "text": sentence * 1600} for i in range(24)]  # ~100 KB each
+    source = write_jsonl(tmp_path / "big.jsonl", big)
+    seen: list[tuple[int, int]] = []
+    real = local.process_batch
+
+    def recording(batch, job):  # type: ignore[no-untyped-def]
+        seen.append((len(batch.units), batch.nbytes))
+        return real(batch, job)
+
+    monkeypatch.setattr(local, "process_batch", recording)
+    summary = run([source], tmp_path / "out", policy="annotate", workers=1)
+    assert summary["read"] == 24
+    assert sum(units for units, _ in seen) == 24
+    largest_record = max(len(line) for line in source.read_bytes().splitlines(keepends=True))
+    assert all(nbytes < DEFAULT_BATCH_BYTES + largest_record for _, nbytes in seen)
+    assert max(units for units, _ in seen) < 24 and len(seen) >= 4
