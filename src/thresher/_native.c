@@ -12,6 +12,8 @@
  * text's str for RPv2's lines and per-text counts, one over each new chunk for its tokens,
  * stop words and normalised word, word / n-gram grouping without sorts, where NumPy needs
  * several passes and a temporary array per step, and the segments' values set a dict at a time.
+ * signals.size (signals/basic.py) uses `size_counts`: its word and line counts per document and
+ * per segment in one pass, without a str per word, line or segment.
  *
  * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
