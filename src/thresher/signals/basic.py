@@ -6,6 +6,9 @@ for size limits. Quality signals that must match a reference tokenizer live else
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import attrgetter
+
 import numpy as np
 
 from thresher.annotator import SignalSpec
@@ -66,20 +69,21 @@ class SizeSignals:
         """`annotate` with the counts from one C pass over each text (no str per word, line or
         segment); False, having written nothing, when a segment has a negative bound (Python's
         slicing counts those from the end: the loop handles them)."""
+        count = len(documents)
         texts = [document.text for document in documents]
         segments = [document.analysis.segments for document in documents]
-        per_text = np.fromiter(map(len, segments), dtype=np.int64, count=len(documents))
-        bounds = np.array([(s.start, s.end) for spans in segments for s in spans], dtype=np.int64).reshape(-1, 2)
-        if (bounds < 0).any():
+        all_segments = list(chain.from_iterable(segments))
+        per_text = np.fromiter(map(len, segments), dtype=np.int64, count=count)
+        bounds = chain.from_iterable(map(attrgetter("start", "end"), all_segments))
+        flat = np.fromiter(bounds, dtype=np.int64, count=2 * len(all_segments))
+        if (flat < 0).any():
             return False
-        starts = np.ascontiguousarray(bounds[:, 0])
-        ends = np.ascontiguousarray(bounds[:, 1])
-        count = len(documents)
+        starts, ends = flat[0::2].copy(), flat[1::2].copy()
         out = np.empty(2 * count + len(starts), dtype=np.int64)
         _native.size_counts(texts, starts, ends, per_text, out)
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
-        clipped = np.minimum(ends, np.repeat(lengths, per_text)) - np.minimum(starts, np.repeat(lengths, per_text))
-        all_segments = [segment for spans in segments for segment in spans]
+        text_length = np.repeat(lengths, per_text)
+        clipped = np.minimum(ends, text_length) - np.minimum(starts, text_length)  # as slicing cuts
         _native.set_columns(
             [document.analysis.signals for document in documents],
             ("char_count", "word_count", "line_count", "segment_count"),
