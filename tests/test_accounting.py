@@ -126,6 +126,7 @@ def test_annotator_crash_quarantines_only_the_failing_document(tmp_path: Path, m
         return original(text)
 
     monkeypatch.setattr(basic, "whitespace_word_count", fragile)
+    monkeypatch.setattr(basic, "_native", None)  # the per-document loop, which calls the fragile count
     records = good_records(3)
     records[1]["text"] = "EXPLODE " + GOOD_TEXT
     source = write_jsonl(tmp_path / "in.jsonl", records)

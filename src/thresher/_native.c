@@ -12,6 +12,8 @@
  * text's str for RPv2's lines and per-text counts, one over each new chunk for its tokens,
  * stop words and normalised word, word / n-gram grouping without sorts, where NumPy needs
  * several passes and a temporary array per step, and the segments' values set a dict at a time.
+ * signals.size (signals/basic.py) uses `size_counts`: its word and line counts per document and
+ * per segment in one pass, without a str per word, line or segment.
  *
  * The module is optional: `thresher.signals._tokens` (and signals/rpv2.py) fall back to the same semantics in
  * Python/NumPy when it is not built (THRESHER_NATIVE=0 forces the fallback), and the tests
@@ -193,6 +195,77 @@ static void TokenTable_dealloc(TokenTable *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* A chunk found by the scan and not yet looked up: where it is, and its two hashes. */
+typedef struct {
+    Py_ssize_t start, length;
+    uint64_t h1, h2;
+} Pending;
+
+/* Chunks hashed ahead of their table lookups: their slots are prefetched as they are hashed,
+ * so up to this many cache misses on the table are in flight at once instead of one after
+ * the other (the misses were most of the lookup time). Lookups still run in text order, so
+ * ids are assigned exactly as one chunk at a time would assign them. */
+enum { PENDING = 16 };
+
+/* Look the pending chunks of `text` up in order, appending their ids; -1 on error. */
+static int resolve_pending(TokenTable *self, PyObject *text, const Pending *pending, int count, Buffer *ids) {
+    if (buffer_reserve(ids, count) < 0) return -1;
+    int64_t *out = (int64_t *)ids->data + ids->size;
+    for (int k = 0; k < count; k++) {
+        const int64_t id = table_find(self, text, pending[k].start, pending[k].length, pending[k].h1, pending[k].h2);
+        if (id < 0) return -1;
+        out[k] = id;
+    }
+    ids->size += count;
+    return 0;
+}
+
+/* The chunks of one text (code units of type T): hash each, prefetch its slot, and resolve
+ * them PENDING at a time. Returns the number of chunks, -1 on error. */
+#define DEFINE_SCAN_TEXT(NAME, T)                                                                           \
+    static int64_t NAME(TokenTable *self, PyObject *text, const T *data, Py_ssize_t length, Buffer *ids,     \
+                        uint32_t **codes) {                                                                 \
+        const int mode = self->mode;                                                                        \
+        uint32_t *out = codes ? *codes : NULL;                                                              \
+        Pending pending[PENDING];                                                                           \
+        int waiting = 0;                                                                                    \
+        int64_t chunks = 0;                                                                                 \
+        Py_ssize_t i = 0;                                                                                   \
+        while (i < length) {                                                                                \
+            while (i < length && is_separator(mode, data[i])) i++;                                          \
+            if (i >= length) break;                                                                         \
+            const Py_ssize_t start = i;                                                                     \
+            uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x9E3779B97F4A7C15ULL;                                \
+            while (i < length) {                                                                            \
+                const Py_UCS4 c = data[i];                                                                  \
+                if (is_separator(mode, c)) break;                                                           \
+                h1 = (h1 ^ c) * 0x100000001B3ULL;                   /* FNV-1a over code points */           \
+                h2 = ((h2 + c) * 0xff51afd7ed558ccdULL) ^ (h2 >> 29); /* an unrelated mix */                \
+                if (out) *out++ = c;                                                                        \
+                i++;                                                                                        \
+            }                                                                                               \
+            const uint64_t size = (uint64_t)(i - start);                                                    \
+            Pending *p = &pending[waiting++];                                                               \
+            p->start = start;                                                                               \
+            p->length = i - start;                                                                          \
+            p->h1 = finish_hash(h1 ^ size);                                                                 \
+            p->h2 = finish_hash(h2 + 0x632BE59BD9B4E019ULL * size);                                         \
+            __builtin_prefetch(&self->slots[(size_t)p->h1 & ((size_t)self->capacity - 1)]);                 \
+            chunks++;                                                                                       \
+            if (waiting == PENDING) {                                                                       \
+                if (resolve_pending(self, text, pending, waiting, ids) < 0) return -1;                      \
+                waiting = 0;                                                                                \
+            }                                                                                               \
+        }                                                                                                   \
+        if (waiting && resolve_pending(self, text, pending, waiting, ids) < 0) return -1;                   \
+        if (codes) *codes = out;                                                                            \
+        return chunks;                                                                                      \
+    }
+
+DEFINE_SCAN_TEXT(scan_text_1, Py_UCS1)
+DEFINE_SCAN_TEXT(scan_text_2, Py_UCS2)
+DEFINE_SCAN_TEXT(scan_text_4, Py_UCS4)
+
 static PyObject *TokenTable_lookup(TokenTable *self, PyObject *args) {
     PyObject *texts;
     int want_codes = 0;
@@ -204,7 +277,6 @@ static PyObject *TokenTable_lookup(TokenTable *self, PyObject *args) {
     Buffer counts = {NULL, 0, 0, sizeof(int64_t)};
     Buffer codes = {NULL, 0, 0, sizeof(uint32_t)};
     PyObject *result = NULL;
-    const int mode = self->mode;
     if (buffer_reserve(&counts, count) < 0) goto done;
     for (Py_ssize_t t = 0; t < count; t++) {
         int kind;
@@ -213,30 +285,18 @@ static PyObject *TokenTable_lookup(TokenTable *self, PyObject *args) {
         if (unicode_item(sequence, t, "texts", &kind, &data, &length) < 0) goto done;
         PyObject *text = PySequence_Fast_GET_ITEM(sequence, t);
         if (want_codes && buffer_reserve(&codes, length) < 0) goto done;
-        int64_t chunks = 0;
-        Py_ssize_t i = 0;
-        while (i < length) {
-            while (i < length && is_separator(mode, PyUnicode_READ(kind, data, i))) i++;
-            if (i >= length) break;
-            const Py_ssize_t start = i;
-            uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x9E3779B97F4A7C15ULL;
-            uint32_t *out = want_codes ? (uint32_t *)codes.data + codes.size : NULL;
-            while (i < length) {
-                const Py_UCS4 c = PyUnicode_READ(kind, data, i);
-                if (is_separator(mode, c)) break;
-                h1 = (h1 ^ c) * 0x100000001B3ULL;                   /* FNV-1a over code points */
-                h2 = ((h2 + c) * 0xff51afd7ed558ccdULL) ^ (h2 >> 29); /* an unrelated mix */
-                if (out) *out++ = c;
-                i++;
-            }
-            if (want_codes) codes.size += i - start;
-            const uint64_t size = (uint64_t)(i - start);
-            const int64_t id = table_find(self, text, start, i - start, finish_hash(h1 ^ size),
-                                          finish_hash(h2 + 0x632BE59BD9B4E019ULL * size));
-            if (id < 0 || buffer_reserve(&ids, 1) < 0) goto done;
-            ((int64_t *)ids.data)[ids.size++] = id;
-            chunks++;
+        uint32_t *start = want_codes ? (uint32_t *)codes.data + codes.size : NULL, *out = start;
+        uint32_t **outp = want_codes ? &out : NULL;
+        int64_t chunks;
+        if (kind == PyUnicode_1BYTE_KIND) {
+            chunks = scan_text_1(self, text, (const Py_UCS1 *)data, length, &ids, outp);
+        } else if (kind == PyUnicode_2BYTE_KIND) {
+            chunks = scan_text_2(self, text, (const Py_UCS2 *)data, length, &ids, outp);
+        } else {
+            chunks = scan_text_4(self, text, (const Py_UCS4 *)data, length, &ids, outp);
         }
+        if (chunks < 0) goto done;
+        if (want_codes) codes.size += out - start;
         ((int64_t *)counts.data)[counts.size++] = chunks;
     }
     {
@@ -1105,12 +1165,25 @@ static PyObject *rpv2_texts(PyObject *Py_UNUSED(module), PyObject *args) {
         goto done;
     }
     int64_t offset = 0;
+    int stale = 0; /* a block read is not ready: the results will be dropped, only `need` matters */
     for (Py_ssize_t t = 0; t < n_texts; t++) {
         int kind;
         const void *data;
         Py_ssize_t n;
         if (unicode_item(sequence, t, "texts", &kind, &data, &n) < 0) goto done;
         if (kind == PyUnicode_1BYTE_KIND && n > 0) need[0] |= !ready[0]; /* code points below 256 */
+        if (!stale) {
+            for (Py_ssize_t block = 0; block < n_blocks && !stale; block++) stale = need[block];
+        }
+        if (stale) { /* the caller builds the blocks and calls again: only find the rest of them */
+            if (kind != PyUnicode_1BYTE_KIND) {
+                for (Py_ssize_t i = 0; i < n; i++) {
+                    const Py_UCS4 c = PyUnicode_READ(kind, data, i);
+                    need[c >> 12] |= !ready[c >> 12];
+                }
+            }
+            continue;
+        }
         int64_t text_counts[5];
         int failed;
         switch (kind) {
@@ -1268,7 +1341,104 @@ static PyObject *set_columns(PyObject *Py_UNUSED(module), PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* size_counts(texts, starts, ends, per_text, out): for signals.size, in one pass over each text
+ * and each of its spans. out (int64, 2 * texts + spans) receives per text its str.split() word
+ * count, then per text its non-blank lines (pieces of text.split("\n") holding a character that
+ * is not white space, as line.strip() sees it), then per span text[start:end]'s str.split() word
+ * count. Spans (int64 starts / ends, 0 <= start, end) are per_text[t] for text t in order; a
+ * span reaching past its text is cut at the end as slicing cuts it. White space is str.split's. */
+#define DEFINE_SIZE_TEXT(NAME, T)                                                                         \
+    static void NAME(const T *data, Py_ssize_t n, int64_t *words, int64_t *lines) {                       \
+        int64_t w = 0, l = 0;                                                                             \
+        int in_word = 0, filled = 0;                                                                      \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                              \
+            const Py_UCS4 c = data[i];                                                                    \
+            const int space = is_separator(SPLIT_WHITESPACE, c);                                          \
+            w += !space && !in_word;                                                                      \
+            in_word = !space;                                                                             \
+            if (c == '\n') {                                                                              \
+                l += filled;                                                                              \
+                filled = 0;                                                                               \
+            } else {                                                                                      \
+                filled |= !space;                                                                         \
+            }                                                                                             \
+        }                                                                                                 \
+        *words = w;                                                                                       \
+        *lines = l + filled;                                                                              \
+    }
+
+DEFINE_SIZE_TEXT(size_text_1, Py_UCS1)
+DEFINE_SIZE_TEXT(size_text_2, Py_UCS2)
+DEFINE_SIZE_TEXT(size_text_4, Py_UCS4)
+
+static int64_t span_words(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    int64_t w = 0;
+    int in_word = 0;
+    for (Py_ssize_t i = start; i < end; i++) {
+        const int space = is_separator(SPLIT_WHITESPACE, PyUnicode_READ(kind, data, i));
+        w += !space && !in_word;
+        in_word = !space;
+    }
+    return w;
+}
+
+static PyObject *size_counts(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *text_list;
+    Py_buffer views[4];
+    if (!PyArg_ParseTuple(args, "Oy*y*y*w*", &text_list, &views[0], &views[1], &views[2], &views[3])) return NULL;
+    PyObject *result = NULL;
+    PyObject *sequence = PySequence_Fast(text_list, "texts must be a list of str");
+    if (sequence == NULL) goto done;
+    const Py_ssize_t n_texts = PySequence_Fast_GET_SIZE(sequence);
+    const int64_t *starts = views[0].buf, *ends = views[1].buf, *per_text = views[2].buf;
+    int64_t *out = views[3].buf;
+    const Py_ssize_t n_spans = views[0].len / 8;
+    if (views[1].len != views[0].len || views[2].len != n_texts * 8 || views[3].len != (2 * n_texts + n_spans) * 8) {
+        PyErr_SetString(PyExc_ValueError, "size_counts: arrays of the wrong sizes");
+        goto done;
+    }
+    Py_ssize_t span = 0;
+    for (Py_ssize_t t = 0; t < n_texts; t++) {
+        int kind;
+        const void *data;
+        Py_ssize_t n;
+        if (unicode_item(sequence, t, "texts", &kind, &data, &n) < 0) goto done;
+        if (kind == PyUnicode_1BYTE_KIND) {
+            size_text_1(data, n, &out[t], &out[n_texts + t]);
+        } else if (kind == PyUnicode_2BYTE_KIND) {
+            size_text_2(data, n, &out[t], &out[n_texts + t]);
+        } else {
+            size_text_4(data, n, &out[t], &out[n_texts + t]);
+        }
+        if (per_text[t] < 0 || per_text[t] > n_spans - span) {
+            PyErr_SetString(PyExc_ValueError, "size_counts: per_text names more spans than given");
+            goto done;
+        }
+        for (int64_t k = 0; k < per_text[t]; k++, span++) {
+            if (starts[span] < 0 || ends[span] < 0) {
+                PyErr_SetString(PyExc_ValueError, "size_counts: negative span bounds");
+                goto done;
+            }
+            const Py_ssize_t start = starts[span] < n ? (Py_ssize_t)starts[span] : n;
+            const Py_ssize_t end = ends[span] < n ? (Py_ssize_t)ends[span] : n;
+            out[2 * n_texts + span] = span_words(kind, data, start, end);
+        }
+    }
+    if (span != n_spans) {
+        PyErr_SetString(PyExc_ValueError, "size_counts: per_text names fewer spans than given");
+        goto done;
+    }
+    result = Py_NewRef(Py_None);
+done:
+    Py_XDECREF(sequence);
+    release_buffers(views, 4);
+    return result;
+}
+
 static PyMethodDef module_methods[] = {
+    {"size_counts", size_counts, METH_VARARGS,
+     "size_counts(texts, starts, ends, per_text, out): per text its str.split() words and non-blank lines,\n"
+     "per span its str.split() words (int64 arrays; see the comment above the kernel)."},
     {"set_columns", set_columns, METH_VARARGS,
      "set_columns(targets, names, columns): targets[i][names[k]] = columns[k][i] (a list of dicts, a tuple of\n"
      "names, a list of equally long lists)."},

@@ -471,3 +471,34 @@ def test_a_pickled_annotator_gives_the_values_of_a_fresh_one(native: bool) -> No
         results.append([(d.analysis.signals, [s.signals for s in d.analysis.segments]) for d in documents])
     assert results[0] == results[1]
     assert results[1][0][0]["rps_doc_ldnoobw_words"] == 2  # "blue waffle", "two girls one cup"
+
+
+def test_a_batch_reaching_several_unbuilt_blocks_gets_them_in_one_retry() -> None:
+    """rpv2_texts stops its per-line work at the first text that reaches a block not built
+    and only collects the blocks of the texts after it: one retry gives the values of full tables."""
+    import subprocess
+
+    script = (
+        "import json, sys\n"
+        "from thresher.signals import rpv2\n"
+        "if not rpv2._kernels_built():\n"
+        "    print('no kernel'); sys.exit(0)\n"
+        "if sys.argv[1] == 'full':\n"
+        "    rpv2.char_tables()\n"
+        "calls = []\n"
+        "build = rpv2._build_blocks\n"
+        "rpv2._build_blocks = lambda blocks: (calls.append(list(blocks)), build(blocks))\n"
+        "texts = ['plain.\\nmore', 'Ёлки ПАЛКИ.', 'x', '漢字 😀 ok...', 'ﬁne Ⅻ\\n\\n']\n"
+        "scan = rpv2._scan_texts(texts)\n"
+        "print(json.dumps([scan.counts.tolist(), scan.starts.tolist(), scan.ends.tolist(),\n"
+        "    [c.tolist() for c in scan.columns]], sort_keys=True))\n"
+        "print(len(calls))\n"
+    )
+    lazy, full = (
+        subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, check=True).stdout
+        for mode in ("lazy", "full")
+    )
+    if lazy.strip() == "no kernel":
+        pytest.skip("thresher._native has no RPv2 kernels")
+    assert lazy.split("\n")[0] == full.split("\n")[0]
+    assert (lazy.split("\n")[1], full.split("\n")[1]) == ("1", "0")  # one retry, for every block at once

@@ -210,3 +210,26 @@ def test_the_fallbacks_str_split_shortcut_covers_every_white_space_fasttext_keep
     kept_by_fasttext = [c for c in split_by_python if chr(c) not in " \n\r\t\v\f"]
     assert kept_by_fasttext and all(_tokens._NOT_FASTTEXT_SPLIT.search(chr(c)) for c in kept_by_fasttext)
     assert _tokens._NOT_FASTTEXT_SPLIT.search("\x00")
+
+
+@needs_native
+@pytest.mark.parametrize("mode", ["whitespace", "fasttext"])
+def test_lookups_batched_past_the_prefetch_window_keep_first_appearance_ids(mode: str) -> None:
+    """The C table hashes up to 16 chunks before looking them up: a chunk repeated inside one
+    window, windows spanning texts of every str kind, and growth of the table in the middle of a
+    window must give the ids one-at-a-time lookups give (the Python table's)."""
+    words = [f"w{i % 23}" for i in range(40)] + [f"n{i}" for i in range(3000)]
+    texts = [
+        " ".join(words[:37]),  # 37 chunks: two full windows and a part, repeats within a window
+        "é " + " ".join(words[37:1500]) + " 日本",  # latin-1, then two-byte
+        " ".join(words[1500:]) + " 😀 x x x",  # four-byte, and past the table's first growth
+        "",
+        "a",
+    ]
+    native, python = TokenTable(mode, native=True), TokenTable(mode, native=False)
+    for _ in range(2):  # registering, then all known
+        got, want = native.lookup(texts, codes=True), python.lookup(texts, codes=True)
+        for g, w in zip(got, want, strict=True):
+            assert np.array_equal(g, w)
+    assert native.strings == python.strings
+    assert native.strings[:3] == ["w0", "w1", "w2"]

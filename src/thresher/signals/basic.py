@@ -6,8 +6,19 @@ for size limits. Quality signals that must match a reference tokenizer live else
 
 from __future__ import annotations
 
+from itertools import chain
+from operator import attrgetter
+
+import numpy as np
+
 from thresher.annotator import SignalSpec
 from thresher.document import Document
+from thresher.signals._tokens import native_available
+
+try:
+    from thresher import _native
+except ImportError:  # not compiled: the per-document Python loop below
+    _native = None  # type: ignore[assignment]
 
 
 def char_count(text: str) -> int:
@@ -39,6 +50,8 @@ class SizeSignals:
     )
 
     def annotate(self, documents: list[Document]) -> None:
+        if native_available() and hasattr(_native, "size_counts") and self._annotate_native(documents):
+            return
         for document in documents:
             text = document.text
             signals = document.analysis.signals
@@ -50,3 +63,35 @@ class SizeSignals:
                 piece = text[segment.start : segment.end]
                 segment.signals["char_count"] = len(piece)
                 segment.signals["word_count"] = whitespace_word_count(piece)
+
+    @staticmethod
+    def _annotate_native(documents: list[Document]) -> bool:
+        """`annotate` with the counts from one C pass over each text (no str per word, line or
+        segment); False, having written nothing, when a segment has a negative bound (Python's
+        slicing counts those from the end: the loop handles them)."""
+        count = len(documents)
+        texts = [document.text for document in documents]
+        segments = [document.analysis.segments for document in documents]
+        all_segments = list(chain.from_iterable(segments))
+        per_text = np.fromiter(map(len, segments), dtype=np.int64, count=count)
+        bounds = chain.from_iterable(map(attrgetter("start", "end"), all_segments))
+        flat = np.fromiter(bounds, dtype=np.int64, count=2 * len(all_segments))
+        if (flat < 0).any():
+            return False
+        starts, ends = flat[0::2].copy(), flat[1::2].copy()
+        out = np.empty(2 * count + len(starts), dtype=np.int64)
+        _native.size_counts(texts, starts, ends, per_text, out)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=count)
+        text_length = np.repeat(lengths, per_text)
+        clipped = np.minimum(ends, text_length) - np.minimum(starts, text_length)  # as slicing cuts
+        _native.set_columns(
+            [document.analysis.signals for document in documents],
+            ("char_count", "word_count", "line_count", "segment_count"),
+            [lengths.tolist(), out[:count].tolist(), out[count : 2 * count].tolist(), per_text.tolist()],
+        )
+        _native.set_columns(
+            [segment.signals for segment in all_segments],
+            ("char_count", "word_count"),
+            [np.maximum(clipped, 0).tolist(), out[2 * count :].tolist()],
+        )
+        return True

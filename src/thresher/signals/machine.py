@@ -87,32 +87,35 @@ class MachineTextAnnotator:
 
     def annotate(self, documents: list[Document]) -> None:
         languages = document_languages(documents)
+        model = self.model
         texts: list[str] = []
-        owners: list[tuple[int, int]] = []
+        targets: list[dict] = []  # each scored segment's signals
+        owner: list[int] = []  # each scored segment's document
+        is_main: list[bool] = []
         for d, document in enumerate(documents):
             if languages[d] != ENGLISH:
                 document.analysis.signals["machine"] = None
                 continue
             text = document.text
-            for s, segment in enumerate(document.analysis.segments):
+            for segment in document.analysis.segments:
                 if segment.kind in SCORED_KINDS:
                     texts.append(text[segment.start : segment.end])
-                    owners.append((d, s))
-        raw, count, words = self.model.parts(texts)  # one feature pass for the whole batch
-        logits = self.model.logits(raw, count)
+                    targets.append(segment.signals)
+                    owner.append(d)
+                    is_main.append(segment.kind == MAIN)
+        raw, count, words = model.parts(texts)  # one feature pass for the whole batch
+        logits = model.logits(raw, count)
         probability = np.round(sigmoid(logits), 4).tolist()
+        for k in np.flatnonzero(words >= model.min_words).tolist():
+            targets[k]["machine"] = probability[k]
         # The document: the word-weighted mean of its main segments' log-odds (see the module doc).
-        weighted = np.zeros(len(documents))
-        doc_words = np.zeros(len(documents))
-        for k, (d, s) in enumerate(owners):
-            segment = documents[d].analysis.segments[s]
-            if words[k] >= self.model.min_words:
-                segment.signals["machine"] = probability[k]
-            if segment.kind == MAIN:
-                weighted[d] += logits[k] * words[k]
-                doc_words[d] += words[k]
+        # bincount adds each document's terms in segment order, as a loop over them would.
+        main = np.array(is_main, dtype=bool)
+        main_owner = np.array(owner, dtype=np.int64)[main]
+        weighted = np.bincount(main_owner, weights=(logits * words)[main], minlength=len(documents))
+        doc_words = np.bincount(main_owner, weights=words[main], minlength=len(documents))
         doc_probability = np.round(sigmoid(weighted / np.maximum(doc_words, 1.0)), 4).tolist()
+        enough = (doc_words >= model.min_words).tolist()
         for d, document in enumerate(documents):
             if languages[d] == ENGLISH:
-                enough = doc_words[d] >= self.model.min_words
-                document.analysis.signals["machine"] = doc_probability[d] if enough else None
+                document.analysis.signals["machine"] = doc_probability[d] if enough[d] else None
