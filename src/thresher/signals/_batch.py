@@ -12,10 +12,17 @@ words with spaces, and words hold no spaces, so tuple equality is string equalit
 of the *characters* of the concatenated words for the duplicate n-grams (datatrove joins
 them without a separator, so "ab"+"c" equals "a"+"bc"). A false match needs a 64-bit
 collision within one document.
+
+With `thresher._native_ngrams` built (and THRESHER_NATIVE not 0) the word ids of a batch are
+copied out of the chunk table by one C loop, and every per-document count and n-gram statistic
+comes from one C function walking each document with a hash table sized for it (same keys:
+word-id tuples, compared exactly, and the character hash xor the character count); only the
+final int / int divisions stay here, so the floats are those of the NumPy path.
 """
 
 from __future__ import annotations
 
+import os
 from itertools import chain, repeat
 
 import numpy as np
@@ -25,10 +32,18 @@ from thresher.signals._spacy_native import _native_words, native_words_available
 from thresher.signals._tokens import TokenTable, _native, native_available
 from thresher.signals.words import english_splitter
 
+try:
+    from thresher import _native_ngrams
+except ImportError:  # the optional C module was not built: the NumPy path below does the work
+    _native_ngrams = None  # type: ignore[assignment]
+
 _B = np.uint64(0x100000001B3)  # odd, so invertible modulo 2**64
 _B_INV = np.uint64(pow(int(_B), -1, 1 << 64))
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MIX2 = np.uint64(0xC2B2AE3D27D4EB4F)
+TOP_NGRAMS = (2, 3, 4)
+DUP_NGRAMS = (5, 6, 7, 8, 9, 10)
+_FIELDS = 13  # per document from the C kernel: 4 word counts, 3 top n-grams, 6 duplicate n-grams
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")
 _STOP_INDEX = {word: index for index, word in enumerate(STOP_WORDS)}
 
@@ -111,7 +126,10 @@ class WordTable:
             self._symbol[begin:end] = [fact[0] for fact in facts]
             self._alpha[begin:end] = [fact[1] for fact in facts]
         self._stop[begin:end] = list(map(_STOP_INDEX.get, words, repeat(-1)))
-        self._hash[begin:end] = _char_hashes(words, lengths, self.powers(int(lengths.max(initial=0)) + 1)[0])
+        if native_ngrams_available():
+            _native_ngrams.char_hashes(words, self._hash[begin:end])
+        else:
+            self._hash[begin:end] = _char_hashes(words, lengths, self.powers(int(lengths.max(initial=0)) + 1)[0])
         if not registered:
             self.ids.update(zip(words, range(begin, end), strict=True))
         self._words = end
@@ -163,12 +181,19 @@ class WordTable:
             size = max(len(CHUNKS.strings), 2 * known)
             self._chunk_size = np.concatenate((self._chunk_size, np.full(size - known, -1, dtype=np.int64)))
             self._chunk_start = _grown(self._chunk_start, size)
+        native = native_ngrams_available()
+        expanded = self._expand(index, chunk_counts) if native else None
+        if expanded is not None:
+            return expanded[0], expanded[1], codes
         sizes = self._chunk_size[index]
         if (sizes < 0).any():
             untokenised = np.zeros(len(self._chunk_size), dtype=bool)
             untokenised[index[sizes < 0]] = True
             new = np.flatnonzero(untokenised).tolist()  # = np.unique(index[sizes < 0]), without a sort
             self._add_chunks(new, list(map(CHUNKS.strings.__getitem__, new)))
+            expanded = self._expand(index, chunk_counts) if native else None
+            if expanded is not None:
+                return expanded[0], expanded[1], codes
             sizes = self._chunk_size[index]
         total = int(sizes.sum())
         out_start = np.cumsum(sizes) - sizes
@@ -177,6 +202,20 @@ class WordTable:
         doc_of_chunk = np.repeat(np.arange(len(texts)), chunk_counts)
         counts = np.bincount(doc_of_chunk, weights=sizes, minlength=len(texts)).astype(np.int64)
         return ids, counts, codes
+
+    def _expand(self, index: np.ndarray, chunk_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """(word ids, words per text) by the C kernel: the gathers below in one copy loop;
+        None while some chunk is not tokenised yet."""
+        counts = np.zeros(len(chunk_counts), dtype=np.int64)
+        ids = _native_ngrams.expand_chunks(
+            np.ascontiguousarray(index, dtype=np.int64),
+            np.ascontiguousarray(chunk_counts, dtype=np.int64),
+            self._chunk_start,
+            self._chunk_size,
+            self._chunk_ids[: self._chunk_words],
+            counts,
+        )
+        return None if ids is None else (np.frombuffer(ids, dtype=np.int64), counts)
 
     def encode_text(self, text: str) -> list[int]:
         """Word ids of the spaCy-compatible words of `text`."""
@@ -220,16 +259,69 @@ def _char_hashes(words: list[str], lengths: np.ndarray, powers: np.ndarray) -> n
     starts = np.cumsum(lengths) - lengths
     position = np.arange(len(codes)) - np.repeat(starts, lengths)
     weighted = codes.astype(np.uint64) * powers[position]
-    return np.add.reduceat(weighted, starts)
+    if not len(weighted):
+        return np.zeros(len(words), dtype=np.uint64)
+    # reduceat gives an empty slice the element at its start: an empty word's hash is 0
+    sums = np.add.reduceat(weighted, np.minimum(starts, len(weighted) - 1))
+    return np.where(lengths > 0, sums, np.uint64(0))
 
 
 _TABLE = WordTable()
+
+
+def native_ngrams_available() -> bool:
+    """Whether the n-gram statistics kernel is built and not switched off (THRESHER_NATIVE=0)."""
+    return _native_ngrams is not None and os.environ.get("THRESHER_NATIVE", "1") != "0"
 
 
 def batch_word_stats(texts: list[str]) -> list[dict[str, float | int | None]]:
     """Gopher's word-level quality counts and repetition fractions for a batch of documents."""
     _TABLE.clear_if_larger(5_000_000)
     ids, counts, codes = _TABLE.encode_texts(texts)
+    if native_ngrams_available():
+        return _native_word_stats(texts, ids, counts)
+    return _numpy_word_stats(texts, ids, counts, codes)
+
+
+def _native_word_stats(texts: list[str], ids: np.ndarray, counts: np.ndarray) -> list[dict[str, float | int | None]]:
+    """The C kernel's per-document integers, divided by the text lengths as the NumPy path divides
+    them (the same int / int divisions, so the same floats)."""
+    length, symbol, alpha, stop, char_hash = _TABLE.arrays()
+    out = np.zeros((len(texts), _FIELDS), dtype=np.int64)
+    _native_ngrams.gopher_word_stats(
+        np.ascontiguousarray(ids, dtype=np.int64),
+        np.ascontiguousarray(counts, dtype=np.int64),
+        np.ascontiguousarray(length),
+        np.ascontiguousarray(symbol),
+        np.ascontiguousarray(alpha),
+        np.ascontiguousarray(stop),
+        np.ascontiguousarray(char_hash),
+        out,
+    )
+    top_names = [f"gopher_top_{n}_gram_char_frac" for n in TOP_NGRAMS]
+    dup_names = [f"gopher_dup_{n}_gram_char_frac" for n in DUP_NGRAMS]
+    results: list[dict[str, float | int | None]] = []
+    for text, words, row in zip(texts, counts.tolist(), out.tolist(), strict=True):
+        size = len(text)
+        result: dict[str, float | int | None] = {
+            "words": words,
+            "non_symbol": row[0],
+            "non_symbol_chars": row[1],
+            "alpha": row[2],
+            "stop": row[3],
+        }
+        for name, chars in zip(top_names, row[4:7], strict=True):
+            result[name] = None if chars < 0 else chars / size
+        for name, chars in zip(dup_names, row[7:], strict=True):
+            result[name] = chars / size if size else None
+        results.append(result)
+    return results
+
+
+def _numpy_word_stats(
+    texts: list[str], ids: np.ndarray, counts: np.ndarray, codes: np.ndarray
+) -> list[dict[str, float | int | None]]:
+    """The NumPy path of `batch_word_stats` (the fallback without the C kernel)."""
     docs = len(texts)
     text_lengths = [len(text) for text in texts]
     length, symbol, alpha, stop, char_hash = _TABLE.arrays()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from itertools import islice
+from itertools import islice, repeat
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
@@ -202,18 +202,28 @@ class GopherSignals:
                 signals[name] = stat[name] if text else None
             n_words = stat["words"]
             lines = text.splitlines()
+            ellipses = text.count("...") + text.count("…")
             signals["gopher_word_count"] = stat["non_symbol"]
             signals["gopher_mean_word_length"] = ratio(stat["non_symbol_chars"], stat["non_symbol"])
             signals["gopher_hash_word_ratio"] = ratio(text.count("#"), n_words)
-            signals["gopher_ellipsis_word_ratio"] = ratio(text.count("...") + text.count("…"), n_words)
-            signals["gopher_bullet_lines_ratio"] = ratio(
-                sum(1 for line in lines if line.lstrip().startswith(("•", "-"))), len(lines)
-            )
-            signals["gopher_ellipsis_lines_ratio"] = ratio(
-                sum(1 for line in lines if line.rstrip().endswith(("...", "…"))), len(lines)
-            )
+            signals["gopher_ellipsis_word_ratio"] = ratio(ellipses, n_words)
+            signals["gopher_bullet_lines_ratio"] = ratio(bullet_lines(text, lines), len(lines))
+            signals["gopher_ellipsis_lines_ratio"] = ratio(ellipsis_lines(lines) if ellipses else 0, len(lines))
             signals["gopher_alpha_words_ratio"] = ratio(stat["alpha"], n_words)
             signals["gopher_stop_word_count"] = stat["stop"]
+
+
+def bullet_lines(text: str, lines: list[str]) -> int:
+    """Lines starting, after white space, with '•' or '-' (`lines`: `text.splitlines()`).
+    str methods mapped over the lines (no Python frame a line); a text holding neither has none."""
+    if "-" not in text and "•" not in text:
+        return 0
+    return sum(map(str.startswith, map(str.lstrip, lines), repeat(("•", "-"))))
+
+
+def ellipsis_lines(lines: list[str]) -> int:
+    """Lines ending, before white space, with '...' or '…' (callers skip texts holding neither)."""
+    return sum(map(str.endswith, map(str.rstrip, lines), repeat(("...", "…"))))
 
 
 def _text_repetition_signals(text: str) -> Signals:
