@@ -14,8 +14,12 @@ count in `c4_line_removed` nor decide which lines reach the document rules.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from thresher.annotator import SignalSpec
 from thresher.document import Document
@@ -33,7 +37,6 @@ POLICY_SUBSTRINGS = (
     "use of cookies",
     "use cookies",
 )
-_KEYWORDS = ("javascript", "lorem ipsum", *POLICY_SUBSTRINGS)
 MIN_WORDS_PER_LINE = 3
 MAX_WORD_LENGTH = 1000
 SHORT_LINE_LENGTH = 30
@@ -119,11 +122,127 @@ def c4_line(line: str, keywords: bool = True) -> LineVerdict:
     )
 
 
+# One line's verdict as bits (`line_codes`): a verdict depends on the stripped line only.
+TOO_LONG_WORD = 1
+NO_TERMINAL_PUNCT = 2
+TOO_FEW_WORDS = 4
+LOREM_IPSUM = 8
+JAVASCRIPT = 16
+CURLY_BRACKET = 32
+POLICY = 64
+REMOVED = 128  # FineWeb's configuration removes the line (stored: segments AND the bits)
+CITED = 256  # the line holds a '[': its cleaned text differs (kept in `_CLEANED`)
+_SEGMENT_BITS = (
+    ("c4_line_removed", REMOVED),
+    ("c4_line_too_long_word", TOO_LONG_WORD),
+    ("c4_line_no_terminal_punct", NO_TERMINAL_PUNCT),
+    ("c4_line_too_few_words", TOO_FEW_WORDS),
+    ("c4_line_javascript", JAVASCRIPT),
+    ("c4_line_policy", POLICY),
+)
+# The segment signal dict of each code (shared by every segment with that code).
+_SEGMENT_DICTS = tuple({name: bool(code & bit) for name, bit in _SEGMENT_BITS} for code in range(2 * CITED))
+
+
+def _first_rule(code: int) -> str | None:
+    """The document rule a line with `code` triggers (C4 checks it only on lines that pass
+    the word rules; javascript removes the line before the curly bracket check)."""
+    if code & (TOO_LONG_WORD | TOO_FEW_WORDS):
+        return None
+    if code & LOREM_IPSUM:
+        return "lorem_ipsum"
+    if code & CURLY_BRACKET and not code & JAVASCRIPT:
+        return "curly_bracket"
+    return None
+
+
+_RULES = tuple(_first_rule(code) for code in range(2 * CITED))
+_RULE_CODES = frozenset(code for code, rule in enumerate(_RULES) if rule is not None)
+
+
+def verdict_code(verdict: LineVerdict, cited: bool) -> int:
+    """`verdict` as bits (see `line_codes`)."""
+    return (
+        TOO_LONG_WORD * verdict.too_long_word
+        | NO_TERMINAL_PUNCT * verdict.no_terminal_punct
+        | TOO_FEW_WORDS * verdict.too_few_words
+        | LOREM_IPSUM * verdict.lorem_ipsum
+        | JAVASCRIPT * verdict.javascript
+        | CURLY_BRACKET * verdict.curly_bracket
+        | POLICY * verdict.policy
+        | REMOVED * verdict.removed
+        | CITED * cited
+    )
+
+
+def _lines_holding(keywords: tuple[str, ...], text: str, starts: np.ndarray) -> np.ndarray:
+    """Indices of the lines (`starts`: their offsets in `text`) holding any of `keywords`."""
+    found = []
+    for keyword in keywords:
+        position = text.find(keyword)
+        while position >= 0:
+            found.append(position)
+            position = text.find(keyword, position + 1)
+    return np.unique(np.searchsorted(starts, np.array(found, dtype=np.int64), side="right") - 1)
+
+
+_COOKIE_PHRASES = tuple(phrase for phrase in POLICY_SUBSTRINGS if "cookie" in phrase)
+_OTHER_PHRASES = tuple(phrase for phrase in POLICY_SUBSTRINGS if "cookie" not in phrase)
+
+
+def python_line_codes(lines: list[str], cleaned: list[str]) -> list[int]:
+    """The rule bits (without CITED) of stripped `lines` and their `cleaned` texts, in Python.
+
+    Each rule is one list comprehension over all lines; the keywords are found by `str.find`
+    over the lower-cased cleaned lines joined (four scans: the cookie phrases share one).
+    """
+    lowered = [line.lower() for line in cleaned]
+    joined = "\n".join(lowered)  # stripped lines hold no line break, keywords no newline
+    starts = np.zeros(len(lines), dtype=np.int64)
+    np.cumsum([len(line) + 1 for line in lowered[:-1]], out=starts[1:])
+    codes = NO_TERMINAL_PUNCT * np.array(
+        [not line.endswith(END_PUNCTUATION) or line.endswith("...") for line in cleaned], dtype=np.int64
+    )
+    codes |= (TOO_FEW_WORDS | REMOVED) * np.array(
+        [len(line.split(None, 2)) < MIN_WORDS_PER_LINE for line in lines], dtype=np.int64
+    )
+    codes |= CURLY_BRACKET * np.array(["{" in line for line in cleaned], dtype=np.int64)
+    codes[_lines_holding(("lorem ipsum",), joined, starts)] |= LOREM_IPSUM
+    codes[_lines_holding(("javascript",), joined, starts)] |= JAVASCRIPT | REMOVED
+    policy = _lines_holding(_OTHER_PHRASES, joined, starts).tolist()
+    policy += [
+        i for i in _lines_holding(("cookie",), joined, starts).tolist() if any(p in lowered[i] for p in _COOKIE_PHRASES)
+    ]
+    codes[policy] |= POLICY | REMOVED
+    result = codes.tolist()
+    for index in [i for i, line in enumerate(lines) if len(line) > MAX_WORD_LENGTH]:
+        if max(map(len, lines[index].split())) > MAX_WORD_LENGTH:
+            result[index] |= TOO_LONG_WORD | REMOVED
+    return result
+
+
+def line_codes(lines: list[str]) -> list[int]:
+    """`c4_line`'s verdicts on stripped `lines` as bits, the rules column by column.
+
+    Why: a new line cost `c4_line` a dataclass and a dozen string calls. Citation markers
+    go first (the punctuation, bracket and keyword rules see the cleaned line, the word rules
+    the stripped one); the cleaned text of a line holding a '[' is kept in `_CLEANED`.
+    """
+    if not lines:
+        return []
+    cleaned = [CITATION.sub("", line) if "[" in line else line for line in lines]
+    codes = python_line_codes(lines, cleaned)
+    for index in [i for i, line in enumerate(lines) if "[" in line]:
+        _CLEANED[lines[index]] = cleaned[index]
+        codes[index] |= CITED
+    return codes
+
+
 @dataclass(slots=True)
 class C4Result:
-    """C4's verdict on a document: per line, the document rule that fires first, the text left."""
+    """C4's verdict on a document: the document rule that fires first, the text left."""
 
-    lines: dict[str, LineVerdict]  # by stripped line
+    lines: list[str]  # the stripped lines, in order
     first_document_rule: str | None
     sentence_count: int
     kept_lines: list[str]
@@ -135,50 +254,44 @@ class C4Result:
         return "\n".join(self.kept_lines).strip()
 
 
-_LINE_CACHE: dict[tuple[str, bool], LineVerdict] = {}
+_LINE_CACHE: dict[str, int] = {}  # line code by stripped line, across batches (bounded)
 _LINE_CACHE_LIMIT = 200_000
+_CLEANED: dict[str, str] = {}  # cleaned text of the cached lines that hold a '['
+_SENTENCES: dict[str, int] = {}  # spaCy-compatible sentences and words by cleaned kept line
+_WORDS: dict[str, int] = {}
 
 
-def _cached_line(stripped: str, keywords: bool) -> LineVerdict:
-    """`c4_line` memoised per (stripped line, keyword test) across documents (bounded).
+def _batch_codes(line_lists: list[list[str]]) -> dict[str, int]:
+    """The codes of every line in `line_lists`, new lines computed at once (`line_codes`).
 
-    Web text repeats lines (menus, footers, quoted posts); a verdict depends on the line only.
-    Verdicts are shared, so callers must not modify them.
+    Web text repeats lines (menus, footers, quoted posts); a verdict depends on the line only,
+    so codes and counts are kept across batches until the cache reaches its limit.
     """
-    key = (stripped, keywords)
-    verdict = _LINE_CACHE.get(key)
-    if verdict is None:
-        if len(_LINE_CACHE) >= _LINE_CACHE_LIMIT:
-            _LINE_CACHE.clear()
-        verdict = _LINE_CACHE[key] = c4_line(stripped, keywords)
-    return verdict
+    cache = _LINE_CACHE
+    new = {line for lines in line_lists for line in lines if line not in cache}
+    if new and len(cache) + len(new) > _LINE_CACHE_LIMIT:
+        for table in (cache, _CLEANED, _SENTENCES, _WORDS):
+            table.clear()
+        new = {line for lines in line_lists for line in lines}
+    if new:
+        ordered = list(new)
+        cache.update(zip(ordered, line_codes(ordered), strict=True))
+    return cache
 
 
-def _c4_lines(text: str) -> tuple[C4Result, list[LineVerdict]]:
-    """C4's line rules over `text`: the result without its sentence and word counts (0),
-    and the verdicts of the lines kept, in order."""
-    verdicts: dict[str, LineVerdict] = {}
-    first_rule: str | None = None
-    kept: list[LineVerdict] = []
-    removed = 0
-    lower_text = text.lower()
-    # Removing a citation marker can join a keyword ("java[1]script"): then test every line.
-    keywords = "[" in text or any(word in lower_text for word in _KEYWORDS)
-    for line in text.splitlines():
-        stripped = line.strip()
-        verdict = verdicts.get(stripped)
-        if verdict is None:
-            verdict = verdicts[stripped] = _cached_line(stripped, keywords)
-        if first_rule is None and verdict.reaches_document_rules:
-            if verdict.lorem_ipsum:
-                first_rule = "lorem_ipsum"
-            elif verdict.curly_bracket and not verdict.javascript:
-                first_rule = "curly_bracket"
-        if not verdict.removed:
-            kept.append(verdict)
-        elif stripped:
-            removed += 1
-    return C4Result(verdicts, first_rule, 0, [v.cleaned for v in kept], removed, 0), kept
+def _c4_lines(lines: list[str], codes: dict[str, int]) -> C4Result:
+    """C4's line rules over one document's stripped lines: the result without its sentence and
+    word counts (0)."""
+    line_codes_ = [codes[line] for line in lines]
+    present = set(line_codes_)
+    first_rule = None
+    if not present.isdisjoint(_RULE_CODES):
+        first_rule = next(_RULES[code] for code in line_codes_ if code in _RULE_CODES)
+    kept = [line for line, code in zip(lines, line_codes_, strict=True) if not code & REMOVED]
+    if any(code & CITED for code in present):
+        kept = [_CLEANED.get(line, line) for line in kept]
+    removed = len(lines) - len(kept) - lines.count("")
+    return C4Result(lines, first_rule, 0, kept, removed, 0)
 
 
 def c4_documents(texts: list[str]) -> list[C4Result]:
@@ -187,21 +300,21 @@ def c4_documents(texts: list[str]) -> list[C4Result]:
     datatrove stops at the first line that triggers a document rule (lorem ipsum before
     javascript before curly bracket, in its order); `first_document_rule` records it.
     Sentences and words are counted with spaCy-compatible rules on the lines that are kept:
-    once per distinct line (the count is kept on the line's shared verdict), all of a
-    batch's new lines at once.
+    once per distinct line, all of a batch's new lines at once.
     """
-    pairs = [_c4_lines(text) for text in texts]
-    pending = list({id(v): v for _, kept in pairs for v in kept if v.sentences < 0}.values())
+    line_lists = [[line.strip() for line in text.splitlines()] for text in texts]
+    codes = _batch_codes(line_lists)
+    results = [_c4_lines(lines, codes) for lines in line_lists]
+    sentences, words = _SENTENCES, _WORDS
+    # In order of first appearance: the splitter's caches run faster on it than on a set's order.
+    pending = list(dict.fromkeys(line for result in results for line in result.kept_lines if line not in sentences))
     if pending:
-        sentences, words = english_splitter().sentences_and_words_batch([v.cleaned for v in pending])
-        for verdict, sentence_count, word_count in zip(pending, sentences.tolist(), words.tolist(), strict=True):
-            verdict.sentences = sentence_count
-            verdict.words = word_count
-    results = []
-    for result, kept in pairs:
-        result.sentence_count = sum(v.sentences for v in kept)
-        result.kept_words = sum(v.words for v in kept)
-        results.append(result)
+        counts = english_splitter().sentences_and_words_batch(pending)
+        sentences.update(zip(pending, counts[0].tolist(), strict=True))
+        words.update(zip(pending, counts[1].tolist(), strict=True))
+    for result in results:
+        result.sentence_count = sum(map(sentences.__getitem__, result.kept_lines))
+        result.kept_words = sum(map(words.__getitem__, result.kept_lines))
     return results
 
 
@@ -253,8 +366,8 @@ class C4Signals:
 
     def annotate(self, documents: list[Document]) -> None:
         results = c4_documents([document.text for document in documents])
+        codes = _LINE_CACHE  # holds every line of this batch (`c4_documents`)
         for document, result in zip(documents, results, strict=True):
-            text = document.text
             signals = document.analysis.signals
             signals["c4_lorem_ipsum"] = result.first_document_rule == "lorem_ipsum"
             signals["c4_curly_bracket"] = result.first_document_rule == "curly_bracket"
@@ -262,17 +375,26 @@ class C4Signals:
             signals["c4_kept_lines"] = len(result.kept_lines)
             signals["c4_removed_lines"] = result.removed_lines
             signals.update(fineweb_signals(result.text, result.kept_words))
-            lines = result.lines
-            for segment in document.analysis.segments:
-                piece = text[segment.start : segment.end]
-                verdict = lines.get(piece)
-                if verdict is not None:  # the segment is one whole C4 line
-                    segment.signals.update(verdict.segment_signals)
-                    continue
-                verdicts = [lines.get(line.strip()) or c4_line(line) for line in piece.splitlines() if line.strip()]
-                if not verdicts:
-                    continue
-                # A segment holding several C4 lines (a `\r` or U+2028 inside a text line, or a
-                # multi-line segment) is removed only when C4 removes all of them.
-                for name in verdicts[0].segment_signals:
-                    segment.signals[name] = all(v.segment_signals[name] for v in verdicts)
+            _segment_codes(document, result.lines, codes)
+
+
+def _segment_codes(document: Document, lines: list[str], codes: dict[str, int]) -> None:
+    """Write each segment's C4 line signals (one shared dict per line code).
+
+    A segment that is one whole stripped line of the document takes that line's code; one
+    holding several C4 lines (a `\\r` or U+2028 inside a text line, or a multi-line segment)
+    is removed only when C4 removes all of them, so its bits are the AND of theirs.
+    """
+    text = document.text
+    dicts = _SEGMENT_DICTS
+    for segment in document.analysis.segments:
+        piece = text[segment.start : segment.end]
+        code = codes.get(piece) if piece else (codes[""] if "" in lines else None)
+        if code is None:
+            parts = [part for part in (line.strip() for line in piece.splitlines()) if part]
+            if not parts:
+                continue
+            missing = [part for part in parts if part not in codes]
+            known = dict(zip(missing, line_codes(missing), strict=True))
+            code = functools.reduce(operator.and_, (codes.get(part, known.get(part, 0)) for part in parts))
+        segment.signals.update(dicts[code])
