@@ -21,9 +21,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+try:  # C4's line rules in C (src/thresher/_native_c4.c); optional, `python_line_codes` otherwise
+    from thresher import _native_c4
+except ImportError:  # pragma: no cover - built at install when a compiler is there
+    _native_c4 = None  # type: ignore[assignment]
+
 from thresher.annotator import SignalSpec
 from thresher.document import Document
 from thresher.signals._common import ratio, spec, terminal_punctuation
+from thresher.signals._tokens import native_available
 from thresher.signals.gopher import document_words, find_duplicates
 from thresher.signals.words import english_splitter
 
@@ -132,6 +138,7 @@ CURLY_BRACKET = 32
 POLICY = 64
 REMOVED = 128  # FineWeb's configuration removes the line (stored: segments AND the bits)
 CITED = 256  # the line holds a '[': its cleaned text differs (kept in `_CLEANED`)
+NEEDS_PYTHON = 512  # from the C kernel only: Python lower-cases this line for the keywords
 _SEGMENT_BITS = (
     ("c4_line_removed", REMOVED),
     ("c4_line_too_long_word", TOO_LONG_WORD),
@@ -231,7 +238,16 @@ def line_codes(lines: list[str]) -> list[int]:
     if not lines:
         return []
     cleaned = [CITATION.sub("", line) if "[" in line else line for line in lines]
-    codes = python_line_codes(lines, cleaned)
+    if native_available() and _native_c4 is not None:
+        codes = _native_c4.line_codes(lines, cleaned)
+        hard = [i for i, code in enumerate(codes) if code & NEEDS_PYTHON]
+        if hard:  # a line holding U+0130 or U+212A: str.lower decides its keywords
+            for index, code in zip(
+                hard, python_line_codes([lines[i] for i in hard], [cleaned[i] for i in hard]), strict=True
+            ):
+                codes[index] = code
+    else:
+        codes = python_line_codes(lines, cleaned)
     for index in [i for i, line in enumerate(lines) if "[" in line]:
         _CLEANED[lines[index]] = cleaned[index]
         codes[index] |= CITED
