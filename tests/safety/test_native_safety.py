@@ -16,8 +16,8 @@ import re
 import numpy as np
 import orjson
 import pytest
-from tests.conftest import shared_path
 
+from conftest import shared_path
 from thresher.document import Document, Segment
 from thresher.safety import common
 from thresher.safety import spam as spam_module
