@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -240,44 +241,42 @@ def stage2_features(p: np.ndarray, words: np.ndarray, containers: np.ndarray | N
     return np.column_stack(columns)
 
 
+def _per_document(
+    one: Callable[[np.ndarray], np.ndarray], values: np.ndarray, offsets: np.ndarray, dtype: Any
+) -> np.ndarray:
+    """The fallback of the batch kernels below: `one` over each document's slice of `values`."""
+    out = np.zeros(len(values), dtype=dtype)
+    for a, b in _kernels.document_bounds(offsets):
+        out[a:b] = one(values[a:b])
+    return out
+
+
 def window_means(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
     """`window_mean(values, radius)` per document of a batch (`offsets`: see segments/_kernels.py)."""
     if native:
         return _kernels.window_means(values, offsets, radius)
-    out = np.empty(len(values))
-    for a, b in _kernels.document_bounds(offsets):
-        out[a:b] = window_mean(values[a:b], radius)
-    return out
+    return _per_document(lambda part: window_mean(part, radius), values, offsets, float)
 
 
 def span_masks(scores: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
     """`span_mask(scores)` per document of a batch."""
     if native:
         return _kernels.span_masks(scores, offsets)
-    mask = np.zeros(len(scores), dtype=bool)
-    for a, b in _kernels.document_bounds(offsets):
-        mask[a:b] = span_mask(scores[a:b])
-    return mask
+    return _per_document(span_mask, scores, offsets, bool)
 
 
 def window_maxes(values: np.ndarray, offsets: np.ndarray, radius: int, native: bool) -> np.ndarray:
     """`_window_max(values, radius)` per document of a batch."""
     if native:
         return _kernels.window_maxes(values, offsets, radius)
-    out = np.empty(len(values))
-    for a, b in _kernels.document_bounds(offsets):
-        out[a:b] = _window_max(values[a:b], radius)
-    return out
+    return _per_document(lambda part: _window_max(part, radius), values, offsets, float)
 
 
 def distances_to(mask: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
     """`distance_to(mask)` per document of a batch."""
     if native:
         return _kernels.distances_to(mask, offsets)
-    out = np.empty(len(mask))
-    for a, b in _kernels.document_bounds(offsets):
-        out[a:b] = distance_to(mask[a:b])
-    return out
+    return _per_document(distance_to, mask, offsets, float)
 
 
 def stage2_text_batch(p: np.ndarray, words: np.ndarray, offsets: np.ndarray, native: bool) -> np.ndarray:
